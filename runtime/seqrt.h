@@ -303,6 +303,7 @@ typedef struct seqrt_model {
     int max_batch;           /* rows the static buffers hold */
     size_t state_bytes;      /* sizeof the generated state struct */
     int loss;                /* seqrt_loss_kind */
+    int output_is_logits;    /* loss given with from_logits=True */
     int nmetrics;
     int metrics[8];          /* seqrt_metric_kind */
     const seqrt_tensor *tensors;
@@ -364,6 +365,13 @@ typedef struct {
 int  seqrt_csv_load(seqrt_data *d, const char *path, const seqrt_model *m,
                     const char *target, char delimiter);
 void seqrt_data_free(seqrt_data *d);
+/* Features for prediction: the file holds either m->in columns (all of them
+ * features) or m->in + 1 columns, of which the target column (`target` by
+ * name, else the last) is dropped. d->y is NULL and d->ycols 0. Same
+ * checks and messages as seqrt_csv_load. */
+int  seqrt_csv_load_features(seqrt_data *d, const char *path,
+                             const seqrt_model *m, const char *target,
+                             char delimiter);
 
 /* ---------------------------------------------------------------- fit.c */
 
@@ -411,6 +419,19 @@ int seqrt_history_write_csv(const seqrt_model *m, const seqrt_history *h,
                             const char *path);
 int seqrt_history_write_svg(const seqrt_model *m, const seqrt_history *h,
                             const char *path);
+
+/* Atomic text output (history.c; used by the plot and the CLI too): open
+ * writes to a temporary file in path's directory; commit flushes, fsyncs,
+ * closes and renames it over path; abort closes and removes it. Both leave
+ * a->f NULL. */
+typedef struct {
+    FILE *f;
+    char *tmp;
+    const char *path;
+} seqrt_atomic_file;
+int  seqrt_atomic_open(seqrt_atomic_file *a, const char *path);
+int  seqrt_atomic_commit(seqrt_atomic_file *a);
+void seqrt_atomic_abort(seqrt_atomic_file *a);
 
 /* ---------------------------------------------------------------- cli.c */
 

@@ -1,0 +1,93 @@
+/*
+ * emit_util.c - what every emitter shares: an in-memory output buffer,
+ * exact float printing, and atomic file writes.
+ *
+ * Generated files are built completely in memory and then written to a
+ * temporary file in the output directory, flushed, and renamed over the
+ * final name, so a failure (disk full, a crash) never leaves a partial
+ * .c or .h where seqc says it failed.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "seqc.h"
+
+void buf_printf(Buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + (size_t)n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p)
+            diag_fatal("out of memory"), exit(1);
+        b->data = p;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* The shortest %g text that reads back as the same float, as a C float
+ * literal: 0.001f, 1e-07f, 0.0f. */
+const char *float_literal(double v)
+{
+    float f = (float)v;
+    char buf[64];
+    if (isnan(f))
+        return "(0.0f / 0.0f)";
+    if (isinf(f))
+        return f > 0 ? "(1.0f / 0.0f)" : "(-1.0f / 0.0f)";
+    for (int prec = 1; prec <= 9; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
+        if (strtof(buf, NULL) == f)
+            break;
+    }
+    if (!strpbrk(buf, ".e"))
+        strcat(buf, ".0");
+    strcat(buf, "f");
+    return arena_strdup(buf);
+}
+
+void buf_float(Buf *b, float f)
+{
+    buf_printf(b, "%s", float_literal(f));
+}
+
+int write_file_atomic(const char *path, const Buf *b)
+{
+    char *tmp = arena_printf("%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        diag_fatal("cannot write '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    int ok = fwrite(b->data, 1, b->len, f) == b->len;
+    ok &= fflush(f) == 0;
+    ok &= fsync(fileno(f)) == 0;
+    int e = errno;
+    ok &= fclose(f) == 0;
+    if (!ok) {
+        if (!e)
+            e = errno;
+        remove(tmp);
+        diag_fatal("cannot write '%s': %s", path, strerror(e));
+        return -1;
+    }
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        remove(tmp);
+        diag_fatal("cannot write '%s': %s", path, strerror(e));
+        return -1;
+    }
+    return 0;
+}

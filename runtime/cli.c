@@ -1,0 +1,597 @@
+/*
+ * cli.c - the command-line program that `seqc --main` wraps around a model.
+ *
+ *   NAME train DATA.csv [--val VAL.csv] [--validation-split F] [--epochs N]
+ *        [--batch-size N] [--seed N] [--shuffle|--no-shuffle] [--patience N]
+ *        [--out CKPT.safetensors] [--resume CKPT] [--history H.csv]
+ *        [--plot H.svg] [--target NAME] [--delimiter C] [--verbose 0|1|2]
+ *   NAME evaluate CKPT DATA.csv [--target NAME] [--delimiter C]
+ *   NAME predict CKPT DATA.csv [--classes] [--output OUT.csv]
+ *        [--target NAME] [--delimiter C]
+ *   NAME --help | -h | --version
+ *
+ * Design: parsing and running are separate. parse_args turns argv into a
+ * cli_args (defaults from the model's own fit(...) call, m->fit), checking
+ * every option against a table of which command takes it and every number
+ * strictly ("12abc", "-3", "" are rejected); an argument error prints a
+ * message naming the argument and the usage line and exits with status 2.
+ * The commands then load data and checkpoints; their errors (bad CSV,
+ * missing file, NaN loss) print seqrt_error() and exit with status 1.
+ * Options take "--opt VALUE" or "--opt=VALUE"; "--" ends the options.
+ *
+ * train allocates the state once (calloc of m->state_bytes), runs m->init
+ * with the seed, then either loads --resume (and continues from its epoch
+ * counter up to --epochs in total) or adapts a leading Normalization layer
+ * to the training part of the data. Validation data is --val, else the
+ * last validation_split of DATA.csv (Keras's split). It saves the final
+ * weights (the best ones under restore_best_weights) to --out, the history
+ * to --history/--plot, and prints the held-out score on stdout.
+ */
+#include "seqrt.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { CMD_TRAIN = 1, CMD_EVALUATE = 2, CMD_PREDICT = 4, CMD_ALL = 7 };
+
+typedef struct {
+    int cmd;
+    const char *pos[2];          /* positional arguments */
+    int npos;
+    const char *val, *out, *resume, *history, *plot, *target, *output;
+    char delimiter;
+    int classes, have_split;
+    seqrt_fit_config fit;
+} cli_args;
+
+typedef struct {
+    const char *name;
+    int has_value;
+    int cmds;
+} opt_spec;
+
+static const opt_spec OPTIONS[] = {
+    {"--val", 1, CMD_TRAIN},        {"--validation-split", 1, CMD_TRAIN},
+    {"--epochs", 1, CMD_TRAIN},     {"--batch-size", 1, CMD_TRAIN},
+    {"--seed", 1, CMD_TRAIN},       {"--shuffle", 0, CMD_TRAIN},
+    {"--no-shuffle", 0, CMD_TRAIN}, {"--patience", 1, CMD_TRAIN},
+    {"--out", 1, CMD_TRAIN},        {"--resume", 1, CMD_TRAIN},
+    {"--history", 1, CMD_TRAIN},    {"--plot", 1, CMD_TRAIN},
+    {"--verbose", 1, CMD_TRAIN},    {"--target", 1, CMD_ALL},
+    {"--delimiter", 1, CMD_ALL},    {"--classes", 0, CMD_PREDICT},
+    {"--output", 1, CMD_PREDICT},
+};
+
+/* ---------------------------------------------------------------- messages */
+
+static void usage_line(const seqrt_model *m, FILE *f)
+{
+    fprintf(f, "usage: %s train DATA.csv [options] | %s evaluate CKPT "
+            "DATA.csv | %s predict CKPT DATA.csv [--classes] "
+            "[--output OUT.csv] | %s --help\n", m->name, m->name, m->name,
+            m->name);
+}
+
+static void print_help(const seqrt_model *m)
+{
+    const seqrt_fit_config *c = &m->fit;
+    printf("%s: train, evaluate and run the model `%s` (%d inputs, %d "
+           "outputs, loss %s).\n\n", m->name, m->name, m->in, m->out,
+           seqrt_loss_name(m->loss));
+    printf("  %s train DATA.csv [options]\n"
+           "    --val VAL.csv           validation data (else "
+           "--validation-split)\n"
+           "    --validation-split F    last fraction of DATA.csv for "
+           "validation (default %g)\n"
+           "    --epochs N              total epochs (default %d)\n"
+           "    --batch-size N          1..%d (default %d)\n"
+           "    --seed N                weights and shuffling (default %llu)\n"
+           "    --shuffle, --no-shuffle shuffle every epoch (default %s)\n"
+           "    --patience N            early stopping on %s\n"
+           "    --out CKPT.safetensors  where to save (default "
+           "%s.safetensors)\n"
+           "    --resume CKPT           continue from a checkpoint\n"
+           "    --history H.csv, --plot H.svg   training history\n"
+           "    --verbose 0|1|2         (default %d)\n",
+           m->name, (double)c->validation_split, c->epochs, m->max_batch,
+           c->batch_size, (unsigned long long)c->seed,
+           c->shuffle ? "on" : "off",
+           c->early_stopping.monitor ? c->early_stopping.monitor
+                                     : "val_loss",
+           m->name, c->verbose);
+    printf("  %s evaluate CKPT DATA.csv\n"
+           "  %s predict CKPT DATA.csv [--classes] [--output OUT.csv]\n"
+           "  all commands: --target NAME (default: the last column), "
+           "--delimiter C (default ',')\n"
+           "  %s --version\n", m->name, m->name, m->name);
+}
+
+static int arg_error(const seqrt_model *m, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static int arg_error(const seqrt_model *m, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", m->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    usage_line(m, stderr);
+    return 2;
+}
+
+static int run_error(const seqrt_model *m)
+{
+    fprintf(stderr, "%s: error: %s\n", m->name, seqrt_error());
+    return 1;
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+/* A base-10 integer in [lo, hi] and nothing else. */
+static int parse_long(const char *s, long lo, long hi, long *v)
+{
+    char *end;
+    if (!*s || !(*s == '-' || *s == '+' || (*s >= '0' && *s <= '9')))
+        return -1;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (errno || *end || x < lo || x > hi)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    if (!(*s >= '0' && *s <= '9'))
+        return -1;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *v = (uint64_t)x;
+    return 0;
+}
+
+static int parse_fraction(const char *s, float *v)
+{
+    char *end;
+    if (!*s || !((*s >= '0' && *s <= '9') || *s == '.'))
+        return -1;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (errno || *end || !(x >= 0 && x < 1))
+        return -1;
+    *v = (float)x;
+    return 0;
+}
+
+static int parse_delimiter(const char *s, char *d)
+{
+    if (!strcmp(s, "\\t") || !strcmp(s, "tab")) {
+        *d = '\t';
+        return 0;
+    }
+    if (strlen(s) != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
+        return -1;
+    *d = s[0];
+    return 0;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static int set_batch_size(const seqrt_model *m, cli_args *a, const char *v)
+{
+    long n;
+    if (parse_long(v, LONG_MIN, LONG_MAX, &n) || n < 1)
+        return arg_error(m, "--batch-size: expected a positive integer, got "
+                         "'%s'", v);
+    if (n > m->max_batch)
+        return arg_error(m, "--batch-size %ld is larger than the maximum %d: "
+                         "the batch buffers are fixed at compile time by "
+                         "fit(batch_size=...) in the model file", n,
+                         m->max_batch);
+    a->fit.batch_size = (int)n;
+    return 0;
+}
+
+static int set_count(const seqrt_model *m, const char *opt, const char *v,
+                     long lo, int *out)
+{
+    long n;
+    if (parse_long(v, lo, 1000000000L, &n))
+        return arg_error(m, "%s: expected an integer >= %ld, got '%s'", opt,
+                         lo, v);
+    *out = (int)n;
+    return 0;
+}
+
+/* Applies option `o` with value v (NULL for flags). */
+static int apply_option(const seqrt_model *m, cli_args *a, const char *o,
+                        const char *v)
+{
+    seqrt_fit_config *f = &a->fit;
+    if (!strcmp(o, "--val")) a->val = v;
+    else if (!strcmp(o, "--out")) a->out = v;
+    else if (!strcmp(o, "--resume")) a->resume = v;
+    else if (!strcmp(o, "--history")) a->history = v;
+    else if (!strcmp(o, "--plot")) a->plot = v;
+    else if (!strcmp(o, "--target")) a->target = v;
+    else if (!strcmp(o, "--output")) a->output = v;
+    else if (!strcmp(o, "--classes")) a->classes = 1;
+    else if (!strcmp(o, "--shuffle")) f->shuffle = 1;
+    else if (!strcmp(o, "--no-shuffle")) f->shuffle = 0;
+    else if (!strcmp(o, "--epochs"))
+        return set_count(m, o, v, 1, &f->epochs);
+    else if (!strcmp(o, "--batch-size"))
+        return set_batch_size(m, a, v);
+    else if (!strcmp(o, "--verbose")) {
+        long n;
+        if (parse_long(v, 0, 2, &n))
+            return arg_error(m, "--verbose: expected 0, 1 or 2, got '%s'",
+                             v);
+        f->verbose = (int)n;
+    }
+    else if (!strcmp(o, "--patience")) {
+        f->early_stopping.enabled = 1;
+        return set_count(m, o, v, 0, &f->early_stopping.patience);
+    } else if (!strcmp(o, "--seed")) {
+        if (parse_u64(v, &f->seed))
+            return arg_error(m, "--seed: expected a non-negative integer, "
+                             "got '%s'", v);
+    } else if (!strcmp(o, "--validation-split")) {
+        a->have_split = 1;
+        if (parse_fraction(v, &f->validation_split))
+            return arg_error(m, "--validation-split: expected a number in "
+                             "[0, 1), got '%s'", v);
+    } else if (!strcmp(o, "--delimiter")) {
+        if (parse_delimiter(v, &a->delimiter))
+            return arg_error(m, "--delimiter: expected one character (or "
+                             "'tab'), got '%s'", v);
+    }
+    return 0;
+}
+
+static const opt_spec *find_option(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof OPTIONS / sizeof *OPTIONS; i++)
+        if (strlen(OPTIONS[i].name) == len &&
+            !strncmp(OPTIONS[i].name, name, len))
+            return &OPTIONS[i];
+    return NULL;
+}
+
+static const char *command_name(int cmd)
+{
+    return cmd == CMD_TRAIN ? "train" : cmd == CMD_EVALUATE ? "evaluate"
+                                                            : "predict";
+}
+
+/* Handles argv[*i], an option; may consume the next argument. */
+static int parse_option(const seqrt_model *m, cli_args *a, int argc,
+                        char **argv, int *i)
+{
+    const char *arg = argv[*i], *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    const opt_spec *o = find_option(arg, len);
+    if (!o)
+        return arg_error(m, "unknown option '%.*s'", (int)len, arg);
+    if (!(o->cmds & a->cmd))
+        return arg_error(m, "option %s does not apply to '%s'", o->name,
+                         command_name(a->cmd));
+    const char *v = NULL;
+    if (o->has_value) {
+        if (eq)
+            v = eq + 1;
+        else if (*i + 1 < argc)
+            v = argv[++*i];
+        else
+            return arg_error(m, "option %s needs a value", o->name);
+    } else if (eq) {
+        return arg_error(m, "option %s takes no value", o->name);
+    }
+    return apply_option(m, a, o->name, v);
+}
+
+static int parse_command(const seqrt_model *m, const char *s, int *cmd)
+{
+    if (!strcmp(s, "train")) *cmd = CMD_TRAIN;
+    else if (!strcmp(s, "evaluate")) *cmd = CMD_EVALUATE;
+    else if (!strcmp(s, "predict")) *cmd = CMD_PREDICT;
+    else
+        return arg_error(m, "unknown command '%s' (expected train, evaluate "
+                         "or predict)", s);
+    return 0;
+}
+
+static int parse_args(const seqrt_model *m, int argc, char **argv,
+                      cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->fit = m->fit;
+    if (parse_command(m, argv[1], &a->cmd))
+        return 2;
+    int want = a->cmd == CMD_TRAIN ? 1 : 2, options = 1;
+    for (int i = 2; i < argc; i++) {
+        if (options && !strcmp(argv[i], "--")) {
+            options = 0;
+        } else if (options && argv[i][0] == '-' && argv[i][1]) {
+            if (parse_option(m, a, argc, argv, &i))
+                return 2;
+        } else if (a->npos < want) {
+            a->pos[a->npos++] = argv[i];
+        } else {
+            return arg_error(m, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (a->npos < want)
+        return arg_error(m, "%s needs %s", command_name(a->cmd),
+                         want == 1 ? "DATA.csv" : "CKPT and DATA.csv");
+    if (a->val && a->have_split)
+        return arg_error(m, "--val and --validation-split exclude each "
+                         "other");
+    if (a->fit.batch_size < 1 || a->fit.batch_size > m->max_batch)
+        return arg_error(m, "batch size %d is out of range 1..%d",
+                         a->fit.batch_size, m->max_batch);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- shared */
+
+/* "name: value" in Keras's format (see print_value in fit.c). */
+static void print_score(const char *sep, const char *prefix,
+                        const char *name, double v)
+{
+    if (v == 0 || fabs(v) >= 1e-3 || !isfinite(v))
+        printf("%s%s%s: %.4f", sep, prefix, name, v);
+    else
+        printf("%s%s%s: %.4e", sep, prefix, name, v);
+}
+
+static void print_scores(const seqrt_model *m, const char *prefix,
+                         double loss, const double *metrics)
+{
+    print_score("", prefix, "loss", loss);
+    for (int i = 0; i < m->nmetrics; i++)
+        print_score(" - ", prefix, seqrt_metric_name(m->metrics[i]),
+                    metrics[i]);
+    putchar('\n');
+}
+
+/* A fresh state with checkpoint `path` loaded, or NULL. */
+static void *load_net(const seqrt_model *m, const char *path, uint64_t seed)
+{
+    void *net = calloc(1, m->state_bytes);
+    if (!net) {
+        seqrt_fail("out of memory for the model state");
+        return NULL;
+    }
+    m->init(net, seed);
+    if (path && seqrt_model_load(m, net, path)) {
+        free(net);
+        return NULL;
+    }
+    return net;
+}
+
+/* ---------------------------------------------------------------- train */
+
+typedef struct {
+    seqrt_data all, valfile, train, val;
+    seqrt_history hist;
+    void *net;
+} train_run;
+
+static int train_data(const seqrt_model *m, const cli_args *a, train_run *t)
+{
+    if (seqrt_csv_load(&t->all, a->pos[0], m, a->target, a->delimiter))
+        return -1;
+    if (a->val) {
+        if (seqrt_csv_load(&t->valfile, a->val, m, a->target, a->delimiter))
+            return -1;
+        t->train = t->all;
+        t->val = t->valfile;
+    } else {
+        seqrt_data_split(&t->all, a->fit.validation_split, &t->train,
+                         &t->val);
+    }
+    if (t->train.rows <= 0)
+        return seqrt_fail("%s: no training rows left after "
+                          "validation_split %g", a->pos[0],
+                          (double)a->fit.validation_split);
+    return 0;
+}
+
+static int train_outputs(const seqrt_model *m, const cli_args *a,
+                         train_run *t, const char *out)
+{
+    if (seqrt_model_save(m, t->net, out))
+        return -1;
+    if (a->fit.verbose > 0)
+        fprintf(stderr, "saved %s\n", out);
+    if (a->history && seqrt_history_write_csv(m, &t->hist, a->history))
+        return -1;
+    if (a->plot && seqrt_history_write_svg(m, &t->hist, a->plot))
+        return -1;
+    return 0;
+}
+
+static int train_held_out(const seqrt_model *m, train_run *t)
+{
+    double loss, metrics[8];
+    int val = t->val.rows > 0;
+    if (seqrt_evaluate(m, t->net, val ? &t->val : &t->train, &loss, metrics))
+        return -1;
+    print_scores(m, val ? "val_" : "", loss, metrics);
+    return 0;
+}
+
+static int train_fit(const seqrt_model *m, const cli_args *a, train_run *t)
+{
+    int64_t done = *(int64_t *)((char *)t->net + m->epoch_offset);
+    if (a->resume && a->fit.verbose > 0)
+        fprintf(stderr, "resuming from %s after epoch %lld\n", a->resume,
+                (long long)done);
+    if (done >= a->fit.epochs)
+        fprintf(stderr, "%s: the model has already been trained for %lld "
+                "epochs (--epochs %d); nothing to do\n", m->name,
+                (long long)done, a->fit.epochs);
+    return seqrt_fit(m, t->net, &t->train, t->val.rows > 0 ? &t->val : NULL,
+                     &a->fit, &t->hist);
+}
+
+static int cmd_train(const seqrt_model *m, const cli_args *a)
+{
+    train_run t;
+    char defout[512];
+    memset(&t, 0, sizeof t);
+    snprintf(defout, sizeof defout, "%s.safetensors", m->name);
+    const char *out = a->out ? a->out : defout;
+    int status = 1;
+    if (train_data(m, a, &t) ||
+        !(t.net = load_net(m, a->resume, a->fit.seed)) ||
+        (!a->resume && seqrt_adapt(m, t.net, &t.train))) {
+        status = run_error(m);
+    } else if (train_fit(m, a, &t)) {
+        status = run_error(m);
+        if (t.hist.stopped_nan && train_outputs(m, a, &t, out) == 0)
+            fprintf(stderr, "%s: the weights of the last good epoch were "
+                    "saved to %s\n", m->name, out);
+    } else if (train_outputs(m, a, &t, out) || train_held_out(m, &t)) {
+        status = run_error(m);
+    } else {
+        status = 0;
+    }
+    seqrt_history_free(&t.hist);
+    free(t.net);
+    seqrt_data_free(&t.all);
+    seqrt_data_free(&t.valfile);
+    return status;
+}
+
+/* ---------------------------------------------------------------- evaluate, predict */
+
+static int cmd_evaluate(const seqrt_model *m, const cli_args *a)
+{
+    seqrt_data d;
+    double loss, metrics[8];
+    void *net = load_net(m, a->pos[0], m->fit.seed);
+    if (!net)
+        return run_error(m);
+    int rc = seqrt_csv_load(&d, a->pos[1], m, a->target, a->delimiter) ||
+             seqrt_evaluate(m, net, &d, &loss, metrics);
+    if (!rc)
+        print_scores(m, "", loss, metrics);
+    else
+        run_error(m);
+    seqrt_data_free(&d);
+    free(net);
+    return rc ? 1 : 0;
+}
+
+static int argmax(const float *y, int n)
+{
+    int k = 0;
+    for (int i = 1; i < n; i++)
+        if (y[i] > y[k])
+            k = i;
+    return k;
+}
+
+static void write_predictions(FILE *f, const seqrt_model *m, const float *y,
+                              long rows, int classes)
+{
+    if (classes)
+        fputs("class\n", f);
+    else if (m->out == 1)
+        fputs("output\n", f);
+    else
+        for (int j = 0; j < m->out; j++)
+            fprintf(f, "output_%d%c", j, j + 1 < m->out ? ',' : '\n');
+    for (long r = 0; r < rows; r++) {
+        const float *row = y + (size_t)r * (size_t)m->out;
+        if (classes && m->out == 1)
+            fprintf(f, "%d\n", row[0] > 0.5f);
+        else if (classes)
+            fprintf(f, "%d\n", argmax(row, m->out));
+        else
+            for (int j = 0; j < m->out; j++)
+                fprintf(f, "%.9g%c", row[j], j + 1 < m->out ? ',' : '\n');
+    }
+}
+
+static int emit_predictions(const seqrt_model *m, const cli_args *a,
+                            const float *y, long rows)
+{
+    if (!a->output) {
+        write_predictions(stdout, m, y, rows, a->classes);
+        return fflush(stdout) ? seqrt_fail("stdout: %s", strerror(errno)) : 0;
+    }
+    seqrt_atomic_file f;
+    if (seqrt_atomic_open(&f, a->output))
+        return -1;
+    write_predictions(f.f, m, y, rows, a->classes);
+    return seqrt_atomic_commit(&f);
+}
+
+static int cmd_predict(const seqrt_model *m, const cli_args *a)
+{
+    seqrt_data d;
+    float *y = NULL;
+    memset(&d, 0, sizeof d);
+    void *net = load_net(m, a->pos[0], m->fit.seed);
+    int rc = !net;
+    if (!rc)
+        rc = seqrt_csv_load_features(&d, a->pos[1], m, a->target,
+                                     a->delimiter);
+    if (!rc && !(y = malloc((size_t)d.rows * (size_t)m->out * sizeof *y)))
+        rc = seqrt_fail("out of memory for %ld predictions", d.rows);
+    if (!rc)
+        rc = seqrt_predict(m, net, d.x, d.rows, y) ||
+             emit_predictions(m, a, y, d.rows);
+    if (rc)
+        run_error(m);
+    free(y);
+    seqrt_data_free(&d);
+    free(net);
+    return rc ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- main */
+
+int seqrt_main(const seqrt_model *m, int argc, char **argv)
+{
+    cli_args a;
+    if (argc < 2)
+        return arg_error(m, "missing command");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        print_help(m);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("%s (seqc runtime %s)\n", m->name, SEQRT_VERSION);
+        return 0;
+    }
+    for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            print_help(m);
+            return 0;
+        }
+    if (parse_args(m, argc, argv, &a))
+        return 2;
+    if (a.cmd == CMD_TRAIN)
+        return cmd_train(m, &a);
+    if (a.cmd == CMD_EVALUATE)
+        return cmd_evaluate(m, &a);
+    return cmd_predict(m, &a);
+}

@@ -1,0 +1,647 @@
+/*
+ * fit.c - fit, evaluate and predict over any generated model.
+ *
+ * Design: everything goes through the seqrt_model descriptor; the state is
+ * an opaque block of m->state_bytes. seqrt_fit allocates all it needs once
+ * (the shuffle order, batch buffers of m->max_batch rows, two copies of the
+ * weights range) and nothing in the per-batch path allocates.
+ *
+ * Epochs. The int64 at m->epoch_offset counts the epochs completed; fit runs
+ * from that count up to cfg.epochs in total (Keras's initial_epoch), so a
+ * run resumed from a checkpoint continues where it stopped. The counter is
+ * incremented as soon as an epoch's training pass ends, before validation
+ * and callbacks, so a checkpoint saved at the end of epoch E says E. Each
+ * epoch's order is the identity permutation, Fisher-Yates shuffled with a
+ * seqrt_rng seeded from (seed, epoch index): it depends on nothing else, so
+ * a resumed run sees the same batches as an uninterrupted one.
+ *
+ * Batches. A step is forward(training=1) into a batch output buffer (the
+ * train metrics are computed from these outputs, before the update, as
+ * Keras does), backward (which returns the batch loss) and update. The last
+ * partial batch is included. The epoch loss is the mean of the batch losses
+ * weighted by batch rows: that is what Keras 3's loss tracker reports (a
+ * Mean updated with sample_weight = batch size), and equals the mean over
+ * rows. Metrics are metric sums over all rows / rows (Keras's stateful
+ * metrics). Validation runs after each epoch in inference mode, in batches
+ * of max_batch rows.
+ *
+ * EarlyStopping follows Keras 3: monitor (default val_loss), mode auto =
+ * max when the monitor contains "acc", else min; an improvement is
+ * current < best - min_delta (min) or current > best + min_delta (max);
+ * epochs before start_from_epoch are ignored; wait counts epochs since the
+ * last improvement and training stops when wait >= patience (not at the
+ * first epoch). A missing monitor (val_loss without validation data) gives
+ * one warning and never stops. restore_best_weights: the weights range
+ * [weights_offset, +weights_bytes) of the best epoch is copied and, as in
+ * Keras 3, restored at the end of training whenever a best epoch was
+ * recorded, whether or not training stopped early.
+ *
+ * Checkpoint (cfg.checkpoint): the full state is saved with
+ * seqrt_model_save whenever the monitored value improves: the early-stopping
+ * monitor when early stopping is on, else val_loss (loss without validation
+ * data). If that value is unavailable, every epoch is saved.
+ *
+ * history (if not NULL) is overwritten, not appended to: it holds the
+ * epochs of this call only (their `epoch` fields are absolute); free it
+ * with seqrt_history_free.
+ *
+ * A NaN or infinite batch loss stops training at once: the weights range is
+ * put back to its copy from the end of the last completed epoch and fit
+ * returns -1 (optimizer slots and counters are not rolled back).
+ */
+#include "seqrt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define METRICS_MAX 8
+
+typedef struct {
+    int enabled;
+    const char *monitor;
+    int maximize;
+    double min_delta;
+    int patience, start_from, restore;
+    int wait, have_best, best_epoch, stopped_epoch, warned;
+    double best;
+} early_stop;
+
+typedef struct {
+    const char *monitor;
+    int maximize, have_best;
+    double best;
+} checkpointer;
+
+typedef struct {
+    const seqrt_model *m;
+    void *net;
+    seqrt_fit_config cfg;
+    const seqrt_data *train, *val;
+    int has_val, bar;           /* bar: live progress bar on a tty */
+    long *order;
+    float *xb, *tb, *yb;
+    unsigned char *best_w, *last_w;
+    seqrt_history *h;
+    early_stop es;
+    checkpointer ck;
+} fit_run;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static unsigned char *weights_of(const seqrt_model *m, void *net)
+{
+    return (unsigned char *)net + m->weights_offset;
+}
+
+static int64_t *epoch_counter(const seqrt_model *m, void *net)
+{
+    return (int64_t *)((unsigned char *)net + m->epoch_offset);
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static int check_data(const seqrt_model *m, const seqrt_data *d,
+                      const char *what, int need_rows)
+{
+    int ycols = m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? 1
+                                                                      : m->out;
+    if (!d || !d->x || (need_rows && d->rows <= 0))
+        return seqrt_fail("%s data: no rows", what);
+    if (d->cols != m->in)
+        return seqrt_fail("%s data: %d feature columns, the model takes %d",
+                          what, d->cols, m->in);
+    if (!d->y || d->ycols != ycols)
+        return seqrt_fail("%s data: %d target columns, the model's loss %s "
+                          "needs %d", what, d->ycols,
+                          seqrt_loss_name(m->loss), ycols);
+    return 0;
+}
+
+static int check_config(const seqrt_model *m, const seqrt_fit_config *c)
+{
+    if (c->batch_size < 1 || c->batch_size > m->max_batch)
+        return seqrt_fail("batch_size %d is out of range: the model's "
+                          "buffers hold at most %d rows (fixed at compile "
+                          "time by fit(batch_size=...))", c->batch_size,
+                          m->max_batch);
+    if (c->epochs < 0)
+        return seqrt_fail("epochs must not be negative (got %d)", c->epochs);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- evaluate, predict */
+
+/* Loss and metrics over d with yb (max_batch x out) as output buffer. */
+static void evaluate_into(const seqrt_model *m, void *net,
+                          const seqrt_data *d, float *yb, double *loss,
+                          double *metrics)
+{
+    double lsum = 0, msum[METRICS_MAX] = {0};
+    for (long s = 0; s < d->rows; s += m->max_batch) {
+        int n = (int)(d->rows - s < m->max_batch ? d->rows - s : m->max_batch);
+        const float *t = d->y + (size_t)s * (size_t)d->ycols;
+        m->forward(net, d->x + (size_t)s * (size_t)m->in, yb, n, 0);
+        lsum += (double)seqrt_loss(m->loss, NULL, yb, m->output_is_logits ? yb : NULL, t, n, m->out) * n;
+        for (int i = 0; i < m->nmetrics; i++)
+            msum[i] += seqrt_metric_sum(m->metrics[i], yb, t, n, m->out);
+    }
+    *loss = lsum / (double)d->rows;
+    for (int i = 0; metrics && i < m->nmetrics; i++)
+        metrics[i] = msum[i] / (double)d->rows;
+}
+
+int seqrt_evaluate(const seqrt_model *m, void *net, const seqrt_data *d,
+                   double *loss, double *metrics)
+{
+    if (check_data(m, d, "evaluation", 1))
+        return -1;
+    float *yb = malloc((size_t)m->max_batch * (size_t)m->out * sizeof *yb);
+    if (!yb)
+        return seqrt_fail("evaluate: out of memory");
+    evaluate_into(m, net, d, yb, loss, metrics);
+    free(yb);
+    return 0;
+}
+
+int seqrt_predict(const seqrt_model *m, void *net, const float *x, long rows,
+                  float *y)
+{
+    if (rows < 0 || (rows > 0 && (!x || !y)))
+        return seqrt_fail("predict: no data");
+    for (long s = 0; s < rows; s += m->max_batch) {
+        int n = (int)(rows - s < m->max_batch ? rows - s : m->max_batch);
+        m->forward(net, x + (size_t)s * (size_t)m->in,
+                   y + (size_t)s * (size_t)m->out, n, 0);
+    }
+    return 0;
+}
+
+int seqrt_adapt(const seqrt_model *m, void *net, const seqrt_data *d)
+{
+    if (m->norm_mean_offset == 0)
+        return 0;
+    if (!d || d->rows <= 0 || !d->x)
+        return seqrt_fail("adapt: no rows to adapt the Normalization layer "
+                          "to");
+    unsigned char *s = net;
+    seqrt_normalization_adapt((float *)(s + m->norm_mean_offset),
+                              (float *)(s + m->norm_var_offset), d->x,
+                              d->rows, m->in);
+    return 0;
+}
+
+/* The decimal the user most likely wrote for f (shortest round trip), so
+ * that 0.2f splits like Python's 0.2. */
+static double as_written(float f)
+{
+    char buf[32];
+    for (int digits = 1; digits <= 9; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, (double)f);
+        if (strtof(buf, NULL) == f)
+            return strtod(buf, NULL);
+    }
+    return (double)f;
+}
+
+void seqrt_data_split(const seqrt_data *d, float fraction, seqrt_data *train,
+                      seqrt_data *val)
+{
+    long split = d->rows;
+    if (fraction > 0 && fraction < 1)
+        split = (long)((double)d->rows * (1.0 - as_written(fraction)));
+    if (fraction >= 1)
+        split = 0;
+    *train = *d;
+    *val = *d;
+    train->rows = split;
+    val->rows = d->rows - split;
+    val->x = d->x ? d->x + (size_t)split * (size_t)d->cols : NULL;
+    val->y = d->y ? d->y + (size_t)split * (size_t)d->ycols : NULL;
+}
+
+void seqrt_history_free(seqrt_history *h)
+{
+    if (!h)
+        return;
+    free(h->epochs);
+    memset(h, 0, sizeof *h);
+}
+
+/* ---------------------------------------------------------------- monitors */
+
+static int metric_matches(int kind, const char *name)
+{
+    if (!strcmp(name, seqrt_metric_name(kind)))
+        return 1;
+    switch (kind) {
+    case SEQRT_METRIC_BINARY_ACCURACY:
+    case SEQRT_METRIC_CATEGORICAL_ACCURACY:
+    case SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY:
+        return !strcmp(name, "accuracy") || !strcmp(name, "acc");
+    case SEQRT_METRIC_MAE:
+        return !strcmp(name, "mean_absolute_error");
+    case SEQRT_METRIC_MSE:
+        return !strcmp(name, "mean_squared_error");
+    default:
+        return 0;
+    }
+}
+
+/* The value of monitor `name` in log e; 0 when it does not exist. */
+static int monitor_value(const fit_run *r, const char *name,
+                         const seqrt_epoch_log *e, double *v)
+{
+    int val = !strncmp(name, "val_", 4);
+    const char *base = val ? name + 4 : name;
+    if (val && !r->has_val)
+        return 0;
+    if (!strcmp(base, "loss")) {
+        *v = val ? e->val_loss : e->loss;
+        return 1;
+    }
+    for (int i = 0; i < r->m->nmetrics; i++)
+        if (metric_matches(r->m->metrics[i], base)) {
+            *v = val ? e->val_metric[i] : e->metric[i];
+            return 1;
+        }
+    return 0;
+}
+
+static int monitor_maximizes(const char *monitor, int mode)
+{
+    if (mode == 1)
+        return 0;
+    if (mode == 2)
+        return 1;
+    return strstr(monitor, "acc") != NULL;
+}
+
+static int improves(double current, double best, double min_delta,
+                    int maximize)
+{
+    return maximize ? current - min_delta > best : current + min_delta < best;
+}
+
+static void early_stop_init(early_stop *es, const seqrt_early_stopping *c)
+{
+    memset(es, 0, sizeof *es);
+    es->enabled = c->enabled;
+    es->monitor = c->monitor ? c->monitor : "val_loss";
+    es->maximize = monitor_maximizes(es->monitor, c->mode);
+    es->min_delta = fabs((double)c->min_delta);
+    es->patience = c->patience;
+    es->start_from = c->start_from_epoch;
+    es->restore = c->restore_best_weights;
+}
+
+static void warn_missing_monitor(fit_run *r, const char *monitor)
+{
+    if (r->es.warned)
+        return;
+    r->es.warned = 1;
+    fprintf(stderr, "warning: early stopping is conditioned on `%s`, which "
+            "is not available (no validation data?); it will not stop "
+            "training\n", monitor);
+}
+
+/* Keras 3 EarlyStopping.on_epoch_end for 0-based epoch index e; returns 1
+ * to stop. */
+static int early_stop_update(fit_run *r, int e, const seqrt_epoch_log *log)
+{
+    early_stop *es = &r->es;
+    double v;
+    if (!es->enabled)
+        return 0;
+    if (!monitor_value(r, es->monitor, log, &v)) {
+        warn_missing_monitor(r, es->monitor);
+        return 0;
+    }
+    if (e < es->start_from)
+        return 0;
+    es->wait++;
+    if (!es->have_best || improves(v, es->best, es->min_delta, es->maximize)) {
+        es->have_best = 1;
+        es->best = v;
+        es->best_epoch = e + 1;
+        es->wait = 0;
+        if (es->restore)
+            memcpy(r->best_w, weights_of(r->m, r->net), r->m->weights_bytes);
+        return 0;
+    }
+    if (es->wait >= es->patience && e > 0) {
+        es->stopped_epoch = e + 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void checkpointer_init(fit_run *r)
+{
+    checkpointer *ck = &r->ck;
+    ck->monitor = r->es.enabled ? r->es.monitor
+                                : (r->has_val ? "val_loss" : "loss");
+    ck->maximize = r->es.enabled ? r->es.maximize
+                                 : monitor_maximizes(ck->monitor, 0);
+    ck->have_best = 0;
+    ck->best = 0;
+}
+
+static int checkpoint_update(fit_run *r, const seqrt_epoch_log *log)
+{
+    checkpointer *ck = &r->ck;
+    double v;
+    if (!r->cfg.checkpoint)
+        return 0;
+    if (monitor_value(r, ck->monitor, log, &v)) {
+        if (ck->have_best && !improves(v, ck->best, 0, ck->maximize))
+            return 0;
+        if (isnan(v))
+            return 0;
+        ck->have_best = 1;
+        ck->best = v;
+    }
+    return seqrt_model_save(r->m, r->net, r->cfg.checkpoint);
+}
+
+/* ---------------------------------------------------------------- progress */
+
+/* Keras's number format: 4 decimals, or 4 significant digits in
+ * scientific notation below 1e-3. */
+static void print_value(const char *name, double v)
+{
+    if (v == 0 || fabs(v) >= 1e-3 || !isfinite(v))
+        fprintf(stderr, " - %s: %.4f", name, v);
+    else
+        fprintf(stderr, " - %s: %.4e", name, v);
+}
+
+static void print_epoch(const fit_run *r, const seqrt_epoch_log *e)
+{
+    const seqrt_model *m = r->m;
+    char name[64];
+    if (r->bar)    /* blank out the bar line first */
+        fprintf(stderr, "\r%79s\r", "");
+    fprintf(stderr, "Epoch %d/%d - %.2fs", e->epoch, r->cfg.epochs,
+            e->seconds);
+    print_value("loss", e->loss);
+    for (int i = 0; i < m->nmetrics; i++)
+        print_value(seqrt_metric_name(m->metrics[i]), e->metric[i]);
+    if (r->has_val) {
+        print_value("val_loss", e->val_loss);
+        for (int i = 0; i < m->nmetrics; i++) {
+            snprintf(name, sizeof name, "val_%s",
+                     seqrt_metric_name(m->metrics[i]));
+            print_value(name, e->val_metric[i]);
+        }
+    }
+    fputc('\n', stderr);
+}
+
+/* Redraws the live bar (at most every 0.1 s, and at the last batch). */
+static void print_bar(const fit_run *r, int epoch, long batch, long batches,
+                      double loss, double *last_draw)
+{
+    double t = now_seconds();
+    if (batch < batches && t - *last_draw < 0.1)
+        return;
+    *last_draw = t;
+    char bar[31];
+    int filled = (int)(30 * batch / batches);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < filled ? '=' : (i == filled ? '>' : '.');
+    bar[30] = '\0';
+    fprintf(stderr, "\rEpoch %d/%d [%s] %ld/%ld", epoch, r->cfg.epochs, bar,
+            batch, batches);
+    print_value("loss", loss);
+    fflush(stderr);
+}
+
+/* ---------------------------------------------------------------- training */
+
+static void epoch_order(fit_run *r, int e)
+{
+    long rows = r->train->rows;
+    for (long i = 0; i < rows; i++)
+        r->order[i] = i;
+    if (!r->cfg.shuffle)
+        return;
+    seqrt_rng g;
+    seqrt_rng_seed(&g, r->cfg.seed ^ (0x9E3779B97F4A7C15ull *
+                                      (uint64_t)(e + 1)));
+    for (long i = rows - 1; i > 0; i--) {
+        long j = (long)seqrt_rng_below(&g, (uint32_t)(i + 1));
+        long t = r->order[i];
+        r->order[i] = r->order[j];
+        r->order[j] = t;
+    }
+}
+
+/* Points *x and *t at n rows starting at position s of this epoch's order:
+ * gathered into the batch buffers when shuffling, in place otherwise. */
+static void batch_rows(fit_run *r, long s, int n, const float **x,
+                       const float **t)
+{
+    const seqrt_data *d = r->train;
+    size_t in = (size_t)d->cols, tc = (size_t)d->ycols;
+    if (!r->cfg.shuffle) {
+        *x = d->x + (size_t)s * in;
+        *t = d->y + (size_t)s * tc;
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t row = (size_t)r->order[s + i];
+        memcpy(r->xb + (size_t)i * in, d->x + row * in, in * sizeof(float));
+        memcpy(r->tb + (size_t)i * tc, d->y + row * tc, tc * sizeof(float));
+    }
+    *x = r->xb;
+    *t = r->tb;
+}
+
+/* One training pass (0-based epoch e); fills the loss and metrics of log.
+ * Returns -1 on a non-finite batch loss. */
+static int train_epoch(fit_run *r, int e, seqrt_epoch_log *log)
+{
+    const seqrt_model *m = r->m;
+    long rows = r->train->rows, bs = r->cfg.batch_size;
+    long batches = (rows + bs - 1) / bs;
+    double lsum = 0, msum[METRICS_MAX] = {0}, last_draw = 0;
+    epoch_order(r, e);
+    for (long b = 0; b < batches; b++) {
+        long s = b * bs;
+        int n = (int)(rows - s < bs ? rows - s : bs);
+        const float *x, *t;
+        batch_rows(r, s, n, &x, &t);
+        m->forward(r->net, x, r->yb, n, 1);
+        for (int i = 0; i < m->nmetrics; i++)
+            msum[i] += seqrt_metric_sum(m->metrics[i], r->yb, t, n, m->out);
+        float loss = m->backward(r->net, t, n);
+        if (!isfinite(loss)) {
+            if (r->bar)
+                fputc('\n', stderr);
+            return seqrt_fail("loss became %s at epoch %d batch %ld; weights "
+                              "of epoch %d kept", isnan(loss) ? "NaN" : "Inf",
+                              e + 1, b + 1, e);
+        }
+        m->update(r->net);
+        lsum += (double)loss * n;
+        if (r->bar)
+            print_bar(r, e + 1, b + 1, batches, lsum / (double)(s + n),
+                      &last_draw);
+    }
+    log->loss = lsum / (double)rows;
+    for (int i = 0; i < m->nmetrics; i++)
+        log->metric[i] = msum[i] / (double)rows;
+    return 0;
+}
+
+/* Runs epoch e completely: training, counter, validation, timing. */
+static int run_epoch(fit_run *r, int e, seqrt_epoch_log *log)
+{
+    double t0 = now_seconds();
+    memset(log, 0, sizeof *log);
+    log->epoch = e + 1;
+    log->val_loss = NAN;
+    for (int i = 0; i < METRICS_MAX; i++)
+        log->val_metric[i] = NAN;
+    memcpy(r->last_w, weights_of(r->m, r->net), r->m->weights_bytes);
+    if (train_epoch(r, e, log)) {
+        memcpy(weights_of(r->m, r->net), r->last_w, r->m->weights_bytes);
+        r->h->stopped_nan = 1;
+        return -1;
+    }
+    (*epoch_counter(r->m, r->net))++;
+    if (r->has_val)
+        evaluate_into(r->m, r->net, r->val, r->yb, &log->val_loss,
+                      log->val_metric);
+    log->seconds = now_seconds() - t0;
+    return 0;
+}
+
+/* The best epoch for the history: early stopping's, else the lowest
+ * val_loss (loss without validation data). */
+static int best_epoch(const fit_run *r)
+{
+    if (r->es.enabled && r->es.have_best)
+        return r->es.best_epoch;
+    int best = 0;
+    double bv = 0;
+    for (int i = 0; i < r->h->nepochs; i++) {
+        const seqrt_epoch_log *e = &r->h->epochs[i];
+        double v = r->has_val ? e->val_loss : e->loss;
+        if (!isnan(v) && (!best || v < bv)) {
+            best = e->epoch;
+            bv = v;
+        }
+    }
+    return best;
+}
+
+static void finish(fit_run *r)
+{
+    early_stop *es = &r->es;
+    int verbose = r->cfg.verbose > 0;
+    if (es->stopped_epoch && verbose)
+        fprintf(stderr, "Epoch %d: early stopping\n", es->stopped_epoch);
+    if (es->enabled && es->restore && es->have_best) {
+        if (verbose)
+            fprintf(stderr, "Restoring model weights from the end of the "
+                    "best epoch: %d.\n", es->best_epoch);
+        memcpy(weights_of(r->m, r->net), r->best_w, r->m->weights_bytes);
+    }
+    r->h->stopped_early = es->stopped_epoch != 0;
+    r->h->best_epoch = best_epoch(r);
+}
+
+static int fit_alloc(fit_run *r, int epochs_left)
+{
+    const seqrt_model *m = r->m;
+    size_t mb = (size_t)m->max_batch;
+    r->order = malloc((size_t)r->train->rows * sizeof *r->order);
+    r->xb = malloc(mb * (size_t)(m->in > 0 ? m->in : 1) * sizeof(float));
+    r->tb = malloc(mb * (size_t)r->train->ycols * sizeof(float));
+    r->yb = malloc(mb * (size_t)m->out * sizeof(float));
+    r->best_w = malloc(m->weights_bytes ? m->weights_bytes : 1);
+    r->last_w = malloc(m->weights_bytes ? m->weights_bytes : 1);
+    r->h->epochs = calloc((size_t)(epochs_left > 0 ? epochs_left : 1),
+                          sizeof *r->h->epochs);
+    if (!r->order || !r->xb || !r->tb || !r->yb || !r->best_w || !r->last_w ||
+        !r->h->epochs)
+        return seqrt_fail("fit: out of memory");
+    return 0;
+}
+
+static void fit_free(fit_run *r)
+{
+    free(r->order);
+    free(r->xb);
+    free(r->tb);
+    free(r->yb);
+    free(r->best_w);
+    free(r->last_w);
+}
+
+static int fit_setup(fit_run *r, const seqrt_model *m, void *net,
+                     const seqrt_data *train, const seqrt_data *val,
+                     const seqrt_fit_config *cfg)
+{
+    r->m = m;
+    r->net = net;
+    r->cfg = cfg ? *cfg : m->fit;
+    r->train = train;
+    r->val = val;
+    r->has_val = val && val->rows > 0;
+    if (m->nmetrics < 0 || m->nmetrics > METRICS_MAX)
+        return seqrt_fail("fit: the model has %d metrics (at most %d)",
+                          m->nmetrics, METRICS_MAX);
+    if (check_config(m, &r->cfg) || check_data(m, train, "training", 1) ||
+        (r->has_val && check_data(m, val, "validation", 1)))
+        return -1;
+    if (train->rows > (long)UINT32_MAX)
+        return seqrt_fail("fit: too many rows (%ld)", train->rows);
+    r->bar = r->cfg.verbose == 1 && isatty(fileno(stderr));
+    early_stop_init(&r->es, &r->cfg.early_stopping);
+    checkpointer_init(r);
+    return 0;
+}
+
+int seqrt_fit(const seqrt_model *m, void *net, const seqrt_data *train,
+              const seqrt_data *val, const seqrt_fit_config *cfg,
+              seqrt_history *history)
+{
+    fit_run r;
+    seqrt_history local;
+    memset(&r, 0, sizeof r);
+    r.h = history ? history : &local;
+    memset(r.h, 0, sizeof *r.h);
+    if (fit_setup(&r, m, net, train, val, cfg))
+        return -1;
+    int first = (int)*epoch_counter(m, net);
+    int rc = fit_alloc(&r, r.cfg.epochs - first);
+    for (int e = first; rc == 0 && e < r.cfg.epochs; e++) {
+        seqrt_epoch_log *log = &r.h->epochs[r.h->nepochs];
+        if ((rc = run_epoch(&r, e, log)) != 0)
+            break;
+        r.h->nepochs++;
+        if (r.cfg.verbose > 0)
+            print_epoch(&r, log);
+        int stop = early_stop_update(&r, e, log);
+        if ((rc = checkpoint_update(&r, log)) != 0 || stop)
+            break;
+    }
+    if (rc == 0)
+        finish(&r);
+    else
+        r.h->best_epoch = best_epoch(&r);
+    fit_free(&r);
+    if (!history)
+        seqrt_history_free(&local);
+    return rc;
+}

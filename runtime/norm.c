@@ -1,0 +1,276 @@
+/*
+ * norm.c - BatchNormalization, LayerNormalization and Normalization, each
+ * with an optional fused trailing activation.
+ *
+ * Column statistics (batchnorm, Normalization.adapt) need one accumulator
+ * per column, and kernels never allocate: columns are therefore processed in
+ * blocks of SEQRT_NORM_BLOCK with double accumulators on the stack. Within a
+ * block the rows are swept with contiguous inner loops, so memory access
+ * stays row-major. Statistics are a two-pass mean then variance, in double
+ * (stable, and the variance is the biased one, as Keras uses for both the
+ * normalization and the moving average).
+ *
+ * Forward then makes one pass per row producing xhat, h = gamma xhat + beta
+ * (written into y) and y = act(h) in place.
+ *
+ * Backward of the fused activation recomputes h from xhat, gamma and beta
+ * (no buffer for it is kept), writes dh = act'(h) dy into dx (dx may alias
+ * dy: each row is read before it is overwritten), then applies the standard
+ * normalization backward with dxhat = dh gamma:
+ *   dx = invstd / n * (n dxhat - sum(dxhat) - xhat sum(dxhat xhat))
+ * with the sums over the batch (batchnorm: per column) or over the features
+ * (layernorm: per row). dgamma = sum(dh xhat), dbeta = sum(dh).
+ */
+#include "act_inline.h"
+
+#define SEQRT_NORM_BLOCK 256
+
+/* dh (c) = d act(h)/dh * dy for one row, h = gamma xhat + beta recomputed.
+ * dh may equal dy. gamma/beta: (c) or NULL. */
+static void norm_act_row_backward(int act, float *dh, const float *dy,
+                                  const float *xhat, const float *gamma,
+                                  const float *beta, const float *y, int c)
+{
+    if (act == SEQRT_ACT_LINEAR || act == SEQRT_ACT_SOFTMAX) {
+        seqrt_act_row_backward(act, dh, dy, NULL, y, c);
+        return;
+    }
+    for (int j = 0; j < c; j++) {
+        float h = xhat[j];
+        if (gamma)
+            h *= gamma[j];
+        if (beta)
+            h += beta[j];
+        dh[j] = dy[j] * seqrt_act_df(act, h, y[j]);
+    }
+}
+
+void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
+                             float *invstd, float *run_mean, float *run_var,
+                             const float *x, const float *gamma,
+                             const float *beta, int n, int c, float momentum,
+                             float eps, int act, int training)
+{
+    /* y: (n,c), xhat: (n,c), mean: (c), invstd: (c), run_mean: (c),
+     * run_var: (c), x: (n,c), gamma: (c) or NULL, beta: (c) or NULL */
+    if (training) {
+        double acc[SEQRT_NORM_BLOCK], mu[SEQRT_NORM_BLOCK];
+        for (int j0 = 0; j0 < c; j0 += SEQRT_NORM_BLOCK) {
+            int jb = c - j0 < SEQRT_NORM_BLOCK ? c - j0 : SEQRT_NORM_BLOCK;
+            for (int j = 0; j < jb; j++)
+                acc[j] = 0.0;
+            for (int i = 0; i < n; i++) {
+                const float *row = x + (size_t)i * c + j0;
+                for (int j = 0; j < jb; j++)
+                    acc[j] += row[j];
+            }
+            for (int j = 0; j < jb; j++) {
+                mu[j] = acc[j] / n;
+                acc[j] = 0.0;
+            }
+            for (int i = 0; i < n; i++) {
+                const float *row = x + (size_t)i * c + j0;
+                for (int j = 0; j < jb; j++) {
+                    double d = row[j] - mu[j];
+                    acc[j] += d * d;
+                }
+            }
+            for (int j = 0; j < jb; j++) {
+                double var = acc[j] / n;
+                float m = (float)mu[j], v = (float)var;
+                mean[j0 + j] = m;
+                invstd[j0 + j] = (float)(1.0 / sqrt(var + (double)eps));
+                if (run_mean)
+                    run_mean[j0 + j] = run_mean[j0 + j] * momentum +
+                                       m * (1.0f - momentum);
+                if (run_var)
+                    run_var[j0 + j] = run_var[j0 + j] * momentum +
+                                      v * (1.0f - momentum);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            size_t o = (size_t)i * c;
+            for (int j = 0; j < c; j++) {
+                float xh = (x[o + j] - mean[j]) * invstd[j];
+                xhat[o + j] = xh;
+                float h = gamma ? gamma[j] * xh : xh;
+                y[o + j] = beta ? h + beta[j] : h;
+            }
+            seqrt_act_row_forward(act, y + o, y + o, c);
+        }
+    } else {
+        for (int i = 0; i < n; i++) {
+            size_t o = (size_t)i * c;
+            for (int j = 0; j < c; j++) {
+                float xh = (x[o + j] - run_mean[j]) / sqrtf(run_var[j] + eps);
+                float h = gamma ? gamma[j] * xh : xh;
+                y[o + j] = beta ? h + beta[j] : h;
+            }
+            seqrt_act_row_forward(act, y + o, y + o, c);
+        }
+    }
+}
+
+void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
+                              const float *dy, const float *xhat,
+                              const float *invstd, const float *gamma,
+                              const float *beta, const float *y, int n, int c,
+                              int act)
+{
+    /* dx: (n,c), dgamma: (c) or NULL, dbeta: (c) or NULL, dy: (n,c),
+     * xhat: (n,c), invstd: (c), gamma: (c) or NULL, beta: (c) or NULL,
+     * y: (n,c) */
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)i * c;
+        norm_act_row_backward(act, dx + o, dy + o, xhat + o, gamma, beta,
+                              y + o, c);
+    }
+    /* dx now holds dh. */
+    double s1[SEQRT_NORM_BLOCK], s2[SEQRT_NORM_BLOCK];
+    for (int j0 = 0; j0 < c; j0 += SEQRT_NORM_BLOCK) {
+        int jb = c - j0 < SEQRT_NORM_BLOCK ? c - j0 : SEQRT_NORM_BLOCK;
+        for (int j = 0; j < jb; j++)
+            s1[j] = s2[j] = 0.0;
+        for (int i = 0; i < n; i++) {
+            const float *dh = dx + (size_t)i * c + j0;
+            const float *xh = xhat + (size_t)i * c + j0;
+            for (int j = 0; j < jb; j++) {
+                s1[j] += dh[j];
+                s2[j] += (double)dh[j] * xh[j];
+            }
+        }
+        for (int j = 0; j < jb; j++) {
+            if (dbeta)
+                dbeta[j0 + j] = (float)s1[j];
+            if (dgamma)
+                dgamma[j0 + j] = (float)s2[j];
+            float g = gamma ? gamma[j0 + j] : 1.0f;
+            s1[j] *= g; /* sum(dxhat) */
+            s2[j] *= g; /* sum(dxhat xhat) */
+        }
+        for (int i = 0; i < n; i++) {
+            float *d = dx + (size_t)i * c + j0;
+            const float *xh = xhat + (size_t)i * c + j0;
+            for (int j = 0; j < jb; j++) {
+                float g = gamma ? gamma[j0 + j] : 1.0f;
+                float dxh = d[j] * g;
+                d[j] = invstd[j0 + j] / n *
+                       ((float)n * dxh - (float)s1[j] - xh[j] * (float)s2[j]);
+            }
+        }
+    }
+}
+
+void seqrt_layernorm_forward(float *y, float *xhat, float *mean,
+                             float *invstd, const float *x, const float *gamma,
+                             const float *beta, int n, int c, float eps,
+                             int act)
+{
+    /* y: (n,c), xhat: (n,c), mean: (n), invstd: (n), x: (n,c),
+     * gamma: (c) or NULL, beta: (c) or NULL */
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)i * c;
+        const float *row = x + o;
+        double s = 0.0;
+        for (int j = 0; j < c; j++)
+            s += row[j];
+        double mu = s / c;
+        double v = 0.0;
+        for (int j = 0; j < c; j++) {
+            double d = row[j] - mu;
+            v += d * d;
+        }
+        float m = (float)mu;
+        float is = (float)(1.0 / sqrt(v / c + (double)eps));
+        mean[i] = m;
+        invstd[i] = is;
+        for (int j = 0; j < c; j++) {
+            float xh = (row[j] - m) * is;
+            xhat[o + j] = xh;
+            float h = gamma ? gamma[j] * xh : xh;
+            y[o + j] = beta ? h + beta[j] : h;
+        }
+        seqrt_act_row_forward(act, y + o, y + o, c);
+    }
+}
+
+void seqrt_layernorm_backward(float *dx, float *dgamma, float *dbeta,
+                              const float *dy, const float *xhat,
+                              const float *invstd, const float *gamma,
+                              const float *beta, const float *y, int n, int c,
+                              int act)
+{
+    /* dx: (n,c), dgamma: (c) or NULL, dbeta: (c) or NULL, dy: (n,c),
+     * xhat: (n,c), invstd: (n), gamma: (c) or NULL, beta: (c) or NULL,
+     * y: (n,c) */
+    if (dgamma)
+        for (int j = 0; j < c; j++)
+            dgamma[j] = 0.0f;
+    if (dbeta)
+        for (int j = 0; j < c; j++)
+            dbeta[j] = 0.0f;
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)i * c;
+        float *d = dx + o;
+        const float *xh = xhat + o;
+        norm_act_row_backward(act, d, dy + o, xh, gamma, beta, y + o, c);
+        double s1 = 0.0, s2 = 0.0;
+        for (int j = 0; j < c; j++) {
+            if (dgamma)
+                dgamma[j] += d[j] * xh[j];
+            if (dbeta)
+                dbeta[j] += d[j];
+            float dxh = gamma ? d[j] * gamma[j] : d[j];
+            s1 += dxh;
+            s2 += (double)dxh * xh[j];
+        }
+        float f1 = (float)s1, f2 = (float)s2, k = invstd[i] / c;
+        for (int j = 0; j < c; j++) {
+            float dxh = gamma ? d[j] * gamma[j] : d[j];
+            d[j] = k * ((float)c * dxh - f1 - xh[j] * f2);
+        }
+    }
+}
+
+void seqrt_normalization_forward(float *y, const float *x, const float *mean,
+                                 const float *var, int n, int c)
+{
+    /* y: (n,c), x: (n,c), mean: (c), var: (c); y may equal x */
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)i * c;
+        for (int j = 0; j < c; j++)
+            y[o + j] = (x[o + j] - mean[j]) / fmaxf(sqrtf(var[j]), 1e-7f);
+    }
+}
+
+void seqrt_normalization_adapt(float *mean, float *var, const float *x,
+                               long rows, int c)
+{
+    /* mean: (c), var: (c), x: (rows,c) */
+    double acc[SEQRT_NORM_BLOCK], mu[SEQRT_NORM_BLOCK];
+    for (int j0 = 0; j0 < c; j0 += SEQRT_NORM_BLOCK) {
+        int jb = c - j0 < SEQRT_NORM_BLOCK ? c - j0 : SEQRT_NORM_BLOCK;
+        for (int j = 0; j < jb; j++)
+            acc[j] = 0.0;
+        for (long i = 0; i < rows; i++) {
+            const float *row = x + (size_t)i * c + j0;
+            for (int j = 0; j < jb; j++)
+                acc[j] += row[j];
+        }
+        for (int j = 0; j < jb; j++) {
+            mu[j] = rows > 0 ? acc[j] / (double)rows : 0.0;
+            acc[j] = 0.0;
+        }
+        for (long i = 0; i < rows; i++) {
+            const float *row = x + (size_t)i * c + j0;
+            for (int j = 0; j < jb; j++) {
+                double d = row[j] - mu[j];
+                acc[j] += d * d;
+            }
+        }
+        for (int j = 0; j < jb; j++) {
+            mean[j0 + j] = (float)mu[j];
+            var[j0 + j] = rows > 0 ? (float)(acc[j] / (double)rows) : 0.0f;
+        }
+    }
+}
