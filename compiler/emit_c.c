@@ -204,12 +204,12 @@ static void layout(Ctx *c, const Model *m)
             c->logits = arena_printf("net->%s_z", tag(L));
         }
     }
-    if (c->training) {
-        int k = m->opt.kind;
-        c->has_m = k == SEQRT_OPT_ADAM || k == SEQRT_OPT_ADAMW || m->opt.momentum > 0;
-        c->has_v = k == SEQRT_OPT_ADAM || k == SEQRT_OPT_ADAMW || k == SEQRT_OPT_RMSPROP;
+    const char *slot_m, *slot_v;
+    ir_opt_slots(m, &slot_m, &slot_v);
+    c->has_m = slot_m != NULL;
+    c->has_v = slot_v != NULL;
+    if (c->training)
         plan_gradients(c);
-    }
 }
 
 /* ---------------------------------------------------------------- header */
@@ -255,7 +255,7 @@ static void emit_struct(Buf *b, Ctx *c)
     buf_printf(b, "    seqrt_rng rng;           /* initializers, then Dropout */\n");
     for (int i = 0; i < m->nlayers; i++)
         if (m->layer[i].op == OP_DROPOUT && m->layer[i].seed >= 0)
-            buf_printf(b, "    seqrt_rng %s_rng;         /* Dropout(seed=%lld) */\n", tag(&m->layer[i]),
+            buf_printf(b, "    seqrt_rng rng_%s;         /* Dropout(seed=%lld) */\n", tag(&m->layer[i]),
                        (long long)m->layer[i].seed);
     if (P)
         buf_printf(b, "    %s_params param;     /* trainable parameters */\n", c->p);
@@ -432,7 +432,7 @@ static void emit_forward_layer(Buf *b, const Ctx *c, int i)
         break;
     case OP_DROPOUT:
         buf_printf(b, "    seqrt_dropout_forward(%s, net->%s_mask, %s, (long)n * %d, %s, &net->%s, training);\n", y,
-                   t, x, C, float_literal(l->rate), l->seed >= 0 ? arena_printf("%s_rng", t) : "rng");
+                   t, x, C, float_literal(l->rate), l->seed >= 0 ? arena_printf("rng_%s", t) : "rng");
         break;
     case OP_FLATTEN:
         buf_printf(b, "    /* row-major data is already flat: nothing to do */\n");
@@ -523,7 +523,7 @@ static void emit_init(Buf *b, const Ctx *c)
                        fan_out, p->name);
         }
         if (l->op == OP_DROPOUT && l->seed >= 0)
-            buf_printf(b, "    seqrt_rng_seed(&net->%s_rng, %lldu);\n", tag(l), (long long)l->seed);
+            buf_printf(b, "    seqrt_rng_seed(&net->rng_%s, %lldu);\n", tag(l), (long long)l->seed);
     }
     buf_printf(b, "}\n");
 }
@@ -598,64 +598,19 @@ static void emit_update(Buf *b, const Ctx *c)
     buf_printf(b, "    %s_update(net);\n    return loss;\n}\n", c->p);
 }
 
-static void tensor_row(Buf *b, const Ctx *c, const char *name, const char *kind, const char *dtype,
-                       const char *member_name, const Param *p)
-{
-    buf_printf(b, "    {\"%s\", %s, %s, offsetof(%s, %s), ", name, kind, dtype, c->p, member_name);
-    if (!p)
-        buf_printf(b, "1, {2, 0}},\n");
-    else if (p->cols)
-        buf_printf(b, "2, {%d, %d}},\n", p->rows, p->cols);
-    else
-        buf_printf(b, "1, {%d, 0}},\n", p->rows);
-}
-
 static int emit_tensor_table(Buf *b, const Ctx *c)
 {
-    const Model *m = c->m;
-    int n = 0;
-    const char *slot_m = m->opt.kind == SEQRT_OPT_SGD || m->opt.kind == SEQRT_OPT_RMSPROP ? "momentum" : "m";
-    const char *slot_v = m->opt.kind == SEQRT_OPT_RMSPROP ? "velocity" : "v";
+    TensorRow *t;
+    int n = ir_tensors(c->m, &t);
     buf_printf(b, "\n/* Checkpoint names: a PyTorch nn.Sequential state_dict, indexed by layer\n"
                   " * statement; optimizer slots under \"optimizer.\", counters under \"train.\". */\n");
     buf_printf(b, "static const seqrt_tensor %s_tensors[] = {\n", c->p);
-    for (int pass = 0; pass < 5; pass++) {
-        if (pass >= 2 && !c->training)
-            break;
-        for (int i = 0; i < m->nlayers; i++) {
-            const Layer *l = &m->layer[i];
-            for (int k = 0; k < l->nparam; k++) {
-                const Param *p = &l->param[k];
-                if (pass == 0 && p->trainable)
-                    tensor_row(b, c, p->name, "SEQRT_T_PARAM", "SEQRT_F32", arena_printf("param.%s", p->cname), p);
-                else if (pass == 1 && !p->trainable)
-                    tensor_row(b, c, p->name, "SEQRT_T_BUFFER", "SEQRT_F32", arena_printf("buffer.%s", p->cname),
-                               p);
-                else if (pass == 2 && p->trainable && c->has_m)
-                    tensor_row(b, c, arena_printf("optimizer.%s.%s", p->name, slot_m), "SEQRT_T_OPTIM", "SEQRT_F32",
-                               arena_printf("opt_m.%s", p->cname), p);
-                else if (pass == 3 && p->trainable && c->has_v)
-                    tensor_row(b, c, arena_printf("optimizer.%s.%s", p->name, slot_v), "SEQRT_T_OPTIM", "SEQRT_F32",
-                               arena_printf("opt_v.%s", p->cname), p);
-                else if (pass == 4 && p->trainable)
-                    tensor_row(b, c, arena_printf("grad.%s", p->name), "SEQRT_T_GRAD", "SEQRT_F32",
-                               arena_printf("grad.%s", p->cname), p);
-                else
-                    continue;
-                n++;
-            }
-        }
-    }
-    buf_printf(b, "    {\"train.step\", SEQRT_T_STATE, SEQRT_I64, offsetof(%s, step), 0, {0, 0}},\n", c->p);
-    buf_printf(b, "    {\"train.epoch\", SEQRT_T_STATE, SEQRT_I64, offsetof(%s, epoch), 0, {0, 0}},\n", c->p);
-    tensor_row(b, c, "train.rng", "SEQRT_T_STATE", "SEQRT_I64", "rng", NULL);
-    n += 3;
-    for (int i = 0; i < m->nlayers; i++)
-        if (m->layer[i].op == OP_DROPOUT && m->layer[i].seed >= 0) {
-            tensor_row(b, c, arena_printf("train.rng.%d", m->layer[i].index), "SEQRT_T_STATE", "SEQRT_I64",
-                       arena_printf("%s_rng", tag(&m->layer[i])), NULL);
-            n++;
-        }
+    static const char *const kinds[] = {"SEQRT_T_PARAM", "SEQRT_T_BUFFER", "SEQRT_T_OPTIM", "SEQRT_T_STATE",
+                                        "SEQRT_T_GRAD"};
+    for (int i = 0; i < n; i++)
+        buf_printf(b, "    {\"%s\", %s, %s, offsetof(%s, %s), %d, {%d, %d}},\n", t[i].name, kinds[t[i].kind],
+                   t[i].dtype == SEQRT_I64 ? "SEQRT_I64" : "SEQRT_F32", c->p, t[i].member, t[i].ndim,
+                   t[i].shape[0], t[i].shape[1]);
     buf_printf(b, "};\n");
     return n;
 }

@@ -37,6 +37,22 @@ void buf_printf(Buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void buf_bytes(Buf *b, const void *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p)
+            diag_fatal("out of memory"), exit(1);
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+}
+
 /* The shortest %g text that reads back as the same float, as a C float
  * literal: 0.001f, 1e-07f, 0.0f. */
 const char *float_literal(double v)

@@ -277,6 +277,23 @@ int pass_fuse(Model *m);
 int pass_fold(Model *m);
 int pass_plan(Model *m);
 
+/* ---------------------------------------------------------------- tensors.c */
+
+/* One checkpoint tensor of a model: name, kind, dtype, shape, and the
+ * member of the generated state struct that holds it. */
+typedef struct {
+    const char *name;
+    int kind, dtype;      /* seqrt_tensor_kind, seqrt_dtype */
+    const char *member;   /* "param.l3_weight", "step", "rng" */
+    const Param *param;   /* NULL for counters */
+    int ndim, shape[2];
+} TensorRow;
+
+int ir_tensors(const Model *m, TensorRow **rows);
+/* Optimizer slot names ("m", "v", "momentum", "velocity") or NULL; returns
+ * whether the model trains (has a loss). */
+int ir_opt_slots(const Model *m, const char **slot_m, const char **slot_v);
+
 /* ---------------------------------------------------------------- emit */
 
 typedef struct {
@@ -301,6 +318,7 @@ typedef struct {
 } Buf;
 void buf_printf(Buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void buf_bytes(Buf *b, const void *data, size_t n);
 void buf_float(Buf *b, float f);          /* round-trip exact, C syntax */
 const char *float_literal(double v);      /* "0.001f": shortest exact */
 int write_file_atomic(const char *path, const Buf *b);
