@@ -44,6 +44,15 @@ void *arena_alloc(size_t size)
     return p;
 }
 
+void arena_reset(void)
+{
+    while (head) {
+        Block *b = head;
+        head = b->next;
+        free(b);
+    }
+}
+
 char *arena_strndup(const char *s, size_t n)
 {
     char *p = arena_alloc(n + 1);
@@ -57,15 +66,22 @@ char *arena_strdup(const char *s)
     return arena_strndup(s, strlen(s));
 }
 
+char *arena_vprintf(const char *fmt, va_list ap)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vsnprintf(NULL, 0, fmt, aq);
+    va_end(aq);
+    char *p = arena_alloc((size_t)n + 1);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
 char *arena_printf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *p = arena_alloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    char *p = arena_vprintf(fmt, ap);
     va_end(ap);
     return p;
 }

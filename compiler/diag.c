@@ -25,6 +25,7 @@ static FILE *stream;
 
 void diag_set_stream(FILE *f) { stream = f; }
 int diag_error_count(void) { return nerrors; }
+void diag_reset(void) { nerrors = 0; }
 
 static FILE *out(void) { return stream ? stream : stderr; }
 
@@ -150,7 +151,18 @@ static void report(const Source *s, Loc loc, const char *kind, const char *fmt, 
     int line = line_of(s, loc.start);
     int col = loc.start - s->line_start[line] + 1;
     fprintf(f, "%s:%d:%d: %s: ", s->path, line + 1, col, kind);
-    vfprintf(f, fmt, ap);
+    /* The message quotes user text (a string's decoded escapes): control
+     * bytes are printed escaped so that a message stays one line. */
+    char *msg = arena_vprintf(fmt, ap);
+    for (const char *p = msg; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n')
+            fputs("\\n", f);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
     fputc('\n', f);
     show_line(s, loc);
 }

@@ -293,8 +293,10 @@ static void print_array(Buf *b, const double *v, long n)
 {
     for (long i = 0; i < n; i++) {
         if (i % 8 == 0)
-            buf_printf(b, "%s        ", i ? "\n" : "");
-        buf_printf(b, "%s%s", float_literal(v[i]), i + 1 < n ? ", " : "");
+            buf_printf(b, "%s        ", i ? ",\n" : "");
+        else
+            buf_printf(b, ", ");
+        buf_printf(b, "%s", float_literal(v[i]));
     }
     buf_printf(b, "\n");
 }

@@ -661,9 +661,13 @@ static void emit_descriptor(Buf *b, const Ctx *c, int ntensors)
     else
         buf_printf(b, "     {0, \"val_loss\", 0.0f, 0, 0, 0, 0}},\n");
     if (c->training)
-        buf_printf(b, "    init_v, forward_v, backward_v, update_v, train_step_v\n};\n");
+        buf_printf(b, "    init_v, forward_v, backward_v, update_v, train_step_v,\n");
     else
-        buf_printf(b, "    init_v, forward_v, NULL, NULL, NULL\n};\n");
+        buf_printf(b, "    init_v, forward_v, NULL, NULL, NULL,\n");
+    buf_printf(b, "    {");
+    for (int i = 0; i < m->nmetrics; i++)
+        buf_printf(b, "%s\"%s\"", i ? ", " : "", m->metric_label[i]);
+    buf_printf(b, "%s} /* metric names as written */\n};\n", m->nmetrics ? "" : "NULL");
     buf_printf(b, "\nint %s_save(const %s *net, const char *path) { return seqrt_model_save(&%s_model, net, path); }\n",
                p, p, p);
     buf_printf(b, "int %s_load(%s *net, const char *path) { return seqrt_model_load(&%s_model, net, path); }\n", p, p,
@@ -696,7 +700,7 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-int emit_model(const Model *m, const EmitOptions *opt)
+int emit_model_buffers(const Model *m, Buf *h, Buf *src)
 {
     Ctx c;
     layout(&c, m);
@@ -705,15 +709,24 @@ int emit_model(const Model *m, const EmitOptions *opt)
         return -1;
     }
     const char *file = base_name(m->src->path);
+    emit_header(h, &c, file);
+    emit_source(src, &c, file);
+    return c.training;
+}
+
+int emit_model(const Model *m, const EmitOptions *opt)
+{
     Buf h = {0}, src = {0};
-    emit_header(&h, &c, file);
-    emit_source(&src, &c, file);
+    int training = emit_model_buffers(m, &h, &src);
+    if (training < 0)
+        return -1;
+    const char *file = base_name(m->src->path);
     int rc = write_file_atomic(arena_printf("%s/%s.h", opt->outdir, m->name), &h);
     if (rc == 0)
         rc = write_file_atomic(arena_printf("%s/%s.c", opt->outdir, m->name), &src);
     if (rc == 0 && opt->main_program) {
         Buf mb = {0};
-        if (!c.training) {
+        if (!training) {
             diag_error(m->src, m->loc, "--main needs a model with compile(loss=...)");
             return -1;
         }

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "seqc.h"
@@ -106,4 +107,29 @@ int write_file_atomic(const char *path, const Buf *b)
         return -1;
     }
     return 0;
+}
+
+/* mkdir -p: the output directory and its missing parents. */
+int make_dirs(const char *path)
+{
+    char *p = arena_strdup(path);
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c != 0)
+            continue;
+        char saved = *c;
+        *c = 0;
+        struct stat st;
+        if (stat(p, &st) != 0) {
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                diag_fatal("cannot create directory '%s': %s", p, strerror(errno));
+                return -1;
+            }
+        } else if (!S_ISDIR(st.st_mode)) {
+            diag_fatal("cannot write into '%s': it is not a directory", p);
+            return -1;
+        }
+        *c = saved;
+        if (!saved)
+            return 0;
+    }
 }

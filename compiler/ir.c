@@ -111,6 +111,14 @@ static const char *shape_str(const int *dims, int rank)
     return arena_strdup(buf);
 }
 
+/* The Keras names of the operations, for messages (an activation that
+ * needs 1-D input is softmax). */
+static const char *const keras_name[OP_COUNT] = {
+    [OP_DENSE] = "Dense", [OP_ACTIVATION] = "softmax", [OP_BATCHNORM] = "BatchNormalization",
+    [OP_LAYERNORM] = "LayerNormalization", [OP_DROPOUT] = "Dropout", [OP_FLATTEN] = "Flatten",
+    [OP_NORMALIZATION] = "Normalization",
+};
+
 #define MAX_ELEMENTS 2147483647LL   /* 2^31 - 1: every size fits an int */
 
 int ir_infer_shapes(Model *m)
@@ -136,7 +144,7 @@ int ir_infer_shapes(Model *m)
                        l->op == OP_NORMALIZATION || (l->op == OP_ACTIVATION && l->act == SEQRT_ACT_SOFTMAX);
         if (needs_1d && rank != 1) {
             diag_error(src, l->loc, "%s needs 1-D input, but its input has shape %s; add Flatten() before it",
-                       l->op == OP_ACTIVATION ? "softmax" : op_names[l->op], shape_str(dims, rank));
+                       keras_name[l->op], shape_str(dims, rank));
             return -1;
         }
         switch (l->op) {

@@ -13,6 +13,7 @@
  * Shape inference and parameter naming are ir.c's job (ir_infer_shapes),
  * called once all statements of a model have been read.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +263,17 @@ static void error_unknown(Loc loc, const char *what, const char *name,
         diag_error(src, loc, "unknown %s '%s'%s", what, name, where);
 }
 
+/* The span of a call's dotted name ("keras.layers.Dense" in
+ * "keras.layers.Dense(64)"): where an error about the name points. */
+static Loc name_loc(const Value *call)
+{
+    Loc l = {call->loc.start, call->loc.start};
+    while (l.end < src->len && (src->text[l.end] == '.' || src->text[l.end] == '_' ||
+                                isalnum((unsigned char)src->text[l.end])))
+        l.end++;
+    return l.end > l.start ? l : call->loc;
+}
+
 /* "keras.layers.Dense" -> "Dense"; NULL if a prefix is not a Keras module. */
 static const char *strip_prefix(const char *name)
 {
@@ -294,6 +306,8 @@ static int bind(const Value *call, const CallSpec *spec, Value **out)
                 diag_error(src, a->val->loc, "positional argument follows keyword argument");
                 err = -1;
             } else if (pos >= spec->npositional) {
+                if (pos++ > spec->npositional)
+                    continue;   /* one message for all the extra ones */
                 if (spec->npositional == 0)
                     diag_error(src, a->val->loc, "%s() takes only keyword arguments%s", spec->name,
                                !strcmp(spec->name, "fit") ? "; the data is given when the generated program runs" : "");
@@ -483,6 +497,13 @@ static int get_shape(const Value *v, const char *argname, int *dims, int *rank)
         diag_error(src, v->loc, "'%s' is empty", argname);
         return -1;
     }
+    long long n = 1;
+    for (int i = 0; i < *rank && n <= INT32_MAX; i++)
+        n *= dims[i];
+    if (n > INT32_MAX) {
+        diag_error(src, v->loc, "the input shape has more than 2^31-1 elements");
+        return -1;
+    }
     return 0;
 }
 
@@ -556,7 +577,8 @@ static int lower_layer(Model *m, const CallSpec *spec, const Value *call, int in
         }
         err |= get_int(u, "units", 0, &units);
         if (!err && (units <= 0 || units > INT32_MAX)) {
-            diag_error(src, u->loc, "Dense needs a positive number of units below 2^31, not %lld", (long long)units);
+            diag_error(src, u->loc, "Dense needs a positive number of units below 2^31, not %.*s",
+                       u->loc.end - u->loc.start, src->text + u->loc.start);
             err = -1;
         }
         l->out = (int)units;
@@ -582,7 +604,8 @@ static int lower_layer(Model *m, const CallSpec *spec, const Value *call, int in
             err |= get_float(ARG(spec, vals, "negative_slope"), "negative_slope", 0, &slope);
             err |= get_float(ARG(spec, vals, "threshold"), "threshold", 0, &thr);
             if (!err && (slope != 0 || thr != 0)) {
-                diag_error(src, call->loc, "ReLU with negative_slope or threshold is not supported; "
+                diag_error(src, ARG(spec, vals, slope != 0 ? "negative_slope" : "threshold")->loc,
+                           "ReLU with negative_slope or threshold is not supported; "
                            "use Activation(\"leaky_relu\") for a slope of 0.2");
                 err = -1;
             }
@@ -673,7 +696,8 @@ static int lower_optimizer(Model *m, const Value *v)
             k = i;
     }
     if (k < 0) {
-        error_unknown(v->loc, "optimizer", name, lname, COUNT_OF(optimizer_names), "");
+        error_unknown(v->kind == VAL_CALL ? name_loc(v) : v->loc, "optimizer", name, lname,
+                      COUNT_OF(optimizer_names), "");
         return -1;
     }
     const CallSpec *spec = optimizer_names[k].spec;
@@ -753,7 +777,7 @@ static int lower_loss(Model *m, const Value *v)
             k = i;
     }
     if (k < 0) {
-        error_unknown(v->loc, "loss", name, names, COUNT_OF(loss_names), "");
+        error_unknown(v->kind == VAL_CALL ? name_loc(v) : v->loc, "loss", name, names, COUNT_OF(loss_names), "");
         return -1;
     }
     m->loss = loss_names[k].loss;
@@ -800,7 +824,7 @@ static int resolve_metric(Model *m, const Value *v)
             k = i;
     }
     if (k < 0) {
-        error_unknown(v->loc, "metric", name, names, COUNT_OF(metric_names), "");
+        error_unknown(v->kind == VAL_CALL ? name_loc(v) : v->loc, "metric", name, names, COUNT_OF(metric_names), "");
         return -1;
     }
     if (v->kind == VAL_CALL) {
@@ -835,6 +859,9 @@ static int resolve_metric(Model *m, const Value *v)
     for (int i = 0; i < m->nmetrics; i++)
         if (m->metric[i] == metric)
             return 0;   /* Keras reports a repeated metric once too */
+    /* Keras reports a metric under the name it was given ("accuracy"); a
+     * class form (BinaryAccuracy()) under its canonical name. */
+    m->metric_label[m->nmetrics] = v->kind == VAL_CALL || name[0] < 'a' ? seqrt_metric_name(metric) : name;
     m->metric[m->nmetrics++] = metric;
     return 0;
 }
@@ -842,7 +869,7 @@ static int resolve_metric(Model *m, const Value *v)
 static int lower_compile(Model *m, const Value *call, int *seen)
 {
     if ((*seen)++) {
-        diag_error(src, call->loc, "compile() appears twice in model '%s'", m->name);
+        diag_error(src, name_loc(call), "compile() appears twice in model '%s'", m->name);
         return -1;
     }
     Value *vals[MAX_ARGS];
@@ -883,7 +910,7 @@ static int lower_early_stopping(Model *m, const Value *v)
         return -1;
     }
     es->enabled = 1;
-    es->loc = v->loc;
+    es->loc = ARG(&spec_early_stopping, vals, "monitor") ? ARG(&spec_early_stopping, vals, "monitor")->loc : v->loc;
     const CallSpec *s = &spec_early_stopping;
     int err = 0;
     int64_t patience, start;
@@ -950,7 +977,7 @@ static int check_monitor(Model *m)
 static int lower_fit(Model *m, const Value *call, int *seen)
 {
     if ((*seen)++) {
-        diag_error(src, call->loc, "fit() appears twice in model '%s'", m->name);
+        diag_error(src, name_loc(call), "fit() appears twice in model '%s'", m->name);
         return -1;
     }
     const CallSpec *s = &spec_fit;
@@ -1001,7 +1028,7 @@ static int lower_fit(Model *m, const Value *call, int *seen)
                 err |= type_error(c, "callbacks", "a list of calls such as EarlyStopping()");
             else if (!name || strcmp(name, "EarlyStopping")) {
                 static const char *const cb[] = {"EarlyStopping"};
-                error_unknown(c->loc, "callback", name ? name : c->s, cb, 1, " (seqc supports EarlyStopping)");
+                error_unknown(name_loc(c), "callback", name ? name : c->s, cb, 1, " (seqc supports EarlyStopping)");
                 err = -1;
             } else {
                 err |= lower_early_stopping(m, c);
@@ -1028,6 +1055,10 @@ static int check_loss(Model *m)
          m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) && m->out < 2) {
         diag_error(src, m->loss_loc, "%s needs one output per class (at least 2), but the model has %d output",
                    seqrt_loss_name(m->loss), m->out);
+        return -1;
+    }
+    if (ir_param_count(m, 1) == 0) {
+        diag_error(src, m->loss_loc, "model '%s' has a loss but no trainable parameters: add a Dense layer", m->name);
         return -1;
     }
     if (m->loss_on_logits)
@@ -1072,6 +1103,10 @@ static Model *lower_model(ModelAst *ma)
         err = -1;
     }
     for (Value *st = ma->stmts; st; st = st->next) {
+        if (st->kind != VAL_CALL) {
+            err = -1;   /* a statement the parser skipped (None): already reported */
+            continue;
+        }
         const char *name = strip_prefix(st->s);
         Value *call = st;
         if (name && !strcmp(name, "add")) {
@@ -1084,7 +1119,7 @@ static Model *lower_model(ModelAst *ma)
             name = strip_prefix(call->s);
         }
         if (!name) {
-            error_unknown(call->loc, "statement", call->s, statement_names, COUNT_OF(statement_names), "");
+            error_unknown(name_loc(call), "statement", call->s, statement_names, COUNT_OF(statement_names), "");
             err = -1;
             continue;
         }
@@ -1114,10 +1149,11 @@ static Model *lower_model(ModelAst *ma)
         } else {
             for (int i = 0; i < COUNT_OF(torch_names); i++)
                 if (!strcmp(name, torch_names[i][0])) {
-                    diag_error(src, call->loc, "unknown layer '%s'; the Keras name is %s", name, torch_names[i][1]);
+                    diag_error(src, name_loc(call), "unknown layer '%s'; the Keras name is %s", name,
+                               torch_names[i][1]);
                     goto next;
                 }
-            error_unknown(call->loc, "layer", name, statement_names, COUNT_OF(statement_names), "");
+            error_unknown(name_loc(call), "layer", name, statement_names, COUNT_OF(statement_names), "");
         next:
             err = -1;
         }

@@ -70,7 +70,7 @@ typedef struct {
 
 static int parse_args(int argc, char **argv, Options *o)
 {
-    o->files = calloc((size_t)argc, sizeof(char *));
+    o->files = arena_alloc(sizeof(char *) * (size_t)argc);
     o->outdir = ".";
     o->opt_level = 2;
     for (int i = 1; i < argc; i++) {
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
 
     /* Front end for every file first: nothing is written unless every
      * input is free of errors. */
-    Program **progs = calloc((size_t)o.nfiles, sizeof(Program *));
+    Program **progs = arena_alloc(sizeof(Program *) * (size_t)o.nfiles);
     for (int f = 0; f < o.nfiles; f++) {
         const Source *src = diag_open_source(o.files[f]);
         if (!src)
@@ -200,6 +200,15 @@ int main(int argc, char **argv)
         }
     }
 
+    /* Errors that depend on the options, before anything is written. */
+    for (int f = 0; f < o.nfiles; f++)
+        for (int i = 0; i < progs[f]->n; i++)
+            if (o.main_program && progs[f]->model[i]->loss < 0)
+                diag_error(progs[f]->model[i]->src, progs[f]->model[i]->loc,
+                           "--main needs a model with compile(loss=...)");
+    if (diag_error_count())
+        return 1;
+
     for (int f = 0; f < o.nfiles; f++)
         for (int i = 0; i < progs[f]->n; i++)
             if (optimize(&o, progs[f]->model[i]) < 0)
@@ -213,6 +222,8 @@ int main(int argc, char **argv)
     }
     if (o.dump_after)
         return 0;
+    if (make_dirs(o.outdir) < 0)
+        return 1;
     EmitOptions eo = {o.outdir, o.main_program, o.weights};
     for (int f = 0; f < o.nfiles; f++)
         for (int i = 0; i < progs[f]->n; i++) {

@@ -12,7 +12,7 @@
 
 ModelAst *parse_source(const Source *src)
 {
-    struct ScanState state = { src, 0, 0 };
+    struct ScanState state = { .src = src };
     ParseResult result = { src, NULL };
     yyscan_t scanner;
     if (yylex_init_extra(&state, &scanner) != 0) {

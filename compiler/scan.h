@@ -6,6 +6,9 @@ struct ScanState {
     const Source *src;
     int offset;     /* byte offset of the next character */
     int depth;      /* nesting of ( and [: newlines inside are blanks */
+    Loc open[64];   /* where the innermost open ( and [ are, for notes */
+    Loc brace;      /* where the last { is */
+    Loc unclosed;   /* the bracket a '}' closed (see model.l) */
 };
 
 /* What the parser builds. */

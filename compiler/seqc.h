@@ -29,6 +29,10 @@ char *arena_strdup(const char *s);
 char *arena_strndup(const char *s, size_t n);
 char *arena_printf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+char *arena_vprintf(const char *fmt, va_list ap);
+/* Frees every block: all arena pointers become invalid (for the fuzz
+ * harness, which runs the front end many times in one process). */
+void arena_reset(void);
 
 /* ---------------------------------------------------------------- diag.c */
 
@@ -57,6 +61,7 @@ void diag_note(const Source *src, Loc loc, const char *fmt, ...)
 /* An error not tied to a place in a source file ("seqc: error: ..."). */
 void diag_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int diag_error_count(void);
+void diag_reset(void);                    /* error count back to 0 */
 void diag_set_stream(FILE *f);            /* default stderr */
 /* The closest of `names` to `s` by edit distance, or NULL if none is close. */
 const char *diag_suggest(const char *s, const char *const *names, int n);
@@ -316,11 +321,16 @@ typedef struct {
     char *data;
     size_t len, cap;
 } Buf;
+/* Builds NAME.h and NAME.c in memory only (what emit_model writes); the
+ * caller frees h->data and c->data. Returns 1 for a model that trains,
+ * 0 for an inference-only one, -1 on an error (message printed). */
+int emit_model_buffers(const Model *m, Buf *h, Buf *c);
 void buf_printf(Buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void buf_bytes(Buf *b, const void *data, size_t n);
 void buf_float(Buf *b, float f);          /* round-trip exact, C syntax */
 const char *float_literal(double v);      /* "0.001f": shortest exact */
 int write_file_atomic(const char *path, const Buf *b);
+int make_dirs(const char *path);          /* mkdir -p; 0 or -1 (message printed) */
 
 #endif

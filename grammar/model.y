@@ -11,11 +11,16 @@
  * Error recovery: a bad statement is skipped up to the end of its line (or
  * its separating comma), a bad model header up to the block's closing
  * brace, so one mistake gives one message and the rest of the file is still
- * checked.
+ * checked. A skipped statement stays in the model as a None value, so that
+ * lowering knows the model is broken and adds no message of its own (such
+ * as "no layers"). Syntax errors are worded by yyreport_syntax_error below:
+ * bison's "unexpected X, expecting A or B", "expecting a value" where a
+ * value is missing, and a note at the unclosed bracket when the mistake is
+ * on a later line than the bracket.
  */
 %define api.pure full
 %define api.location.type {Loc}
-%define parse.error detailed
+%define parse.error custom
 %define parse.lac full
 %locations
 %expect 0
@@ -35,6 +40,8 @@ void yyerror(Loc *loc, yyscan_t scanner, ParseResult *result, const char *msg);
 }
 
 %code {
+#include <string.h>
+struct ScanState *yyget_extra(yyscan_t scanner);
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                          \
     do {                                                     \
         if (N) {                                             \
@@ -95,7 +102,7 @@ sep
 
 stmt
     : call                         { $$ = $1; }
-    | error sep                    { $$ = NULL; }
+    | error sep                    { $$ = ast_none(@1); }
     ;
 
 call
@@ -164,4 +171,51 @@ void yyerror(Loc *loc, yyscan_t scanner, ParseResult *result, const char *msg)
 {
     (void)scanner;
     diag_error(result->src, *loc, "%s", msg);
+}
+
+static int line_of_offset(const Source *src, int off)
+{
+    int line = 0;
+    for (int i = 0; i < off && i < src->len; i++)
+        line += src->text[i] == '\n';
+    return line;
+}
+
+static int is(yysymbol_kind_t sym, const char *name) { return !strcmp(yysymbol_name(sym), name); }
+
+static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, ParseResult *result)
+{
+    const struct ScanState *st = yyget_extra(scanner);
+    const Source *src = result->src;
+    yysymbol_kind_t tok = yypcontext_token(ctx), exp[YYNTOKENS];
+    const Loc *loc = yypcontext_location(ctx);
+    int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS), value = 0, closer = 0, brace = 0;
+    /* a NEWLINE at a '}' is the one the scanner adds to close brackets */
+    int at_brace = tok == YYSYMBOL_NEWLINE && loc->start < src->len && src->text[loc->start] == '}';
+    char msg[256];
+    int len = snprintf(msg, sizeof msg, "syntax error, unexpected %s", at_brace ? "'}'" : yysymbol_name(tok));
+    for (int i = 0; i < n; i++) {
+        value |= exp[i] == YYSYMBOL_INT;
+        closer |= is(exp[i], "')'") || is(exp[i], "']'");
+        brace |= is(exp[i], "'}'");
+    }
+    if (value)
+        snprintf(msg + len, sizeof msg - (size_t)len, ", expecting a value");
+    else if (brace && tok == YYSYMBOL_YYEOF)
+        snprintf(msg + len, sizeof msg - (size_t)len, ", expecting '}'");
+    else
+        for (int i = 0; i < n && n <= 4; i++)
+            len += snprintf(msg + len, sizeof msg - (size_t)len, "%s%s", i == 0 ? ", expecting " : " or ",
+                            yysymbol_name(exp[i]));
+    diag_error(src, *loc, "%s", msg);
+    /* the innermost bracket still open before the unexpected token */
+    int depth = st->depth - (is(tok, "'('") || is(tok, "'['"));
+    if (at_brace && closer)
+        diag_note(src, st->unclosed, "to match this '%c'", src->text[st->unclosed.start]);
+    else if (closer && depth > 0 && depth <= COUNT_OF(st->open) &&
+             line_of_offset(src, st->open[depth - 1].start) < line_of_offset(src, loc->start))
+        diag_note(src, st->open[depth - 1], "to match this '%c'", src->text[st->open[depth - 1].start]);
+    else if (brace && tok == YYSYMBOL_YYEOF)
+        diag_note(src, st->brace, "to match this '{'");
+    return 0;
 }

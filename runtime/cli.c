@@ -363,7 +363,7 @@ static void print_scores(const seqrt_model *m, const char *prefix,
 {
     print_score("", prefix, "loss", loss);
     for (int i = 0; i < m->nmetrics; i++)
-        print_score(" - ", prefix, seqrt_metric_name(m->metrics[i]),
+        print_score(" - ", prefix, seqrt_model_metric_name(m, i),
                     metrics[i]);
     putchar('\n');
 }

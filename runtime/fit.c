@@ -393,12 +393,12 @@ static void print_epoch(const fit_run *r, const seqrt_epoch_log *e)
             e->seconds);
     print_value("loss", e->loss);
     for (int i = 0; i < m->nmetrics; i++)
-        print_value(seqrt_metric_name(m->metrics[i]), e->metric[i]);
+        print_value(seqrt_model_metric_name(m, i), e->metric[i]);
     if (r->has_val) {
         print_value("val_loss", e->val_loss);
         for (int i = 0; i < m->nmetrics; i++) {
             snprintf(name, sizeof name, "val_%s",
-                     seqrt_metric_name(m->metrics[i]));
+                     seqrt_model_metric_name(m, i));
             print_value(name, e->val_metric[i]);
         }
     }

@@ -95,11 +95,11 @@ static void write_header(FILE *f, const seqrt_model *m, int val)
 {
     fputs("epoch,loss", f);
     for (int i = 0; i < m->nmetrics; i++)
-        fprintf(f, ",%s", seqrt_metric_name(m->metrics[i]));
+        fprintf(f, ",%s", seqrt_model_metric_name(m, i));
     if (val) {
         fputs(",val_loss", f);
         for (int i = 0; i < m->nmetrics; i++)
-            fprintf(f, ",val_%s", seqrt_metric_name(m->metrics[i]));
+            fprintf(f, ",val_%s", seqrt_model_metric_name(m, i));
     }
     fputs(",seconds\n", f);
 }

@@ -47,3 +47,8 @@ const char *seqrt_metric_name(int metric)
     return metric >= 0 && metric < SEQRT_METRIC_COUNT ? metric_names[metric]
                                                         : "unknown";
 }
+
+const char *seqrt_model_metric_name(const seqrt_model *m, int i)
+{
+    return m->metric_labels[i] ? m->metric_labels[i] : seqrt_metric_name(m->metrics[i]);
+}

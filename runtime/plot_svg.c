@@ -7,7 +7,9 @@
  * panel 2, when the model has a metric, plots the first metric and its val_
  * version. Each panel has a frame, "nice" ticks (1, 2, 5 x 10^k) with
  * labels, a legend and, when the history names a best epoch, a dashed
- * vertical line at it (labelled in panel 1).
+ * vertical line at it (labelled in panel 1). The legend and the label sit on
+ * white boxes, each in whichever of two corners (top or bottom) the curves
+ * cross less.
  *
  * Robustness: non-finite values are skipped (the line breaks there and an
  * isolated point is drawn as a dot); a single epoch or a constant series
@@ -206,33 +208,138 @@ static void draw_series(FILE *f, const panel *p, const seqrt_history *h,
                     py(p, value_of(&h->epochs[i], s)), color);
 }
 
-static void draw_legend(FILE *f, const panel *p, int slot, const char *name,
-                        const char *color)
+/* ---------------------------------------------------------------- placement */
+
+/* Text width on the page, roughly: 11px sans-serif averages under 6.5px a
+ * character. */
+static double text_width(const char *s)
 {
-    double x = PLOT_RIGHT - 130, y = p->top + 16 + 16 * slot;
-    fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
-            "stroke=\"%s\" stroke-width=\"2\"/>\n", x, y - 4, x + 20, y - 4,
-            color);
-    fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">", x + 26, y);
-    xml_text(f, name);
-    fputs("</text>\n", f);
+    return 6.5 * (double)strlen(s);
 }
 
-static void draw_best(FILE *f, const panel *p, int best, int label)
+/* Page y of series s at page x (linear between epochs); 0 if the series has
+ * no finite segment there. */
+static int series_y_at(const panel *p, const seqrt_history *h, series s,
+                       double x, double *y)
+{
+    for (int i = 0; i + 1 < h->nepochs; i++) {
+        double xa = px(p, h->epochs[i].epoch);
+        double xb = px(p, h->epochs[i + 1].epoch);
+        if (x < xa || x > xb || !finite_at(h, s, i) ||
+            !finite_at(h, s, i + 1))
+            continue;
+        double t = xb > xa ? (x - xa) / (xb - xa) : 0;
+        *y = py(p, value_of(&h->epochs[i], s)) * (1 - t) +
+             py(p, value_of(&h->epochs[i + 1], s)) * t;
+        return 1;
+    }
+    return 0;
+}
+
+/* How much of the curves passes through the page box [x0,x1] x [y0,y1]:
+ * the number of 2px-wide columns in which some series is inside it. Used
+ * to put the legend and the best-epoch label where they hide the least. */
+static int curve_hits(const panel *p, const seqrt_history *h,
+                      const series *s, int ns, double x0, double y0,
+                      double x1, double y1)
+{
+    int hits = 0;
+    for (double x = x0; x <= x1; x += 2)
+        for (int k = 0; k < ns; k++) {
+            double y;
+            if (series_y_at(p, h, s[k], x, &y) && y >= y0 && y <= y1) {
+                hits++;
+                break;
+            }
+        }
+    return hits;
+}
+
+typedef struct {
+    double x0, y0, x1, y1;
+} box;
+
+static int boxes_overlap(box a, box b)
+{
+    return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+}
+
+/* The legend: top right, or bottom right when the curves cross the top
+ * right corner more; on a white, slightly transparent box. */
+static box draw_legend(FILE *f, const panel *p, const seqrt_history *h,
+                       const series *s, int ns, const char *const *names,
+                       const char *const *colors)
+{
+    double w = 0;
+    for (int k = 0; k < ns; k++)
+        if (26 + text_width(names[k]) + 8 > w)
+            w = 26 + text_width(names[k]) + 8;
+    double hgt = 8 + 16 * ns;
+    box top = {PLOT_RIGHT - 6 - w, p->top + 4, PLOT_RIGHT - 6,
+               p->top + 4 + hgt};
+    box bot = {top.x0, p->bottom - 4 - hgt, top.x1, p->bottom - 4};
+    box b = curve_hits(p, h, s, ns, bot.x0, bot.y0, bot.x1, bot.y1) <
+                    curve_hits(p, h, s, ns, top.x0, top.y0, top.x1, top.y1)
+                ? bot : top;
+    fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
+            "fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n", b.x0,
+            b.y0, b.x1 - b.x0, b.y1 - b.y0);
+    for (int k = 0; k < ns; k++) {
+        double x = b.x0 + 6, y = b.y0 + 16 + 16 * k;
+        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
+                "stroke=\"%s\" stroke-width=\"2\"/>\n", x, y - 4, x + 20,
+                y - 4, colors[k]);
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\">", x + 26, y);
+        xml_text(f, names[k]);
+        fputs("</text>\n", f);
+    }
+    return b;
+}
+
+static void draw_best_line(FILE *f, const panel *p, int best)
 {
     if (best <= 0 || best < p->x0 || best > p->x1)
         return;
     fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
             "stroke=\"#2ca02c\" stroke-dasharray=\"5,4\"/>\n", px(p, best),
             p->top, px(p, best), p->bottom);
-    /* labelled near the bottom (the legend is at the top), on the side of
-     * the line with more room */
-    int right = px(p, best) < (PLOT_LEFT + PLOT_RIGHT) / 2;
-    if (label)
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"%s\" "
-                "fill=\"#2ca02c\">best epoch %d</text>\n",
-                px(p, best) + (right ? 4 : -4), p->bottom - 6,
-                right ? "start" : "end", best);
+}
+
+/* "best epoch N" beside the line, on the side with more room: at the
+ * bottom or the top of the panel, else the highest free spot in between,
+ * whichever the curves cross least (never over the legend); on a white box
+ * so that it stays readable. */
+static void draw_best_label(FILE *f, const panel *p, const seqrt_history *h,
+                            const series *s, int ns, box legend)
+{
+    int best = h->best_epoch;
+    char text[48];
+    if (best <= 0 || best < p->x0 || best > p->x1)
+        return;
+    snprintf(text, sizeof text, "best epoch %d", best);
+    double w = text_width(text), x = px(p, best);
+    int right = x < (PLOT_LEFT + PLOT_RIGHT) / 2;
+    double x0 = right ? x + 2 : x - 2 - w - 4;
+    box pick = {0, 0, 0, 0};
+    int best_cost = -1;
+    /* candidates: the bottom, the top, then downwards from the top */
+    for (int c = 0;; c++) {
+        double y0 = c == 0 ? p->bottom - 18 : p->top + 2 + 16 * (c - 1);
+        if (c > 0 && y0 + 16 > p->bottom - 2)
+            break;
+        box b = {x0, y0, x0 + w + 4, y0 + 16};
+        int cost = 2 * curve_hits(p, h, s, ns, b.x0, b.y0, b.x1, b.y1) +
+                   (boxes_overlap(b, legend) ? 100000 : 0) + (c > 1 ? 3 : 0);
+        if (best_cost < 0 || cost < best_cost) {
+            best_cost = cost;
+            pick = b;
+        }
+    }
+    fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
+            "fill=\"white\" fill-opacity=\"0.85\"/>\n", pick.x0, pick.y0,
+            pick.x1 - pick.x0, pick.y1 - pick.y0);
+    fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" fill=\"#2ca02c\">%s</text>\n",
+            pick.x0 + 2, pick.y1 - 4, text);
 }
 
 /* One panel: series s[0] (train) and s[1] (val) named name, val_name. */
@@ -244,18 +351,19 @@ static void draw_panel(FILE *f, const seqrt_history *h, double top,
     panel p;
     p.top = top;
     p.bottom = bottom;
-    int nval = has_points(h, s[1]);
+    int ns = has_points(h, s[1]) ? 2 : 1;
     x_range(&p, h);
-    y_range(&p, h, s, nval ? 2 : 1);
+    y_range(&p, h, s, ns);
     snprintf(val_name, sizeof val_name, "val_%s", name);
+    const char *names[2] = {name, val_name};
+    const char *colors[2] = {COLOR_TRAIN, COLOR_VAL};
     draw_axes(f, &p, name);
-    draw_best(f, &p, h->best_epoch, best_label);
-    draw_series(f, &p, h, s[0], COLOR_TRAIN);
-    draw_legend(f, &p, 0, name, COLOR_TRAIN);
-    if (nval) {
-        draw_series(f, &p, h, s[1], COLOR_VAL);
-        draw_legend(f, &p, 1, val_name, COLOR_VAL);
-    }
+    draw_best_line(f, &p, h->best_epoch);
+    for (int k = 0; k < ns; k++)
+        draw_series(f, &p, h, s[k], colors[k]);
+    box legend = draw_legend(f, &p, h, s, ns, names, colors);
+    if (best_label)
+        draw_best_label(f, &p, h, s, ns, legend);
 }
 
 static void write_svg(FILE *f, const seqrt_model *m, const seqrt_history *h)
@@ -275,7 +383,7 @@ static void write_svg(FILE *f, const seqrt_model *m, const seqrt_history *h)
     if (m->nmetrics > 0) {
         series met[2] = {{0, 0}, {1, 0}};
         draw_panel(f, h, 32, 200, loss, "loss", 1);
-        draw_panel(f, h, 262, 430, met, seqrt_metric_name(m->metrics[0]), 0);
+        draw_panel(f, h, 262, 430, met, seqrt_model_metric_name(m, 0), 0);
     } else {
         draw_panel(f, h, 32, 430, loss, "loss", 1);
     }

@@ -715,7 +715,16 @@ int seqrt_st_load(const char *path, const seqrt_tensor *t, int nt,
         free(buf);
         return seqrt_fail("%s: read error", path);
     }
+    int rc = seqrt_st_load_mem(path, buf, (size_t)size, t, nt, state);
+    free(buf);
+    return rc;
+}
 
+int seqrt_st_load_mem(const char *path, const void *bytes, size_t nbytes,
+                      const seqrt_tensor *t, int nt, void *state)
+{
+    const unsigned char *buf = bytes;
+    long size = (long)nbytes;
     int rc = -1;
     st_parser ps;
     memset(&ps, 0, sizeof ps);
@@ -778,7 +787,6 @@ out:
     free(tab2ent);
     free(ps.ents);
     free(ps.sbuf);
-    free(buf);
     return rc;
 }
 

@@ -325,7 +325,13 @@ typedef struct seqrt_model {
     float (*backward)(void *net, const float *target, int n);
     void  (*update)(void *net);
     float (*train_step)(void *net, const float *x, const float *target, int n);
+    /* Metric names as the model file wrote them ("accuracy"), for progress
+     * lines, history and plots; NULL entries fall back to seqrt_metric_name. */
+    const char *metric_labels[8];
 } seqrt_model;
+
+/* The name a model's metric i is reported under. */
+const char *seqrt_model_metric_name(const seqrt_model *m, int i);
 
 /* ---------------------------------------------------------------- safetensors.c */
 
@@ -342,6 +348,10 @@ int seqrt_st_save(const char *path, const seqrt_tensor *t, int nt,
  * written to state: on failure state is unchanged. */
 int seqrt_st_load(const char *path, const seqrt_tensor *t, int nt,
                   void *state);
+/* The same from the nbytes of a file already in memory; path only names it
+ * in messages. */
+int seqrt_st_load_mem(const char *path, const void *bytes, size_t nbytes,
+                      const seqrt_tensor *t, int nt, void *state);
 
 /* Model-level wrappers used by generated m_save/m_load. */
 int seqrt_model_save(const seqrt_model *m, const void *state, const char *path);

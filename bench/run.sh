@@ -1,0 +1,76 @@
+#!/bin/sh
+# bench/run.sh - builds and runs the seqc benchmark; prints a table of
+# ratios measured in this run, on this machine, at the same thread count.
+#
+#   bench/run.sh                 (ROUNDS=3 by default; ROUNDS=5 bench/run.sh)
+#
+# Every round runs, for each model and thread count (1, then all cores):
+# seqc training + runtime inference, the same with OPENBLAS_CORETYPE unset,
+# the baked build, PyTorch (eager and TorchScript), the cblas_sgemm floor.
+# Measurements that are compared are interleaved round by round; the table
+# shows medians over rounds (ratios: the median of the per-round ratios).
+# Needs: cmake, cc, OpenBLAS, /usr/bin/python3 with torch; FANN optional.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build-bench}
+GEN=$BUILD/bench_gen
+OUT=$GEN/results
+ROUNDS=${ROUNDS:-3}
+ALL=$(nproc)
+PY=/usr/bin/python3
+DIGITS=$ROOT/examples/data/digits_train.csv
+ROWS_a=200000
+ROWS_b=10240
+ROWS_c=64000
+
+echo "== building (Release) in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" --target seqc seqrt -j"$ALL" >/dev/null
+rm -rf "$GEN" && mkdir -p "$GEN" "$OUT"
+CFLAGS="-O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
+for m in a b c; do
+  "$BUILD/seqc" -o "$GEN" "$ROOT/bench/models/bench_$m.nn"
+  cc $CFLAGS -I"$GEN" -I"$ROOT/runtime" -DMODEL=bench_$m -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) \
+     "-DMODEL_HEADER=\"bench_$m.h\"" "$ROOT/bench/seqc_bench.c" "$GEN/bench_$m.c" "$BUILD/libseqrt.a" \
+     -lopenblas -lm -o "$GEN/seqc_bench_$m"
+done
+cc $CFLAGS -I/usr/include/openblas "$ROOT/bench/gemm_floor.c" -lopenblas -o "$GEN/gemm_floor"
+HAVE_FANN=0
+if [ -f /usr/include/floatfann.h ] && cc $CFLAGS "$ROOT/bench/fann_bench.c" -lfloatfann -lm -o "$GEN/fann_bench" 2>/dev/null; then
+  HAVE_FANN=1
+fi
+
+dims_a="10 64 1"; dims_b="11 1024 512 1024 1024 1"; dims_c="64 128 64 10"
+batch_a=256; batch_b=256; batch_c=64
+
+baked_built=0
+for r in $(seq 1 "$ROUNDS"); do
+  for t in 1 "$ALL"; do
+    for m in a b c; do
+      eval rows=\$ROWS_$m dims=\$dims_$m batch=\$batch_$m
+      extra=""; [ $m = c ] && extra=$DIGITS
+      f="$OUT/r${r}_t${t}_$m"
+      echo "== round $r, threads $t, model $m"
+      OPENBLAS_NUM_THREADS=$t "$GEN/seqc_bench_$m" $rows "$GEN/bench_$m.safetensors" $extra > "$f.seqc"
+      if [ $baked_built = 0 ] || [ ! -x "$GEN/baked_bench_$m" ]; then
+        mkdir -p "$GEN/baked_$m"
+        "$BUILD/seqc" --inference --weights "$GEN/bench_$m.safetensors" -o "$GEN/baked_$m" "$ROOT/bench/models/bench_$m.nn"
+        cc -O2 -std=c99 -D_POSIX_C_SOURCE=200809L -I"$GEN/baked_$m" -DMODEL=bench_$m \
+           -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) "-DINFER_HEADER=\"bench_${m}_infer.h\"" \
+           "$ROOT/bench/baked_bench.c" "$GEN/baked_$m/bench_${m}_infer.c" -lm -o "$GEN/baked_bench_$m"
+      fi
+      "$GEN/baked_bench_$m" "$GEN/baked_$m/bench_${m}_infer.bin" > "$f.baked"
+      OMP_NUM_THREADS=$t $PY "$ROOT/bench/torch_bench.py" $m $rows $t $extra > "$f.torch"
+      env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=$t "$GEN/seqc_bench_$m" $rows "$GEN/bench_${m}_u.safetensors" $extra > "$f.seqc_unset"
+      OPENBLAS_NUM_THREADS=$t "$GEN/gemm_floor" $batch $dims > "$f.floor"
+    done
+    if [ $HAVE_FANN = 1 ]; then
+      "$GEN/fann_bench" $ROWS_a > "$OUT/r${r}_t${t}_fann"
+    fi
+  done
+  baked_built=1
+done
+OPENBLAS_NUM_THREADS=1 "$GEN/gemm_floor" --gemv > "$OUT/gemv_check"
+env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 "$GEN/gemm_floor" --gemv > "$OUT/gemv_check_unset"
+echo
+$PY "$ROOT/bench/report.py" "$OUT" "$ROUNDS" "$ALL" "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
