@@ -31,8 +31,10 @@ void *arena_alloc(size_t size)
     if (!head || head->size - head->used < size) {
         size_t bsize = size > (1u << 20) ? size : (1u << 20);
         Block *b = malloc(sizeof(Block) + bsize);
-        if (!b)
-            diag_fatal("out of memory");
+        if (!b) {
+            diag_fatal("out of memory");   /* prints; does not exit */
+            exit(1);
+        }
         b->next = head;
         b->used = 0;
         b->size = bsize;

@@ -110,10 +110,11 @@ Value *ast_append(Value *list, Value *item)
         return list;
     if (!list)
         return item;
-    Value *p = list;
+    Value *p = list->last ? list->last : list;
     while (p->next)
         p = p->next;
     p->next = item;
+    list->last = item;
     return list;
 }
 
@@ -134,10 +135,11 @@ Arg *ast_arg(const char *key, Loc key_loc, Value *val)
 
 Arg *ast_arg_append(Arg *list, Arg *arg)
 {
-    Arg *p = list;
+    Arg *p = list->last ? list->last : list;
     while (p->next)
         p = p->next;
     p->next = arg;
+    list->last = arg;
     return list;
 }
 

@@ -120,18 +120,26 @@ static void show_line(const Source *s, Loc loc)
 {
     int line = line_of(s, loc.start);
     int b = s->line_start[line];
+    /* A long line is shown as a window of 160 bytes around the location
+     * ("..." marks a cut end), so that many errors on one huge line stay
+     * cheap: nothing here reads more of the line than it prints. */
+    int cut_b = loc.start - 60 > b;
+    if (cut_b)
+        b = loc.start - 60;
     int e = b;
-    while (e < s->len && s->text[e] != '\n')
+    while (e < s->len && s->text[e] != '\n' && e - b < 160)
         e++;
+    int cut_e = e < s->len && s->text[e] != '\n' &&
+                !(s->text[e] == '\r' && (e + 1 == s->len || s->text[e + 1] == '\n'));
     if (e > b && s->text[e - 1] == '\r')
         e--;
     FILE *f = out();
-    fprintf(f, "%5d | ", line + 1);
+    fprintf(f, "%5d | %s", line + 1, cut_b ? "..." : "");
     for (int i = b; i < e; i++) {
         unsigned char c = (unsigned char)s->text[i];
         fputc(c == '\t' ? ' ' : (c >= 0x20 && c < 0x7f) ? c : '?', f);
     }
-    fprintf(f, "\n      | ");
+    fprintf(f, "%s\n      | %s", cut_e ? "..." : "", cut_b ? "   " : "");
     for (int i = b; i < loc.start && i < e; i++)
         fputc(' ', f);
     fputc('^', f);

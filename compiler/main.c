@@ -163,6 +163,9 @@ static int optimize(const Options *o, Model *m)
 int main(int argc, char **argv)
 {
     Options o = {0};
+    /* stderr is unbuffered: one write per line, not per character, for
+     * the thousands of diagnostics a broken file can produce */
+    setvbuf(stderr, NULL, _IOLBF, BUFSIZ);
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc;

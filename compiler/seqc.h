@@ -87,6 +87,7 @@ struct Arg {
     Loc key_loc;
     Value *val;
     Arg *next;
+    Arg *last;            /* the head of a list: its last node (ast_arg_append) */
 };
 
 struct Value {
@@ -99,6 +100,8 @@ struct Value {
     Value *items;         /* VAL_LIST: the first item */
     Arg *args;            /* VAL_CALL */
     Value *next;          /* next item of a list or statement of a model */
+    Value *last;          /* the head of a list: its last node, kept by
+                             ast_append so that appending is O(1) */
 };
 
 typedef struct ModelAst {

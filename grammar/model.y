@@ -170,15 +170,24 @@ items
 void yyerror(Loc *loc, yyscan_t scanner, ParseResult *result, const char *msg)
 {
     (void)scanner;
+    /* bison's "memory exhausted": its stack (YYMAXDEPTH) is full */
+    if (!strcmp(msg, "memory exhausted"))
+        msg = "brackets nested too deeply (the parser's stack is full)";
     diag_error(result->src, *loc, "%s", msg);
 }
 
 static int line_of_offset(const Source *src, int off)
 {
-    int line = 0;
-    for (int i = 0; i < off && i < src->len; i++)
-        line += src->text[i] == '\n';
-    return line;
+    /* binary search of the line starts: this runs once per syntax error */
+    int lo = 0, hi = src->nlines - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (src->line_start[mid] <= off)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
 }
 
 static int is(yysymbol_kind_t sym, const char *name) { return !strcmp(yysymbol_name(sym), name); }

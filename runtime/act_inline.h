@@ -103,6 +103,9 @@ static inline void seqrt_act_row_forward(int act, float *y, const float *x,
         if (y != x)
             for (int j = 0; j < c; j++)
                 y[j] = x[j];
+    } else if (act == SEQRT_ACT_RELU) {   /* the common case, vectorized */
+        for (int j = 0; j < c; j++)
+            y[j] = x[j] > 0.0f ? x[j] : 0.0f;
     } else {
         for (int j = 0; j < c; j++)
             y[j] = seqrt_act_f(act, x[j]);
@@ -121,11 +124,16 @@ static inline void seqrt_act_row_bias_forward(int act, float *y, float *z,
         seqrt_act_row_forward(act, y, z, c);
         return;
     }
-    for (int j = 0; j < c; j++) {
-        float v = b ? z[j] + b[j] : z[j];
-        z[j] = v;
-        y[j] = seqrt_act_f(act, v);
+    if (b)
+        for (int j = 0; j < c; j++)
+            z[j] += b[j];
+    if (act == SEQRT_ACT_RELU) {
+        for (int j = 0; j < c; j++)
+            y[j] = z[j] > 0.0f ? z[j] : 0.0f;
+        return;
     }
+    for (int j = 0; j < c; j++)
+        y[j] = seqrt_act_f(act, z[j]);
 }
 
 /* dx (c) = dL/dx from dy (c), x (c) and y (c) = act(x). dx may equal dy. For
@@ -144,6 +152,11 @@ static inline void seqrt_act_row_backward(int act, float *dx, const float *dy,
             s += dy[j] * y[j];
         for (int j = 0; j < c; j++)
             dx[j] = y[j] * (dy[j] - s);
+    } else if (act == SEQRT_ACT_RELU) {
+        /* relu'(x) = [x > 0] = [y > 0]; y is read so that callers that keep
+         * no pre-activation (fused norms) can pass x = NULL */
+        for (int j = 0; j < c; j++)
+            dx[j] = y[j] > 0.0f ? dy[j] : 0.0f;
     } else {
         for (int j = 0; j < c; j++)
             dx[j] = dy[j] * seqrt_act_df(act, x[j], y[j]);

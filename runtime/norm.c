@@ -25,13 +25,16 @@
 
 #define SEQRT_NORM_BLOCK 256
 
-/* dh (c) = d act(h)/dh * dy for one row, h = gamma xhat + beta recomputed.
+/* dh (c) = d act(h)/dh * dy for one row, h = gamma xhat + beta recomputed
+ * only for the activations whose derivative needs it (the others use y).
  * dh may equal dy. gamma/beta: (c) or NULL. */
 static void norm_act_row_backward(int act, float *dh, const float *dy,
                                   const float *xhat, const float *gamma,
                                   const float *beta, const float *y, int c)
 {
-    if (act == SEQRT_ACT_LINEAR || act == SEQRT_ACT_SOFTMAX) {
+    if (act == SEQRT_ACT_LINEAR || act == SEQRT_ACT_SOFTMAX ||
+        act == SEQRT_ACT_RELU || act == SEQRT_ACT_SIGMOID ||
+        act == SEQRT_ACT_TANH) {
         seqrt_act_row_backward(act, dh, dy, NULL, y, c);
         return;
     }
@@ -45,6 +48,35 @@ static void norm_act_row_backward(int act, float *dh, const float *dy,
     }
 }
 
+/* One row: xhat = (x - mean) invstd, y = act(gamma xhat + beta). */
+static void norm_row_forward(float *restrict y, float *restrict xhat,
+                             const float *restrict x, float mean_or_0,
+                             const float *restrict mean, float invstd_or_0,
+                             const float *restrict invstd,
+                             const float *restrict gamma,
+                             const float *restrict beta, int c, int act)
+{
+    if (mean)
+        for (int j = 0; j < c; j++)
+            xhat[j] = (x[j] - mean[j]) * invstd[j];
+    else
+        for (int j = 0; j < c; j++)
+            xhat[j] = (x[j] - mean_or_0) * invstd_or_0;
+    if (gamma && beta)
+        for (int j = 0; j < c; j++)
+            y[j] = gamma[j] * xhat[j] + beta[j];
+    else if (gamma)
+        for (int j = 0; j < c; j++)
+            y[j] = gamma[j] * xhat[j];
+    else if (beta)
+        for (int j = 0; j < c; j++)
+            y[j] = xhat[j] + beta[j];
+    else
+        for (int j = 0; j < c; j++)
+            y[j] = xhat[j];
+    seqrt_act_row_forward(act, y, y, c);
+}
+
 void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
                              float *invstd, float *run_mean, float *run_var,
                              const float *x, const float *gamma,
@@ -54,30 +86,29 @@ void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
     /* y: (n,c), xhat: (n,c), mean: (c), invstd: (c), run_mean: (c),
      * run_var: (c), x: (n,c), gamma: (c) or NULL, beta: (c) or NULL */
     if (training) {
-        double acc[SEQRT_NORM_BLOCK], mu[SEQRT_NORM_BLOCK];
+        /* One pass over x for the sums of (x - k) and (x - k)^2 in double,
+         * shifted by the first row k so that the variance does not lose
+         * precision when the mean is large against the spread. */
+        double s[SEQRT_NORM_BLOCK], q[SEQRT_NORM_BLOCK];
         for (int j0 = 0; j0 < c; j0 += SEQRT_NORM_BLOCK) {
             int jb = c - j0 < SEQRT_NORM_BLOCK ? c - j0 : SEQRT_NORM_BLOCK;
+            const float *restrict k = x + j0;
             for (int j = 0; j < jb; j++)
-                acc[j] = 0.0;
-            for (int i = 0; i < n; i++) {
-                const float *row = x + (size_t)i * c + j0;
-                for (int j = 0; j < jb; j++)
-                    acc[j] += row[j];
-            }
-            for (int j = 0; j < jb; j++) {
-                mu[j] = acc[j] / n;
-                acc[j] = 0.0;
-            }
-            for (int i = 0; i < n; i++) {
-                const float *row = x + (size_t)i * c + j0;
+                s[j] = q[j] = 0.0;
+            for (int i = 1; i < n; i++) {
+                const float *restrict row = x + (size_t)i * c + j0;
                 for (int j = 0; j < jb; j++) {
-                    double d = row[j] - mu[j];
-                    acc[j] += d * d;
+                    double d = (double)row[j] - (double)k[j];
+                    s[j] += d;
+                    q[j] += d * d;
                 }
             }
             for (int j = 0; j < jb; j++) {
-                double var = acc[j] / n;
-                float m = (float)mu[j], v = (float)var;
+                double dm = s[j] / n;
+                double var = q[j] / n - dm * dm;
+                if (var < 0.0)
+                    var = 0.0;
+                float m = (float)((double)k[j] + dm), v = (float)var;
                 mean[j0 + j] = m;
                 invstd[j0 + j] = (float)(1.0 / sqrt(var + (double)eps));
                 if (run_mean)
@@ -90,13 +121,8 @@ void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
         }
         for (int i = 0; i < n; i++) {
             size_t o = (size_t)i * c;
-            for (int j = 0; j < c; j++) {
-                float xh = (x[o + j] - mean[j]) * invstd[j];
-                xhat[o + j] = xh;
-                float h = gamma ? gamma[j] * xh : xh;
-                y[o + j] = beta ? h + beta[j] : h;
-            }
-            seqrt_act_row_forward(act, y + o, y + o, c);
+            norm_row_forward(y + o, xhat + o, x + o, 0.0f, mean, 0.0f,
+                             invstd, gamma, beta, c, act);
         }
     } else {
         for (int i = 0; i < n; i++) {
@@ -120,43 +146,52 @@ void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
     /* dx: (n,c), dgamma: (c) or NULL, dbeta: (c) or NULL, dy: (n,c),
      * xhat: (n,c), invstd: (c), gamma: (c) or NULL, beta: (c) or NULL,
      * y: (n,c) */
-    for (int i = 0; i < n; i++) {
-        size_t o = (size_t)i * c;
-        norm_act_row_backward(act, dx + o, dy + o, xhat + o, gamma, beta,
-                              y + o, c);
-    }
-    /* dx now holds dh. */
+    /* softmax needs whole rows: with it, or with more columns than one
+     * block, the activation's backward runs over whole rows first */
+    int rowwise = act == SEQRT_ACT_SOFTMAX || c > SEQRT_NORM_BLOCK;
+    if (rowwise)
+        for (int i = 0; i < n; i++) {
+            size_t o = (size_t)i * c;
+            norm_act_row_backward(act, dx + o, dy + o, xhat + o, gamma, beta,
+                                  y + o, c);
+        }
     double s1[SEQRT_NORM_BLOCK], s2[SEQRT_NORM_BLOCK];
     for (int j0 = 0; j0 < c; j0 += SEQRT_NORM_BLOCK) {
         int jb = c - j0 < SEQRT_NORM_BLOCK ? c - j0 : SEQRT_NORM_BLOCK;
         for (int j = 0; j < jb; j++)
             s1[j] = s2[j] = 0.0;
+        /* pass 1: dh = act'(h) dy (into dx), and the column sums */
         for (int i = 0; i < n; i++) {
-            const float *dh = dx + (size_t)i * c + j0;
-            const float *xh = xhat + (size_t)i * c + j0;
+            size_t o = (size_t)i * c + j0;
+            norm_act_row_backward(rowwise ? SEQRT_ACT_LINEAR : act, dx + o,
+                                  (rowwise ? dx : dy) + o, xhat + o,
+                                  gamma ? gamma + j0 : NULL,
+                                  beta ? beta + j0 : NULL, y + o, jb);
+            const float *restrict dh = dx + o;
+            const float *restrict xh = xhat + o;
             for (int j = 0; j < jb; j++) {
                 s1[j] += dh[j];
                 s2[j] += (double)dh[j] * xh[j];
             }
         }
+        float a[SEQRT_NORM_BLOCK], b1[SEQRT_NORM_BLOCK], b2[SEQRT_NORM_BLOCK];
         for (int j = 0; j < jb; j++) {
             if (dbeta)
                 dbeta[j0 + j] = (float)s1[j];
             if (dgamma)
                 dgamma[j0 + j] = (float)s2[j];
             float g = gamma ? gamma[j0 + j] : 1.0f;
-            s1[j] *= g; /* sum(dxhat) */
-            s2[j] *= g; /* sum(dxhat xhat) */
+            /* dx = invstd/n (n g dh - g s1 - xhat g s2) */
+            a[j] = invstd[j0 + j] * g;
+            b1[j] = invstd[j0 + j] / n * (float)(s1[j] * g);
+            b2[j] = invstd[j0 + j] / n * (float)(s2[j] * g);
         }
+        /* pass 2 */
         for (int i = 0; i < n; i++) {
-            float *d = dx + (size_t)i * c + j0;
-            const float *xh = xhat + (size_t)i * c + j0;
-            for (int j = 0; j < jb; j++) {
-                float g = gamma ? gamma[j0 + j] : 1.0f;
-                float dxh = d[j] * g;
-                d[j] = invstd[j0 + j] / n *
-                       ((float)n * dxh - (float)s1[j] - xh[j] * (float)s2[j]);
-            }
+            float *restrict d = dx + (size_t)i * c + j0;
+            const float *restrict xh = xhat + (size_t)i * c + j0;
+            for (int j = 0; j < jb; j++)
+                d[j] = a[j] * d[j] - b1[j] - xh[j] * b2[j];
         }
     }
 }
@@ -184,13 +219,8 @@ void seqrt_layernorm_forward(float *y, float *xhat, float *mean,
         float is = (float)(1.0 / sqrt(v / c + (double)eps));
         mean[i] = m;
         invstd[i] = is;
-        for (int j = 0; j < c; j++) {
-            float xh = (row[j] - m) * is;
-            xhat[o + j] = xh;
-            float h = gamma ? gamma[j] * xh : xh;
-            y[o + j] = beta ? h + beta[j] : h;
-        }
-        seqrt_act_row_forward(act, y + o, y + o, c);
+        norm_row_forward(y + o, xhat + o, row, m, NULL, is, NULL, gamma, beta,
+                         c, act);
     }
 }
 

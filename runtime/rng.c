@@ -18,7 +18,7 @@
  * words and a stream is a pure function of the state). below: Lemire-style
  * rejection of the biased low zone, so results are exactly uniform.
  */
-#include "seqrt.h"
+#include "rng_inline.h"
 
 #include <math.h>
 
@@ -30,28 +30,20 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-static uint32_t rotl32(uint32_t x, int k)
-{
-    return (x << k) | (x >> (32 - k));
-}
-
 static uint32_t next32(seqrt_rng *r)
 {
     if (r->s[0] == 0 && r->s[1] == 0) /* zeroed state (e.g. a weights-only */
         seqrt_rng_seed(r, 0);         /* checkpoint load): behave as seed 0 */
-    uint32_t s0 = (uint32_t)r->s[0], s1 = (uint32_t)(r->s[0] >> 32);
-    uint32_t s2 = (uint32_t)r->s[1], s3 = (uint32_t)(r->s[1] >> 32);
-    uint32_t result = rotl32(s1 * 5u, 7) * 9u;
-    uint32_t t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl32(s3, 11);
-    r->s[0] = (uint64_t)s0 | ((uint64_t)s1 << 32);
-    r->s[1] = (uint64_t)s2 | ((uint64_t)s3 << 32);
+    uint32_t w[4];
+    seqrt_rng_unpack(r, w);
+    uint32_t result = seqrt_xoshiro_next(w);
+    seqrt_rng_pack(r, w);
     return result;
+}
+
+uint32_t seqrt_rng_next32(seqrt_rng *r)
+{
+    return next32(r);
 }
 
 void seqrt_rng_seed(seqrt_rng *r, uint64_t seed)

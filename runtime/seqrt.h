@@ -108,6 +108,7 @@ int seqrt_fail(const char *fmt, ...)
 typedef struct { uint64_t s[2]; } seqrt_rng;
 void     seqrt_rng_seed(seqrt_rng *r, uint64_t seed);
 uint64_t seqrt_rng_next(seqrt_rng *r);            /* 64 random bits */
+uint32_t seqrt_rng_next32(seqrt_rng *r);          /* 32 random bits */
 float    seqrt_rng_uniform(seqrt_rng *r);         /* [0, 1) */
 float    seqrt_rng_normal(seqrt_rng *r);          /* N(0, 1) */
 uint32_t seqrt_rng_below(seqrt_rng *r, uint32_t n); /* [0, n), unbiased */

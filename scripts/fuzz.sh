@@ -74,7 +74,8 @@ case "${1:-}" in
         "$root/tests/fuzz/corpus/$t" "$build/corpus/$t" 2>/dev/null
     mkdir -p "$out/keep"
     cp "$root/tests/fuzz/corpus/$t"/regress-* "$out/keep/" 2>/dev/null || true
-    find "$root/tests/fuzz/corpus/$t" -type f ! -name 'regress-*' ! -name 'seed-*' -delete
+    # only libFuzzer's own (SHA-1 named) inputs are replaced
+    find "$root/tests/fuzz/corpus/$t" -type f -regex '.*/[0-9a-f]\{40\}' -delete
     cp "$out"/* "$root/tests/fuzz/corpus/$t/" 2>/dev/null || true
     cp "$out/keep"/* "$root/tests/fuzz/corpus/$t/" 2>/dev/null || true
     rm -rf "$out"

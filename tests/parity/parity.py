@@ -14,8 +14,8 @@
    generated at -LEVEL; see parity_driver.c for what it computes).
 4. Recomputes everything in float64 PyTorch from the same inputs, with
    Keras semantics (README.md lists every Keras/PyTorch difference and how
-   it is mapped), and compares. Dropout masks: the C runtime draws one
-   float32 uniform per element, in element order, from a xoshiro128**
+   it is mapped), and compares. Dropout masks: the C runtime draws 32
+   random bits per element, in element order, from a xoshiro128**
    generator whose state is in the checkpoint ("train.rng", and
    "train.rng.K" for Dropout(seed=...)); this script sets those states and
    replays the generator, so it uses exactly the C masks (a wrong mask would
@@ -235,11 +235,13 @@ class XoshiroReplay:
 
 
 def dropout_mask(gen, rows, cols, rate):
-    """seqrt_dropout_forward: u < rate drops, else 1/(1-rate) in float32."""
-    u = gen.uniform(rows * cols).reshape(rows, cols)
+    """seqrt_dropout_forward: 32 random bits u per element; u < rate * 2^32
+    drops, else 1/(1-rate) in float32."""
+    u = np.array([gen.next32() for _ in range(rows * cols)], dtype=np.float64).reshape(rows, cols)
     r = np.float32(rate)
+    thr = min(float(int(float(r) * 4294967296.0)), 4294967296.0)
     keep = np.float32(1.0) / (np.float32(1.0) - r)
-    return torch.tensor(np.where(u < float(r), 0.0, float(keep)))
+    return torch.tensor(np.where(u < thr, 0.0, float(keep)))
 
 
 # ---------------------------------------------------------------- the model in torch

@@ -50,6 +50,7 @@ typedef struct {
 
 static tensor in_t[MAX_T];
 static int n_in;
+static unsigned char *in_buf; /* the input file; in_t[].data point into it */
 
 static void die(const char *msg, const char *arg)
 {
@@ -220,7 +221,7 @@ static void read_file(const char *path)
             die("malformed header", path);
     }
     free(h);
-    /* buf stays allocated: the tensors point into it */
+    in_buf = buf;
 }
 
 static const tensor *get(const char *name, int required)
@@ -389,6 +390,9 @@ int main(int argc, char **argv)
             put_table(t, "final.", state);
     }
     write_file(argv[3]);
+    for (int i = 0; i < n_out; i++)
+        free(out_t[i].data);
+    free(in_buf);
     free(y);
     free(state);
     return 0;
