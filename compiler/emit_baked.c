@@ -303,7 +303,7 @@ static void print_array(Buf *b, const double *v, long n)
 
 /* NAME_infer.bin: "SEQCWTS1", the float count as a little-endian uint64,
  * then the floats of NAME_weights in order, little-endian. */
-static int emit_weights_bin(const char *path, const Stages *s, long count)
+static void emit_weights_bin(Buf *out, const Stages *s, long count)
 {
     Buf b = {0};
     unsigned char head[16] = "SEQCWTS1";
@@ -327,9 +327,7 @@ static int emit_weights_bin(const char *path, const Stages *s, long count)
                 buf_bytes(&b, bytes, 4);
             }
     }
-    int rc = write_file_atomic(path, &b);
-    free(b.data);
-    return rc;
+    *out = b;
 }
 
 int emit_baked(const Model *m, const EmitOptions *opt)
@@ -496,11 +494,15 @@ int emit_baked(const Model *m, const EmitOptions *opt)
         buf_printf(&c, "};\n\nvoid %s_predict(const float *x, float *y, long n)\n{\n"
                        "    %s_predict_with(&%s_baked, x, y, n);\n}\n", p, p, p);
     }
-    int rc = write_file_atomic(arena_printf("%s/%s_infer.h", opt->outdir, p), &h);
-    if (rc == 0)
-        rc = write_file_atomic(arena_printf("%s/%s_infer.c", opt->outdir, p), &c);
-    if (rc == 0 && to_bin)
-        rc = emit_weights_bin(arena_printf("%s/%s_infer.bin", opt->outdir, p), &s, nfloats);
+    Buf bin = {0};
+    if (to_bin)
+        emit_weights_bin(&bin, &s, nfloats);
+    const char *paths[3] = {arena_printf("%s/%s_infer.h", opt->outdir, p),
+                            arena_printf("%s/%s_infer.c", opt->outdir, p),
+                            arena_printf("%s/%s_infer.bin", opt->outdir, p)};
+    const Buf *bufs[3] = {&h, &c, &bin};
+    int rc = write_files_atomic(paths, bufs, to_bin ? 3 : 2);
+    free(bin.data);
     free(h.data);
     free(c.data);
     return rc;

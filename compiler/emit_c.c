@@ -721,11 +721,12 @@ int emit_model(const Model *m, const EmitOptions *opt)
     if (training < 0)
         return -1;
     const char *file = base_name(m->src->path);
-    int rc = write_file_atomic(arena_printf("%s/%s.h", opt->outdir, m->name), &h);
-    if (rc == 0)
-        rc = write_file_atomic(arena_printf("%s/%s.c", opt->outdir, m->name), &src);
-    if (rc == 0 && opt->main_program) {
-        Buf mb = {0};
+    Buf mb = {0};
+    const char *paths[3] = {arena_printf("%s/%s.h", opt->outdir, m->name),
+                            arena_printf("%s/%s.c", opt->outdir, m->name),
+                            arena_printf("%s/%s_main.c", opt->outdir, m->name)};
+    const Buf *bufs[3] = {&h, &src, &mb};
+    if (opt->main_program) {
         if (!training) {
             diag_error(m->src, m->loc, "--main needs a model with compile(loss=...)");
             return -1;
@@ -735,9 +736,9 @@ int emit_model(const Model *m, const EmitOptions *opt)
                    m->name, m->name, SEQC_VERSION, file, m->name);
         buf_printf(&mb, "#include \"%s.h\"\n\nint main(int argc, char **argv)\n{\n"
                         "    return seqrt_main(&%s_model, argc, argv);\n}\n", m->name, m->name);
-        rc = write_file_atomic(arena_printf("%s/%s_main.c", opt->outdir, m->name), &mb);
-        free(mb.data);
     }
+    int rc = write_files_atomic(paths, bufs, opt->main_program ? 3 : 2);
+    free(mb.data);
     free(h.data);
     free(src.data);
     return rc;

@@ -80,13 +80,15 @@ void buf_float(Buf *b, float f)
     buf_printf(b, "%s", float_literal(f));
 }
 
-int write_file_atomic(const char *path, const Buf *b)
+/* Writes b to a temporary file beside path and syncs it; returns its name,
+ * or NULL (message printed, nothing left behind). */
+static const char *write_temp(const char *path, const Buf *b)
 {
     char *tmp = arena_printf("%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         diag_fatal("cannot write '%s': %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
     int ok = fwrite(b->data, 1, b->len, f) == b->len;
     ok &= fflush(f) == 0;
@@ -98,15 +100,41 @@ int write_file_atomic(const char *path, const Buf *b)
             e = errno;
         remove(tmp);
         diag_fatal("cannot write '%s': %s", path, strerror(e));
-        return -1;
+        return NULL;
     }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        remove(tmp);
-        diag_fatal("cannot write '%s': %s", path, strerror(e));
-        return -1;
+    return tmp;
+}
+
+/* All n files or none: every file is written to a temporary name first, and
+ * only when all are complete are they renamed into place, so a failure
+ * never leaves a new NAME.h beside an old NAME.c. */
+int write_files_atomic(const char *const *paths, const Buf *const *bufs, int n)
+{
+    const char *tmp[8];
+    if (n > 8)
+        abort();   /* emitters write at most three files */
+    for (int i = 0; i < n; i++) {
+        tmp[i] = write_temp(paths[i], bufs[i]);
+        if (!tmp[i]) {
+            while (i-- > 0)
+                remove(tmp[i]);
+            return -1;
+        }
     }
+    for (int i = 0; i < n; i++)
+        if (rename(tmp[i], paths[i]) != 0) {
+            int e = errno;
+            for (int k = i; k < n; k++)
+                remove(tmp[k]);
+            diag_fatal("cannot write '%s': %s", paths[i], strerror(e));
+            return -1;
+        }
     return 0;
+}
+
+int write_file_atomic(const char *path, const Buf *b)
+{
+    return write_files_atomic(&path, &b, 1);
 }
 
 /* mkdir -p: the output directory and its missing parents. */

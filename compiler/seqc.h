@@ -334,6 +334,8 @@ void buf_bytes(Buf *b, const void *data, size_t n);
 void buf_float(Buf *b, float f);          /* round-trip exact, C syntax */
 const char *float_literal(double v);      /* "0.001f": shortest exact */
 int write_file_atomic(const char *path, const Buf *b);
+/* Several files, all written before any is renamed into place. */
+int write_files_atomic(const char *const *paths, const Buf *const *bufs, int n);
 int make_dirs(const char *path);          /* mkdir -p; 0 or -1 (message printed) */
 
 #endif

@@ -33,9 +33,16 @@ static void norm_act_row_backward(int act, float *dh, const float *dy,
                                   const float *beta, const float *y, int c)
 {
     if (act == SEQRT_ACT_LINEAR || act == SEQRT_ACT_SOFTMAX ||
-        act == SEQRT_ACT_RELU || act == SEQRT_ACT_SIGMOID ||
-        act == SEQRT_ACT_TANH) {
+        act == SEQRT_ACT_RELU) {
+        /* these read only y: x may be NULL */
         seqrt_act_row_backward(act, dh, dy, NULL, y, c);
+        return;
+    }
+    if (act == SEQRT_ACT_SIGMOID || act == SEQRT_ACT_TANH) {
+        /* derivatives of y alone, but seqrt_act_row_backward reads x for
+         * them: it must not be given NULL */
+        for (int j = 0; j < c; j++)
+            dh[j] = dy[j] * seqrt_act_df(act, 0.0f, y[j]);
         return;
     }
     for (int j = 0; j < c; j++) {

@@ -10,7 +10,8 @@ cc=${CC:-cc}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 n=0 accepted=0 fail=0
-for f in "$corpus"/*; do
+# the seeds (examples, golden files) first, then the fuzzer-found inputs
+for f in "$corpus"/seed-* "$corpus"/regress-* "$corpus"/[0-9a-f]*; do
     [ -f "$f" ] || continue
     n=$((n + 1))
     [ "$n" -gt "$limit" ] && break

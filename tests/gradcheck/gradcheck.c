@@ -325,6 +325,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "gradcheck: model '%s' cannot be trained\n", name);
         return 2;
     }
+    /* Restoring the whole state restores the Dropout generators too: check
+     * that they are in it. */
+    const seqrt_tensor *rng = find_tensor("train.rng");
+    if (!rng || rng->offset + 2 * sizeof(uint64_t) > M->state_bytes) {
+        fprintf(stderr, "gradcheck: model '%s' has no \"train.rng\" inside its state\n", name);
+        return 1;
+    }
     state = malloc(M->state_bytes);
     state0 = malloc(M->state_bytes);
     if (!state || !state0)

@@ -61,7 +61,7 @@ DT = torch.float64
 #   moves a parameter by lr * (update of magnitude <= ~1), and the float32
 #   error of one update is ~1e-7 relative to the gradient; 20 steps
 #   accumulate ~20 * lr * 1e-6 plus the propagation of earlier errors
-#   through the gradients; measured <= ~1e-6. Adam and RMSprop normalize the
+#   through the gradients; measured <= ~2.2e-6. Adam and RMSprop normalize the
 #   gradient elementwise (g / sqrt(v)), which amplifies the relative
 #   float32 error of a gradient element that is ~0; the models avoid
 #   parameters whose exact gradient is zero under those optimizers (a Dense
