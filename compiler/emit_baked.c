@@ -211,6 +211,16 @@ static const char *joined(const char *a, const char *b)
 }
 
 /* Applies one folding rule somewhere; returns 1 if it did. */
+/* w (out, in) -> (in, out): the layout the generated loops read. */
+static const double *transposed(const Stage *st)
+{
+    double *t = dvec((long)st->in * st->out);
+    for (int o = 0; o < st->out; o++)
+        for (int k = 0; k < st->in; k++)
+            t[(long)k * st->out + o] = st->w[(long)o * st->in + k];
+    return t;
+}
+
 static int fold_once(Stages *s)
 {
     for (int i = 0; i + 1 < s->n; i++) {
@@ -315,7 +325,7 @@ static void emit_weights_bin(Buf *out, const Stages *s, long count)
         if (st->kind == ST_ACT)
             continue;
         int aff = st->kind == ST_AFFINE;
-        const double *parts[2] = {aff ? st->w : st->s, aff ? st->b : st->t};
+        const double *parts[2] = {aff ? transposed(st) : st->s, aff ? st->b : st->t};
         long sizes[2] = {aff ? (long)st->out * st->in : st->out, st->out};
         for (int p = 0; p < 2; p++)
             for (long j = 0; j < sizes[p]; j++) {
@@ -378,8 +388,8 @@ int emit_baked(const Model *m, const EmitOptions *opt)
     for (int i = 0; i < s.n; i++) {
         const Stage *st = &s.st[i];
         if (st->kind == ST_AFFINE)
-            buf_printf(&h, "    float s%d_w[%d * %d]; /* (%d, %d) %s */\n    float s%d_b[%d];\n", i, st->out, st->in,
-                       st->out, st->in, st->what, i, st->out);
+            buf_printf(&h, "    float s%d_w[%d * %d]; /* (%d in, %d out), transposed: %s */\n    float s%d_b[%d];\n",
+                       i, st->in, st->out, st->in, st->out, st->what, i, st->out);
         else if (st->kind == ST_SCALE || st->kind == ST_LAYERNORM)
             buf_printf(&h, "    float s%d_s[%d]; /* %s */\n    float s%d_t[%d];\n", i, st->out, st->what, i, st->out);
     }
@@ -421,10 +431,14 @@ int emit_baked(const Model *m, const EmitOptions *opt)
         buf_printf(&c, "\n        /* s%d: %s */\n", i, st->what);
         switch (st->kind) {
         case ST_AFFINE:
-            buf_printf(&c, "        for (int o = 0; o < %d; o++) {\n            const float *wr = w->s%d_w + o * %d;\n"
-                           "            float v = w->s%d_b[o];\n            for (int k = 0; k < %d; k++)\n"
-                           "                v += wr[k] * %s[k];\n            %s[o] = v;\n        }\n",
-                       st->out, i, st->in, i, st->in, src, dst);
+            /* k outer, o inner over the transposed weights: each output
+             * still sums its terms in input order, and the inner loop
+             * over contiguous weights vectorizes */
+            buf_printf(&c, "        for (int o = 0; o < %d; o++)\n            %s[o] = w->s%d_b[o];\n"
+                           "        for (int k = 0; k < %d; k++) {\n            const float *wk = w->s%d_w + k * %d;\n"
+                           "            const float xk = %s[k];\n            for (int o = 0; o < %d; o++)\n"
+                           "                %s[o] += wk[o] * xk;\n        }\n",
+                       st->out, dst, i, st->in, i, st->out, src, st->out, dst);
             cur = dst[0] == 'a' ? 1 : 2;
             break;
         case ST_SCALE:
@@ -484,7 +498,7 @@ int emit_baked(const Model *m, const EmitOptions *opt)
                 continue;
             int aff = st->kind == ST_AFFINE;
             buf_printf(&c, "    /* s%d: %s */\n    {\n", i, st->what);
-            print_array(&c, aff ? st->w : st->s, aff ? (long)st->out * st->in : st->out);
+            print_array(&c, aff ? transposed(st) : st->s, aff ? (long)st->out * st->in : st->out);
             buf_printf(&c, "    },\n    {\n");
             print_array(&c, aff ? st->b : st->t, st->out);
             buf_printf(&c, "    },\n");

@@ -132,15 +132,29 @@ void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
                              invstd, gamma, beta, c, act);
         }
     } else {
-        for (int i = 0; i < n; i++) {
-            size_t o = (size_t)i * c;
-            for (int j = 0; j < c; j++) {
-                float xh = (x[o + j] - run_mean[j]) / sqrtf(run_var[j] + eps);
-                float h = gamma ? gamma[j] * xh : xh;
-                y[o + j] = beta ? h + beta[j] : h;
+        /* Inference: xhat = (x - run_mean) * inv with inv = 1/sqrt(run_var +
+         * eps) per column, computed once per block of columns. */
+        float inv[SEQRT_NORM_BLOCK];
+        for (int j0 = 0; j0 < c; j0 += SEQRT_NORM_BLOCK) {
+            int jb = c - j0 < SEQRT_NORM_BLOCK ? c - j0 : SEQRT_NORM_BLOCK;
+            for (int j = 0; j < jb; j++)
+                inv[j] = 1.0f / sqrtf(run_var[j0 + j] + eps);
+            for (int i = 0; i < n; i++) {
+                float *restrict yr = y + (size_t)i * c + j0;
+                const float *restrict xr = x + (size_t)i * c + j0;
+                const float *restrict rm = run_mean + j0;
+                for (int j = 0; j < jb; j++)
+                    yr[j] = (xr[j] - rm[j]) * inv[j];
+                if (gamma)
+                    for (int j = 0; j < jb; j++)
+                        yr[j] *= gamma[j0 + j];
+                if (beta)
+                    for (int j = 0; j < jb; j++)
+                        yr[j] += beta[j0 + j];
             }
-            seqrt_act_row_forward(act, y + o, y + o, c);
         }
+        for (int i = 0; i < n; i++)
+            seqrt_act_row_forward(act, y + (size_t)i * c, y + (size_t)i * c, c);
     }
 }
 

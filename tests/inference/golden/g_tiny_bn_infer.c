@@ -28,12 +28,13 @@ void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y
         float *out = a;
 
         /* s0: 0: normalization, 1: dense, 2: batchnorm */
-        for (int o = 0; o < 3; o++) {
-            const float *wr = w->s0_w + o * 4;
-            float v = w->s0_b[o];
-            for (int k = 0; k < 4; k++)
-                v += wr[k] * in[k];
-            a[o] = v;
+        for (int o = 0; o < 3; o++)
+            a[o] = w->s0_b[o];
+        for (int k = 0; k < 4; k++) {
+            const float *wk = w->s0_w + k * 3;
+            const float xk = in[k];
+            for (int o = 0; o < 3; o++)
+                a[o] += wk[o] * xk;
         }
 
         /* s1: relu */
@@ -43,12 +44,13 @@ void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y
         }
 
         /* s2: 5: dense */
-        for (int o = 0; o < 1; o++) {
-            const float *wr = w->s2_w + o * 3;
-            float v = w->s2_b[o];
-            for (int k = 0; k < 3; k++)
-                v += wr[k] * b[k];
-            a[o] = v;
+        for (int o = 0; o < 1; o++)
+            a[o] = w->s2_b[o];
+        for (int k = 0; k < 3; k++) {
+            const float *wk = w->s2_w + k * 1;
+            const float xk = b[k];
+            for (int o = 0; o < 1; o++)
+                a[o] += wk[o] * xk;
         }
 
         /* s3: sigmoid */
@@ -67,8 +69,8 @@ void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y
 const g_tiny_bn_weights g_tiny_bn_baked = {
     /* s0: 0: normalization, 1: dense, 2: batchnorm */
     {
-        -0.14932108f, -0.28532892f, 0.32680464f, 0.6033271f, -0.032234535f, -0.50153774f, 0.42764044f, -0.7531546f,
-        -0.6436244f, -0.21831745f, 0.38041207f, 0.8081061f
+        -0.14932108f, -0.032234535f, -0.6436244f, -0.28532892f, -0.50153774f, -0.21831745f, 0.32680464f, 0.42764044f,
+        0.38041207f, 0.6033271f, -0.7531546f, 0.8081061f
     },
     {
         -0.11481831f, 0.11313265f, -0.079220496f

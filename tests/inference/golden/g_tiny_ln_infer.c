@@ -21,12 +21,13 @@ void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y
         float *out = a;
 
         /* s0: 0: dense */
-        for (int o = 0; o < 4; o++) {
-            const float *wr = w->s0_w + o * 3;
-            float v = w->s0_b[o];
-            for (int k = 0; k < 3; k++)
-                v += wr[k] * in[k];
-            a[o] = v;
+        for (int o = 0; o < 4; o++)
+            a[o] = w->s0_b[o];
+        for (int k = 0; k < 3; k++) {
+            const float *wk = w->s0_w + k * 4;
+            const float xk = in[k];
+            for (int o = 0; o < 4; o++)
+                a[o] += wk[o] * xk;
         }
 
         /* s1: 1: layernorm */
@@ -50,12 +51,13 @@ void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y
         }
 
         /* s3: 3: dense */
-        for (int o = 0; o < 2; o++) {
-            const float *wr = w->s3_w + o * 4;
-            float v = w->s3_b[o];
-            for (int k = 0; k < 4; k++)
-                v += wr[k] * a[k];
-            b[o] = v;
+        for (int o = 0; o < 2; o++)
+            b[o] = w->s3_b[o];
+        for (int k = 0; k < 4; k++) {
+            const float *wk = w->s3_w + k * 2;
+            const float xk = a[k];
+            for (int o = 0; o < 2; o++)
+                b[o] += wk[o] * xk;
         }
 
         /* s4: softmax */
@@ -81,8 +83,8 @@ void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y
 const g_tiny_ln_weights g_tiny_ln_baked = {
     /* s0: 0: dense */
     {
-        -0.15646622f, -0.25539118f, 0.3473269f, 0.60821277f, -0.036644567f, -0.46104732f, 0.5265849f, -0.7969129f,
-        -0.7253441f, -0.21831548f, 0.50622904f, 0.8904372f
+        -0.15646622f, 0.60821277f, 0.5265849f, -0.21831548f, -0.25539118f, -0.036644567f, -0.7969129f, 0.50622904f,
+        0.3473269f, -0.46104732f, -0.7253441f, 0.8904372f
     },
     {
         -0.009183704f, -0.014880333f, 0.012805934f, 0.011258104f
@@ -96,7 +98,7 @@ const g_tiny_ln_weights g_tiny_ln_baked = {
     },
     /* s3: 3: dense */
     {
-        -0.7038634f, 0.8105325f, 0.022305775f, -0.4005651f, -0.060604565f, 0.46094337f, 0.67200774f, 0.70122504f
+        -0.7038634f, -0.060604565f, 0.8105325f, 0.46094337f, 0.022305775f, 0.67200774f, -0.4005651f, 0.70122504f
     },
     {
         0.0029929532f, -0.0029929527f
