@@ -24,10 +24,16 @@ ROWS_b=10240
 ROWS_c=64000
 
 echo "== building (Release) in $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+# NATIVE=ON (default): seqc's runtime and generated code are compiled with
+# -march=native, as PyTorch picks its AVX2/AVX-512 kernels at run time;
+# NATIVE=OFF measures the portable x86-64 build.
+NATIVE=${NATIVE:-ON}
+MARCH=""
+[ "$NATIVE" = ON ] && MARCH="-march=native"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSEQC_NATIVE="$NATIVE" >/dev/null
 cmake --build "$BUILD" --target seqc seqrt -j"$ALL" >/dev/null
 rm -rf "$GEN" && mkdir -p "$GEN" "$OUT"
-CFLAGS="-O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
+CFLAGS="-O2 $MARCH -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
 for m in a b c; do
   "$BUILD/seqc" -o "$GEN" "$ROOT/bench/models/bench_$m.nn"
   cc $CFLAGS -I"$GEN" -I"$ROOT/runtime" -DMODEL=bench_$m -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) \
@@ -55,7 +61,7 @@ for r in $(seq 1 "$ROUNDS"); do
       if [ $baked_built = 0 ] || [ ! -x "$GEN/baked_bench_$m" ]; then
         mkdir -p "$GEN/baked_$m"
         "$BUILD/seqc" --inference --weights "$GEN/bench_$m.safetensors" -o "$GEN/baked_$m" "$ROOT/bench/models/bench_$m.nn"
-        cc -O2 -std=c99 -D_POSIX_C_SOURCE=200809L -I"$GEN/baked_$m" -DMODEL=bench_$m \
+        cc -O2 $MARCH -std=c99 -D_POSIX_C_SOURCE=200809L -I"$GEN/baked_$m" -DMODEL=bench_$m \
            -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) "-DINFER_HEADER=\"bench_${m}_infer.h\"" \
            "$ROOT/bench/baked_bench.c" "$GEN/baked_$m/bench_${m}_infer.c" -lm -o "$GEN/baked_bench_$m"
       fi

@@ -34,9 +34,10 @@ void seqrt_sgd_update(float *w, const float *g, float *velocity, long count,
     }
 }
 
-void seqrt_adam_update(float *w, const float *g, float *m, float *v,
-                       long count, float lr, float beta1, float beta2,
-                       float eps, float weight_decay, long long step)
+void seqrt_adam_update(float *restrict w, const float *restrict g,
+                       float *restrict m, float *restrict v, long count,
+                       float lr, float beta1, float beta2, float eps,
+                       float weight_decay, long long step)
 {
     /* w: (count), g: (count), m: (count), v: (count) */
     double t = (double)(step > 0 ? step : 1);
@@ -44,10 +45,11 @@ void seqrt_adam_update(float *w, const float *g, float *m, float *v,
                          (1.0 - pow((double)beta1, t)));
     float wd = lr * weight_decay;
     float c1 = 1.0f - beta1, c2 = 1.0f - beta2;
+    if (weight_decay > 0.0f)   /* AdamW: decoupled decay first (Keras) */
+        for (long i = 0; i < count; i++)
+            w[i] -= wd * w[i];
     for (long i = 0; i < count; i++) {
         float wi = w[i];
-        if (weight_decay > 0.0f)
-            wi -= wd * wi;
         float gi = g[i];
         float mi = m[i] + c1 * (gi - m[i]);
         float vi = v[i] + c2 * (gi * gi - v[i]);
