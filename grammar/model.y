@@ -31,7 +31,10 @@
 %code requires {
 #include "seqc.h"
 #include "scan.h"
+#ifndef YY_TYPEDEF_YY_SCANNER_T   /* flex's lexer.h typedefs it too */
+#define YY_TYPEDEF_YY_SCANNER_T
 typedef void *yyscan_t;
+#endif
 }
 
 %code provides {
