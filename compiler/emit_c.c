@@ -115,6 +115,8 @@ static const char *out_of(const Ctx *c, int i, int fwd)
     const Layer *l = &c->m->layer[i];
     if (l->op == OP_FLATTEN)
         return in_of(c, i, fwd);
+    if (l->op == OP_DROPOUT && fwd)   /* training ? the masked copy : x */
+        return arena_printf("%s_out", tag(l));
     return arena_printf("net->%s_y", tag(l));
 }
 
@@ -431,8 +433,11 @@ static void emit_forward_layer(Buf *b, const Ctx *c, int i)
         buf_printf(b, "    seqrt_act_forward(%s, %s, %s, n, %d);\n", act_ids[l->act], y, x, C);
         break;
     case OP_DROPOUT:
-        buf_printf(b, "    seqrt_dropout_forward(%s, net->%s_mask, %s, (long)n * %d, %s, &net->%s, training);\n", y,
+        /* identity at inference: the next layer reads x itself */
+        buf_printf(b, "    const float *%s = %s;\n    if (training) {\n", y, x);
+        buf_printf(b, "        seqrt_dropout_forward(net->%s_y, net->%s_mask, %s, (long)n * %d, %s, &net->%s, 1);\n", t,
                    t, x, C, float_literal(l->rate), l->seed >= 0 ? arena_printf("rng_%s", t) : "rng");
+        buf_printf(b, "        %s = net->%s_y;\n    }\n", y, t);
         break;
     case OP_FLATTEN:
         buf_printf(b, "    /* row-major data is already flat: nothing to do */\n");

@@ -41,10 +41,14 @@ void breast_cancer_forward(breast_cancer *net, const float *x, float *y, int n, 
                             net->l1_z, net->param.l2_weight, net->param.l2_bias, n, 32, 0.99f, 0.001f, SEQRT_ACT_RELU, training);
 
     /* 4: dropout, (n, 32) -> (n, 32) */
-    seqrt_dropout_forward(net->l4_y, net->l4_mask, net->l1_y, (long)n * 32, 0.3f, &net->rng, training);
+    const float *l4_out = net->l1_y;
+    if (training) {
+        seqrt_dropout_forward(net->l4_y, net->l4_mask, net->l1_y, (long)n * 32, 0.3f, &net->rng, 1);
+        l4_out = net->l4_y;
+    }
 
     /* 5: dense + sigmoid, (n, 32) -> (n, 1) */
-    seqrt_dense_forward(net->l5_y, net->l5_z, net->l4_y, net->param.l5_weight, net->param.l5_bias, n, 32, 1, SEQRT_ACT_SIGMOID);
+    seqrt_dense_forward(net->l5_y, net->l5_z, l4_out, net->param.l5_weight, net->param.l5_bias, n, 32, 1, SEQRT_ACT_SIGMOID);
 
     if (y)
         memcpy(y, net->l5_y, sizeof(float) * (size_t)n * 1);

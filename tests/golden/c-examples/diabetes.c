@@ -41,23 +41,31 @@ void diabetes_forward(diabetes *net, const float *x, float *y, int n, int traini
     seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 10, 64, SEQRT_ACT_RELU);
 
     /* 2: dropout, (n, 64) -> (n, 64) */
-    seqrt_dropout_forward(net->l2_y, net->l2_mask, net->l1_y, (long)n * 64, 0.3f, &net->rng, training);
+    const float *l2_out = net->l1_y;
+    if (training) {
+        seqrt_dropout_forward(net->l2_y, net->l2_mask, net->l1_y, (long)n * 64, 0.3f, &net->rng, 1);
+        l2_out = net->l2_y;
+    }
 
     /* 3: batchnorm, (n, 64) -> (n, 64) */
     seqrt_batchnorm_forward(net->l3_y, net->l3_xhat, net->l3_mean, net->l3_invstd,
                             net->buffer.l3_running_mean, net->buffer.l3_running_var,
-                            net->l2_y, net->param.l3_weight, net->param.l3_bias, n, 64, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l2_out, net->param.l3_weight, net->param.l3_bias, n, 64, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
 
     /* 4: dense + relu, (n, 64) -> (n, 64) */
     seqrt_dense_forward(net->l4_y, net->l4_z, net->l3_y, net->param.l4_weight, net->param.l4_bias, n, 64, 64, SEQRT_ACT_RELU);
 
     /* 5: dropout, (n, 64) -> (n, 64) */
-    seqrt_dropout_forward(net->l5_y, net->l5_mask, net->l4_y, (long)n * 64, 0.3f, &net->rng, training);
+    const float *l5_out = net->l4_y;
+    if (training) {
+        seqrt_dropout_forward(net->l5_y, net->l5_mask, net->l4_y, (long)n * 64, 0.3f, &net->rng, 1);
+        l5_out = net->l5_y;
+    }
 
     /* 6: batchnorm, (n, 64) -> (n, 64) */
     seqrt_batchnorm_forward(net->l6_y, net->l6_xhat, net->l6_mean, net->l6_invstd,
                             net->buffer.l6_running_mean, net->buffer.l6_running_var,
-                            net->l5_y, net->param.l6_weight, net->param.l6_bias, n, 64, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l5_out, net->param.l6_weight, net->param.l6_bias, n, 64, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
 
     /* 7: dense, (n, 64) -> (n, 1) */
     seqrt_dense_forward(net->l7_y, net->l7_y, net->l6_y, net->param.l7_weight, net->param.l7_bias, n, 64, 1, SEQRT_ACT_LINEAR);

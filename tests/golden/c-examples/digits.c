@@ -37,16 +37,24 @@ void digits_forward(digits *net, const float *x, float *y, int n, int training)
     seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 64, 128, SEQRT_ACT_RELU);
 
     /* 2: dropout, (n, 128) -> (n, 128) */
-    seqrt_dropout_forward(net->l2_y, net->l2_mask, net->l1_y, (long)n * 128, 0.2f, &net->rng, training);
+    const float *l2_out = net->l1_y;
+    if (training) {
+        seqrt_dropout_forward(net->l2_y, net->l2_mask, net->l1_y, (long)n * 128, 0.2f, &net->rng, 1);
+        l2_out = net->l2_y;
+    }
 
     /* 3: dense + relu, (n, 128) -> (n, 64) */
-    seqrt_dense_forward(net->l3_y, net->l3_z, net->l2_y, net->param.l3_weight, net->param.l3_bias, n, 128, 64, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l3_y, net->l3_z, l2_out, net->param.l3_weight, net->param.l3_bias, n, 128, 64, SEQRT_ACT_RELU);
 
     /* 4: dropout, (n, 64) -> (n, 64) */
-    seqrt_dropout_forward(net->l4_y, net->l4_mask, net->l3_y, (long)n * 64, 0.2f, &net->rng, training);
+    const float *l4_out = net->l3_y;
+    if (training) {
+        seqrt_dropout_forward(net->l4_y, net->l4_mask, net->l3_y, (long)n * 64, 0.2f, &net->rng, 1);
+        l4_out = net->l4_y;
+    }
 
     /* 5: dense + softmax, (n, 64) -> (n, 10) */
-    seqrt_dense_forward(net->l5_y, net->l5_z, net->l4_y, net->param.l5_weight, net->param.l5_bias, n, 64, 10, SEQRT_ACT_SOFTMAX);
+    seqrt_dense_forward(net->l5_y, net->l5_z, l4_out, net->param.l5_weight, net->param.l5_bias, n, 64, 10, SEQRT_ACT_SOFTMAX);
 
     if (y)
         memcpy(y, net->l5_y, sizeof(float) * (size_t)n * 10);

@@ -37,10 +37,14 @@ void torch_classifier_forward(torch_classifier *net, const float *x, float *y, i
                             net->l0_z, net->param.l1_weight, net->param.l1_bias, n, 64, 0.9f, 1e-05f, SEQRT_ACT_RELU, training);
 
     /* 3: dropout, (n, 64) -> (n, 64) */
-    seqrt_dropout_forward(net->l3_y, net->l3_mask, net->l0_y, (long)n * 64, 0.5f, &net->rng, training);
+    const float *l3_out = net->l0_y;
+    if (training) {
+        seqrt_dropout_forward(net->l3_y, net->l3_mask, net->l0_y, (long)n * 64, 0.5f, &net->rng, 1);
+        l3_out = net->l3_y;
+    }
 
     /* 4: dense + sigmoid, (n, 64) -> (n, 1) */
-    seqrt_dense_forward(net->l4_y, net->l4_z, net->l3_y, net->param.l4_weight, net->param.l4_bias, n, 64, 1, SEQRT_ACT_SIGMOID);
+    seqrt_dense_forward(net->l4_y, net->l4_z, l3_out, net->param.l4_weight, net->param.l4_bias, n, 64, 1, SEQRT_ACT_SIGMOID);
 
     if (y)
         memcpy(y, net->l4_y, sizeof(float) * (size_t)n * 1);

@@ -40,34 +40,46 @@ void wide_regression_forward(wide_regression *net, const float *x, float *y, int
     seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 11, 1024, SEQRT_ACT_RELU);
 
     /* 1: dropout, (n, 1024) -> (n, 1024) */
-    seqrt_dropout_forward(net->l1_y, net->l1_mask, net->l0_y, (long)n * 1024, 0.3f, &net->rng, training);
+    const float *l1_out = net->l0_y;
+    if (training) {
+        seqrt_dropout_forward(net->l1_y, net->l1_mask, net->l0_y, (long)n * 1024, 0.3f, &net->rng, 1);
+        l1_out = net->l1_y;
+    }
 
     /* 2: batchnorm, (n, 1024) -> (n, 1024) */
     seqrt_batchnorm_forward(net->l2_y, net->l2_xhat, net->l2_mean, net->l2_invstd,
                             net->buffer.l2_running_mean, net->buffer.l2_running_var,
-                            net->l1_y, net->param.l2_weight, net->param.l2_bias, n, 1024, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l1_out, net->param.l2_weight, net->param.l2_bias, n, 1024, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
 
     /* 3: dense + relu, (n, 1024) -> (n, 512) */
     seqrt_dense_forward(net->l3_y, net->l3_z, net->l2_y, net->param.l3_weight, net->param.l3_bias, n, 1024, 512, SEQRT_ACT_RELU);
 
     /* 4: dropout, (n, 512) -> (n, 512) */
-    seqrt_dropout_forward(net->l4_y, net->l4_mask, net->l3_y, (long)n * 512, 0.3f, &net->rng, training);
+    const float *l4_out = net->l3_y;
+    if (training) {
+        seqrt_dropout_forward(net->l4_y, net->l4_mask, net->l3_y, (long)n * 512, 0.3f, &net->rng, 1);
+        l4_out = net->l4_y;
+    }
 
     /* 5: batchnorm, (n, 512) -> (n, 512) */
     seqrt_batchnorm_forward(net->l5_y, net->l5_xhat, net->l5_mean, net->l5_invstd,
                             net->buffer.l5_running_mean, net->buffer.l5_running_var,
-                            net->l4_y, net->param.l5_weight, net->param.l5_bias, n, 512, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l4_out, net->param.l5_weight, net->param.l5_bias, n, 512, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
 
     /* 6: dense + relu, (n, 512) -> (n, 1024) */
     seqrt_dense_forward(net->l6_y, net->l6_z, net->l5_y, net->param.l6_weight, net->param.l6_bias, n, 512, 1024, SEQRT_ACT_RELU);
 
     /* 7: dropout, (n, 1024) -> (n, 1024) */
-    seqrt_dropout_forward(net->l7_y, net->l7_mask, net->l6_y, (long)n * 1024, 0.3f, &net->rng, training);
+    const float *l7_out = net->l6_y;
+    if (training) {
+        seqrt_dropout_forward(net->l7_y, net->l7_mask, net->l6_y, (long)n * 1024, 0.3f, &net->rng, 1);
+        l7_out = net->l7_y;
+    }
 
     /* 8: batchnorm, (n, 1024) -> (n, 1024) */
     seqrt_batchnorm_forward(net->l8_y, net->l8_xhat, net->l8_mean, net->l8_invstd,
                             net->buffer.l8_running_mean, net->buffer.l8_running_var,
-                            net->l7_y, net->param.l8_weight, net->param.l8_bias, n, 1024, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l7_out, net->param.l8_weight, net->param.l8_bias, n, 1024, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
 
     /* 9: dense, (n, 1024) -> (n, 1) */
     seqrt_dense_forward(net->l9_y, net->l9_y, net->l8_y, net->param.l9_weight, net->param.l9_bias, n, 1024, 1, SEQRT_ACT_LINEAR);

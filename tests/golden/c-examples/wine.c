@@ -36,10 +36,14 @@ void wine_forward(wine *net, const float *x, float *y, int n, int training)
     seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 13, 32, SEQRT_ACT_RELU);
 
     /* 2: dropout, (n, 32) -> (n, 32) */
-    seqrt_dropout_forward(net->l2_y, net->l2_mask, net->l1_y, (long)n * 32, 0.2f, &net->rng, training);
+    const float *l2_out = net->l1_y;
+    if (training) {
+        seqrt_dropout_forward(net->l2_y, net->l2_mask, net->l1_y, (long)n * 32, 0.2f, &net->rng, 1);
+        l2_out = net->l2_y;
+    }
 
     /* 3: dense + softmax, (n, 32) -> (n, 3) */
-    seqrt_dense_forward(net->l3_y, net->l3_z, net->l2_y, net->param.l3_weight, net->param.l3_bias, n, 32, 3, SEQRT_ACT_SOFTMAX);
+    seqrt_dense_forward(net->l3_y, net->l3_z, l2_out, net->param.l3_weight, net->param.l3_bias, n, 32, 3, SEQRT_ACT_SOFTMAX);
 
     if (y)
         memcpy(y, net->l3_y, sizeof(float) * (size_t)n * 3);

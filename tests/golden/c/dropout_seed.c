@@ -34,16 +34,24 @@ void dropout_seed_forward(dropout_seed *net, const float *x, float *y, int n, in
     seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 3, 4, SEQRT_ACT_RELU);
 
     /* 1: dropout, (n, 4) -> (n, 4) */
-    seqrt_dropout_forward(net->l1_y, net->l1_mask, net->l0_y, (long)n * 4, 0.5f, &net->rng_l1, training);
+    const float *l1_out = net->l0_y;
+    if (training) {
+        seqrt_dropout_forward(net->l1_y, net->l1_mask, net->l0_y, (long)n * 4, 0.5f, &net->rng_l1, 1);
+        l1_out = net->l1_y;
+    }
 
     /* 2: dense + elu, (n, 4) -> (n, 4) */
-    seqrt_dense_forward(net->l2_y, net->l2_z, net->l1_y, net->param.l2_weight, net->param.l2_bias, n, 4, 4, SEQRT_ACT_ELU);
+    seqrt_dense_forward(net->l2_y, net->l2_z, l1_out, net->param.l2_weight, net->param.l2_bias, n, 4, 4, SEQRT_ACT_ELU);
 
     /* 3: dropout, (n, 4) -> (n, 4) */
-    seqrt_dropout_forward(net->l3_y, net->l3_mask, net->l2_y, (long)n * 4, 0.25f, &net->rng, training);
+    const float *l3_out = net->l2_y;
+    if (training) {
+        seqrt_dropout_forward(net->l3_y, net->l3_mask, net->l2_y, (long)n * 4, 0.25f, &net->rng, 1);
+        l3_out = net->l3_y;
+    }
 
     /* 4: dense, (n, 4) -> (n, 1) */
-    seqrt_dense_forward(net->l4_y, net->l4_y, net->l3_y, net->param.l4_weight, net->param.l4_bias, n, 4, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l4_y, net->l4_y, l3_out, net->param.l4_weight, net->param.l4_bias, n, 4, 1, SEQRT_ACT_LINEAR);
 
     if (y)
         memcpy(y, net->l4_y, sizeof(float) * (size_t)n * 1);
