@@ -1,14 +1,24 @@
 /*
  * dropout.c - inverted dropout.
  *
- * Training draws 32 random bits per element from the caller's generator
- * (in element order, inlined from rng_inline.h): bits below rate * 2^32
- * drop the element (mask 0), otherwise it is kept and scaled by 1/(1-rate), so inference is the identity. The mask is kept
- * for backward, which is a plain elementwise product. rate <= 0 draws
- * nothing and keeps everything; rate >= 1 drops everything (Keras rejects
- * it; the mask is then all zeros rather than infinities).
+ * Training draws 32 random bits per element: bits below rate * 2^32 drop
+ * the element (mask 0), otherwise it is kept and scaled by 1/(1-rate), so
+ * inference is the identity. The mask is kept for backward, which is a plain
+ * elementwise product. rate <= 0 draws nothing and keeps everything;
+ * rate >= 1 drops everything (Keras rejects it; the mask is then all zeros
+ * rather than infinities).
+ *
+ * The bits come from SEQRT_DROPOUT_LANES independent xoshiro128** streams
+ * stepped side by side (element i uses lane i % LANES, its (i / LANES)-th
+ * output), so the compiler vectorizes the generator: one stream would be a
+ * serial dependency chain through every element. The lanes are seeded from
+ * the caller's generator (4 * LANES outputs of seqrt_rng_next32, lane by
+ * lane, word by word), which is all that advances it: the masks are still a
+ * pure function of the model's RNG state, so runs and resumed runs repeat.
  */
 #include "rng_inline.h"
+
+#define SEQRT_DROPOUT_LANES 8
 
 void seqrt_dropout_forward(float *y, float *mask, const float *x, long count,
                            float rate, seqrt_rng *r, int training)
@@ -31,13 +41,33 @@ void seqrt_dropout_forward(float *y, float *mask, const float *x, long count,
     /* 32 random bits per element: below rate * 2^32 drops it. */
     double t = (double)rate * 4294967296.0;
     uint64_t thr = t >= 4294967296.0 ? (uint64_t)1 << 32 : (uint64_t)t;
-    if (r->s[0] == 0 && r->s[1] == 0)   /* zeroed state: as seed 0 (rng.c) */
-        seqrt_rng_seed(r, 0);
-    uint32_t w[4];
-    seqrt_rng_unpack(r, w);
-    for (long i = 0; i < count; i++)
-        mask[i] = seqrt_xoshiro_next(w) < thr ? 0.0f : keep;
-    seqrt_rng_pack(r, w);
+    uint32_t w[4][SEQRT_DROPOUT_LANES];
+    for (int l = 0; l < SEQRT_DROPOUT_LANES; l++) {
+        for (int k = 0; k < 4; k++)
+            w[k][l] = seqrt_rng_next32(r);
+        if (!(w[0][l] | w[1][l] | w[2][l] | w[3][l]))
+            w[0][l] = 1;   /* xoshiro's one forbidden state */
+    }
+    for (long i0 = 0; i0 < count; i0 += SEQRT_DROPOUT_LANES) {
+        uint32_t out[SEQRT_DROPOUT_LANES];
+        for (int l = 0; l < SEQRT_DROPOUT_LANES; l++) {   /* xoshiro128** */
+            uint32_t s1 = w[1][l];
+            /* s1 * 5 and * 9 as shifts and adds: SSE2 has no 32-bit
+             * vector multiply */
+            uint32_t r7 = seqrt_rotl32(s1 + (s1 << 2), 7);
+            out[l] = r7 + (r7 << 3);
+            uint32_t t9 = s1 << 9;
+            w[2][l] ^= w[0][l];
+            w[3][l] ^= s1;
+            w[1][l] = s1 ^ w[2][l];
+            w[0][l] ^= w[3][l];
+            w[2][l] ^= t9;
+            w[3][l] = seqrt_rotl32(w[3][l], 11);
+        }
+        long m = count - i0 < SEQRT_DROPOUT_LANES ? count - i0 : SEQRT_DROPOUT_LANES;
+        for (long l = 0; l < m; l++)
+            mask[i0 + l] = out[l] < thr ? 0.0f : keep;
+    }
     for (long i = 0; i < count; i++)
         y[i] = x[i] * mask[i];
 }

@@ -15,7 +15,7 @@
 4. Recomputes everything in float64 PyTorch from the same inputs, with
    Keras semantics (README.md lists every Keras/PyTorch difference and how
    it is mapped), and compares. Dropout masks: the C runtime draws 32
-   random bits per element, in element order, from a xoshiro128**
+   random bits per element from 8 xoshiro128** lanes seeded from the
    generator whose state is in the checkpoint ("train.rng", and
    "train.rng.K" for Dropout(seed=...)); this script sets those states and
    replays the generator, so it uses exactly the C masks (a wrong mask would
@@ -234,10 +234,25 @@ class XoshiroReplay:
         return np.array([(self.next32() >> 8) for _ in range(count)], dtype=np.float64) * 2.0 ** -24
 
 
+DROPOUT_LANES = 8   # runtime/dropout.c's SEQRT_DROPOUT_LANES
+
+
 def dropout_mask(gen, rows, cols, rate):
-    """seqrt_dropout_forward: 32 random bits u per element; u < rate * 2^32
-    drops, else 1/(1-rate) in float32."""
-    u = np.array([gen.next32() for _ in range(rows * cols)], dtype=np.float64).reshape(rows, cols)
+    """seqrt_dropout_forward: 32 random bits u per element from 8 lanes;
+    u < rate * 2^32 drops, else 1/(1-rate) in float32."""
+    # LANES streams side by side, seeded lane by lane from the generator;
+    # element i takes lane i % LANES's (i // LANES)-th output.
+    lanes = []
+    for _ in range(DROPOUT_LANES):
+        w = [gen.next32() for _ in range(4)]
+        if not any(w):
+            w[0] = 1
+        lane = XoshiroReplay(0, 0)
+        lane.w = w
+        lanes.append(lane)
+    count = rows * cols
+    u = np.array([lanes[i % DROPOUT_LANES].next32() for i in range(count)],
+                 dtype=np.float64).reshape(rows, cols)
     r = np.float32(rate)
     thr = min(float(int(float(r) * 4294967296.0)), 4294967296.0)
     keep = np.float32(1.0) / (np.float32(1.0) - r)
