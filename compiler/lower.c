@@ -675,19 +675,23 @@ static int lower_layer(Model *m, const CallSpec *spec, const Value *call, int in
 
 /* ---------------------------------------------------------------- compile */
 
+/* The name a string, a bare name or a call spells, without the Keras
+ * module prefixes of the last two; NULL for any other kind of value. */
+static const char *spelled_name(const Value *v)
+{
+    if (v->kind != VAL_STRING && v->kind != VAL_NAME && v->kind != VAL_CALL)
+        return NULL;
+    const char *name = v->kind == VAL_STRING ? v->s : strip_prefix(v->s);
+    return name ? name : v->s;
+}
+
 static int lower_optimizer(Model *m, const Value *v)
 {
     Optimizer *o = &m->opt;
     o->loc = v->loc;
-    const char *name = NULL;
-    if (v->kind == VAL_STRING || v->kind == VAL_NAME)
-        name = v->kind == VAL_NAME ? strip_prefix(v->s) : v->s;
-    else if (v->kind == VAL_CALL)
-        name = strip_prefix(v->s);
-    else
-        return type_error(v, "optimizer", "an optimizer name or call such as Adam(learning_rate=0.001)");
+    const char *name = spelled_name(v);
     if (!name)
-        name = v->s;
+        return type_error(v, "optimizer", "an optimizer name or call such as Adam(learning_rate=0.001)");
     int k = -1;
     const char *lname[COUNT_OF(optimizer_names)];
     for (int i = 0; i < COUNT_OF(optimizer_names); i++) {
@@ -760,15 +764,9 @@ static int lower_optimizer(Model *m, const Value *v)
 
 static int lower_loss(Model *m, const Value *v)
 {
-    const char *name = NULL;
-    if (v->kind == VAL_STRING || v->kind == VAL_NAME)
-        name = v->kind == VAL_NAME ? strip_prefix(v->s) : v->s;
-    else if (v->kind == VAL_CALL)
-        name = strip_prefix(v->s);
-    else
-        return type_error(v, "loss", "a loss name such as \"mse\"");
+    const char *name = spelled_name(v);
     if (!name)
-        name = v->s;
+        return type_error(v, "loss", "a loss name such as \"mse\"");
     const char *names[COUNT_OF(loss_names)];
     int k = -1;
     for (int i = 0; i < COUNT_OF(loss_names); i++) {
@@ -807,15 +805,9 @@ static int lower_loss(Model *m, const Value *v)
 
 static int resolve_metric(Model *m, const Value *v)
 {
-    const char *name = NULL;
-    if (v->kind == VAL_STRING || v->kind == VAL_NAME)
-        name = v->kind == VAL_NAME ? strip_prefix(v->s) : v->s;
-    else if (v->kind == VAL_CALL)
-        name = strip_prefix(v->s);
-    else
-        return type_error(v, "metrics", "a list of metric names");
+    const char *name = spelled_name(v);
     if (!name)
-        name = v->s;
+        return type_error(v, "metrics", "a list of metric names");
     const char *names[COUNT_OF(metric_names)];
     int k = -1;
     for (int i = 0; i < COUNT_OF(metric_names); i++) {
