@@ -476,7 +476,7 @@ int emit_baked(const Model *m, const EmitOptions *opt)
     }
     buf_printf(&c, "\n        out = %s;\n        for (int o = 0; o < %d; o++)\n            y[r * %d + o] = out[o];\n",
                cur == 0 ? "(float *)in" : cur == 1 ? "a" : "b", m->out, m->out);
-    buf_printf(&c, "    }\n    (void)b;\n}\n");
+    buf_printf(&c, "    }\n    (void)b;\n    (void)w; /* unused when no stage has weights */\n}\n");
     (void)uses_softmax;
     if (to_bin) {
         buf_printf(&c, "\nint %s_weights_load(%s_weights *w, const char *path)\n{\n"

@@ -65,6 +65,8 @@ typedef struct {
     long nbuffer;
     const char **gout;      /* per layer: its output gradient buffer */
     const char **gin;       /* per layer: its input gradient buffer */
+    int *dy_used;           /* -O0: which layers own a gradient buffer */
+    int input_dy_used;
 } Ctx;
 
 static char *upper(const char *s)
@@ -143,18 +145,34 @@ static long param_size(const Param *p)
     return (long)p->rows * (p->cols ? p->cols : 1);
 }
 
+/* -O0 (no plan): the buffer of d loss / d output of layer i, owned by the
+ * nearest layer at or before i that is not a Flatten (whose gradient is
+ * its input's), or the model input's. Records which buffers exist. */
+static const char *dy_of(Ctx *c, int i)
+{
+    while (i >= 0 && c->m->layer[i].op == OP_FLATTEN)
+        i--;
+    if (i < 0) {
+        c->input_dy_used = 1;
+        return "net->input_dy";
+    }
+    c->dy_used[i] = 1;
+    return arena_printf("net->%s_dy", tag(&c->m->layer[i]));
+}
+
 static void plan_gradients(Ctx *c)
 {
     const Model *m = c->m;
     int n = m->nlayers;
     c->gout = arena_alloc(sizeof(char *) * (size_t)n);
     c->gin = arena_alloc(sizeof(char *) * (size_t)n);
+    c->dy_used = arena_alloc(sizeof(int) * (size_t)n);
     int cur = 0;
     const char *buf = m->planned ? "net->grad_a" : NULL;
     for (int i = c->start; i >= c->first_trainable; i--) {
         const Layer *l = &m->layer[i];
         if (!c->gout[i])
-            c->gout[i] = buf ? buf : arena_printf("net->%s_dy", tag(l));
+            c->gout[i] = buf ? buf : dy_of(c, i);
         if (l->op == OP_FLATTEN) {
             c->gin[i] = c->gout[i];
         } else if (i > c->first_trainable || l->op != OP_DENSE) {
@@ -162,7 +180,7 @@ static void plan_gradients(Ctx *c)
                 cur ^= 1;
                 c->gin[i] = cur ? "net->grad_b" : "net->grad_a";
             } else {
-                c->gin[i] = i > 0 ? arena_printf("net->%s_dy", tag(&m->layer[i - 1])) : "net->input_dy";
+                c->gin[i] = dy_of(c, i - 1);
             }
         }
         buf = c->gin[i];
@@ -306,12 +324,11 @@ static void emit_struct(Buf *b, Ctx *c)
             member(b, c, "grad_b", B, c->widest, "d loss / d activation");
         } else {
             buf_printf(b, "    /* gradients between layers */\n");
-            for (int i = c->first_trainable > 0 ? c->first_trainable - 1 : 0; i <= c->start; i++) {
-                const Layer *l = &m->layer[i];
-                if (l->op != OP_FLATTEN)
-                    member(b, c, arena_printf("%s_dy", tag(l)), B, l->out, "d loss / d output");
-            }
-            if (c->first_trainable == 0 && m->layer[0].op != OP_DENSE)
+            for (int i = 0; i < m->nlayers; i++)
+                if (c->dy_used[i])
+                    member(b, c, arena_printf("%s_dy", tag(&m->layer[i])), B, m->layer[i].out,
+                           "d loss / d output");
+            if (c->input_dy_used)
                 member(b, c, "input_dy", B, m->in, "d loss / d input (unused)");
         }
     }

@@ -749,6 +749,14 @@ static int lower_optimizer(Model *m, const Value *v)
         err |= get_float(ARG(spec, vals, "rho"), "rho", 0.9, &o->rho);
         err |= get_float(ARG(spec, vals, "momentum"), "momentum", 0, &o->momentum);
         err |= get_float(ARG(spec, vals, "epsilon"), "epsilon", 1e-7, &o->epsilon);
+        if (!err && !(o->rho >= 0 && o->rho < 1)) {
+            diag_error(src, ARG(spec, vals, "rho")->loc, "rho must be in [0, 1)");
+            err = -1;
+        }
+        if (!err && !(o->momentum >= 0 && o->momentum <= 1)) {
+            diag_error(src, ARG(spec, vals, "momentum")->loc, "momentum must be in [0, 1]");
+            err = -1;
+        }
         {
             int centered;
             err |= get_bool(ARG(spec, vals, "centered"), "centered", 0, &centered);
@@ -758,6 +766,16 @@ static int lower_optimizer(Model *m, const Value *v)
             }
         }
         break;
+    }
+    if (!err && o->kind != SEQRT_OPT_SGD && !(o->epsilon > 0 && isfinite(o->epsilon))) {
+        diag_error(src, ARG(spec, vals, "epsilon") ? ARG(spec, vals, "epsilon")->loc : v->loc,
+                   "epsilon must be positive");
+        err = -1;
+    }
+    if (!err && !(o->weight_decay >= 0 && isfinite(o->weight_decay))) {
+        diag_error(src, ARG(spec, vals, "weight_decay") ? ARG(spec, vals, "weight_decay")->loc : v->loc,
+                   "weight_decay must be 0 or more");
+        err = -1;
     }
     return err;
 }
@@ -951,12 +969,18 @@ static int check_monitor(Model *m)
     int nk = 0;
     known[nk++] = "loss";
     known[nk++] = "val_loss";
+    /* any spelling of a compiled metric: "mae", "mean_absolute_error",
+     * "accuracy" for whichever accuracy the loss chose */
+    int kind = -2;
+    for (int k = 0; k < COUNT_OF(metric_names); k++)
+        if (!strcmp(base, metric_names[k].name))
+            kind = metric_names[k].metric;
     for (int i = 0; i < m->nmetrics; i++) {
         const char *mn = seqrt_metric_name(m->metric[i]);
         known[nk++] = mn;
         known[nk++] = arena_printf("val_%s", mn);
         int is_acc = m->metric[i] <= SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY;
-        if (!strcmp(base, mn) || (is_acc && (!strcmp(base, "accuracy") || !strcmp(base, "acc")))) {
+        if (!strcmp(base, mn) || kind == m->metric[i] || (is_acc && kind == -1)) {
             es->monitor = arena_printf("%s%s", val ? "val_" : "", mn);
             return 0;
         }

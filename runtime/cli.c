@@ -511,7 +511,14 @@ static int argmax(const float *y, int n)
 static void write_predictions(FILE *f, const seqrt_model *m, const float *y,
                               long rows, int classes)
 {
-    if (classes)
+    /* Binary cross-entropy outputs are independent probabilities (or
+     * logits, cut at 0): one 0/1 label per output; otherwise the argmax. */
+    int binary = m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY || m->out == 1;
+    float cut = m->output_is_logits ? 0.0f : 0.5f;
+    if (classes && binary && m->out > 1)
+        for (int j = 0; j < m->out; j++)
+            fprintf(f, "class_%d%c", j, j + 1 < m->out ? ',' : '\n');
+    else if (classes)
         fputs("class\n", f);
     else if (m->out == 1)
         fputs("output\n", f);
@@ -520,8 +527,9 @@ static void write_predictions(FILE *f, const seqrt_model *m, const float *y,
             fprintf(f, "output_%d%c", j, j + 1 < m->out ? ',' : '\n');
     for (long r = 0; r < rows; r++) {
         const float *row = y + (size_t)r * (size_t)m->out;
-        if (classes && m->out == 1)
-            fprintf(f, "%d\n", row[0] > 0.5f);
+        if (classes && binary)
+            for (int j = 0; j < m->out; j++)
+                fprintf(f, "%d%c", row[j] > cut, j + 1 < m->out ? ',' : '\n');
         else if (classes)
             fprintf(f, "%d\n", argmax(row, m->out));
         else

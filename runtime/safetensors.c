@@ -776,9 +776,13 @@ int seqrt_st_load_mem(const char *path, const void *bytes, size_t nbytes,
         if (nb)
             memcpy((char *)state + t[e->table].offset, data + e->begin, nb);
     }
+    /* A weights-only file: fresh optimizer slots and counters. The RNG
+     * states ("train.rng*") keep what init seeded, so that each seeded
+     * Dropout keeps its own stream. */
     if (!has_opt)
         for (int k = 0; k < nt; k++)
-            if (t[k].kind == SEQRT_T_OPTIM || t[k].kind == SEQRT_T_STATE)
+            if ((t[k].kind == SEQRT_T_OPTIM || t[k].kind == SEQRT_T_STATE) &&
+                strncmp(t[k].name, "train.rng", 9) != 0)
                 memset((char *)state + t[k].offset, 0,
                        (size_t)table_bytes(&t[k]));
     rc = 0;

@@ -344,7 +344,8 @@ int seqrt_st_save(const char *path, const seqrt_tensor *t, int nt,
 /* Reads a safetensors file into state. Every tensor of the file must be in
  * the table with the same dtype and shape; every table tensor of kind PARAM
  * or BUFFER must be in the file; optimizer tensors are all present or all
- * absent (absent: fresh optimizer state, zeros and step 0). The file is
+ * absent (absent: fresh optimizer state, zeros and step 0; the RNG states
+ * "train.rng*" keep what init seeded). The file is
  * checked completely (header JSON, offsets, lengths) before anything is
  * written to state: on failure state is unchanged. */
 int seqrt_st_load(const char *path, const seqrt_tensor *t, int nt,

@@ -64,6 +64,7 @@ void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y
             y[r * 1 + o] = out[o];
     }
     (void)b;
+    (void)w; /* unused when no stage has weights */
 }
 
 const g_tiny_bn_weights g_tiny_bn_baked = {

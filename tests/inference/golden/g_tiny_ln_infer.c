@@ -78,6 +78,7 @@ void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y
             y[r * 2 + o] = out[o];
     }
     (void)b;
+    (void)w; /* unused when no stage has weights */
 }
 
 const g_tiny_ln_weights g_tiny_ln_baked = {
