@@ -31,7 +31,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,22 +348,13 @@ static int parse_args(const seqrt_model *m, int argc, char **argv,
 /* ---------------------------------------------------------------- shared */
 
 /* "name: value" in Keras's format (see print_value in fit.c). */
-static void print_score(const char *sep, const char *prefix,
-                        const char *name, double v)
-{
-    if (v == 0 || fabs(v) >= 1e-3 || !isfinite(v))
-        printf("%s%s%s: %.4f", sep, prefix, name, v);
-    else
-        printf("%s%s%s: %.4e", sep, prefix, name, v);
-}
-
 static void print_scores(const seqrt_model *m, const char *prefix,
                          double loss, const double *metrics)
 {
-    print_score("", prefix, "loss", loss);
+    seqrt_print_value(stdout, "", prefix, "loss", loss);
     for (int i = 0; i < m->nmetrics; i++)
-        print_score(" - ", prefix, seqrt_model_metric_name(m, i),
-                    metrics[i]);
+        seqrt_print_value(stdout, " - ", prefix,
+                          seqrt_model_metric_name(m, i), metrics[i]);
     putchar('\n');
 }
 
@@ -499,15 +489,6 @@ static int cmd_evaluate(const seqrt_model *m, const cli_args *a)
     return rc ? 1 : 0;
 }
 
-static int argmax(const float *y, int n)
-{
-    int k = 0;
-    for (int i = 1; i < n; i++)
-        if (y[i] > y[k])
-            k = i;
-    return k;
-}
-
 static void write_predictions(FILE *f, const seqrt_model *m, const float *y,
                               long rows, int classes)
 {
@@ -531,7 +512,7 @@ static void write_predictions(FILE *f, const seqrt_model *m, const float *y,
             for (int j = 0; j < m->out; j++)
                 fprintf(f, "%d%c", row[j] > cut, j + 1 < m->out ? ',' : '\n');
         else if (classes)
-            fprintf(f, "%d\n", argmax(row, m->out));
+            fprintf(f, "%d\n", seqrt_argmax(row, m->out));
         else
             for (int j = 0; j < m->out; j++)
                 fprintf(f, "%.9g%c", row[j], j + 1 < m->out ? ',' : '\n');

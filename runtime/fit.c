@@ -375,12 +375,18 @@ static int checkpoint_update(fit_run *r, const seqrt_epoch_log *log)
 
 /* Keras's number format: 4 decimals, or 4 significant digits in
  * scientific notation below 1e-3. */
-static void print_value(const char *name, double v)
+void seqrt_print_value(FILE *f, const char *sep, const char *prefix,
+                       const char *name, double v)
 {
     if (v == 0 || fabs(v) >= 1e-3 || !isfinite(v))
-        fprintf(stderr, " - %s: %.4f", name, v);
+        fprintf(f, "%s%s%s: %.4f", sep, prefix, name, v);
     else
-        fprintf(stderr, " - %s: %.4e", name, v);
+        fprintf(f, "%s%s%s: %.4e", sep, prefix, name, v);
+}
+
+static void print_value(const char *name, double v)
+{
+    seqrt_print_value(stderr, " - ", "", name, v);
 }
 
 static void print_epoch(const fit_run *r, const seqrt_epoch_log *e)

@@ -23,7 +23,7 @@
 
 #define SEQRT_LOSS_EPS 1e-7f
 
-static int argmax_row(const float *v, int c)
+int seqrt_argmax(const float *v, int c)
 {
     /* v: (c); the first maximum wins */
     int best = 0;
@@ -41,7 +41,7 @@ static double cce_row(float *dy, const float *y, const float *logits,
 {
     double loss = 0.0;
     if (logits) {
-        float mx = logits[argmax_row(logits, c)];
+        float mx = logits[seqrt_argmax(logits, c)];
         double se = 0.0;
         for (int j = 0; j < c; j++)
             se += exp((double)(logits[j] - mx));
@@ -205,10 +205,10 @@ double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
             break;
         }
         case SEQRT_METRIC_CATEGORICAL_ACCURACY:
-            total += argmax_row(yr, c) == argmax_row(tr, c);
+            total += seqrt_argmax(yr, c) == seqrt_argmax(tr, c);
             break;
         case SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY:
-            total += argmax_row(yr, c) == (int)t[i];
+            total += seqrt_argmax(yr, c) == (int)t[i];
             break;
         case SEQRT_METRIC_MAE:
             for (int j = 0; j < c; j++)

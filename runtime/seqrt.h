@@ -228,6 +228,10 @@ float seqrt_loss(int loss, float *dy, const float *y, const float *logits,
 double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
                         int c);
 
+/* The index of the largest of v[0..c) (the first maximum wins); metrics and
+ * `predict --classes` agree through it. */
+int seqrt_argmax(const float *v, int c);
+
 /* ---------------------------------------------------------------- optim.c */
 
 /* Keras update rules. count: number of parameters; step: the 1-based index
@@ -424,6 +428,11 @@ int  seqrt_adapt(const seqrt_model *m, void *net, const seqrt_data *d);
  * Keras's validation_split; the two views share d's memory. */
 void seqrt_data_split(const seqrt_data *d, float fraction, seqrt_data *train,
                       seqrt_data *val);
+
+/* Keras's number format for a reported value: "<sep><prefix><name>: 0.1234"
+ * (%.4f, or %.4e below 1e-3). */
+void seqrt_print_value(FILE *f, const char *sep, const char *prefix,
+                       const char *name, double v);
 
 /* ---------------------------------------------------------------- history.c, plot_svg.c */
 
