@@ -33,6 +33,18 @@ int ir_opt_slots(const Model *m, const char **slot_m, const char **slot_v)
     return training;
 }
 
+/* An int64 counter (a scalar) or RNG state (two words) of the state. */
+static void state_row(TensorRow *r, const char *name, const char *member, int words)
+{
+    r->name = name;
+    r->kind = SEQRT_T_STATE;
+    r->dtype = SEQRT_I64;
+    r->member = member;
+    r->param = NULL;
+    r->ndim = words > 1;
+    r->shape[0] = words > 1 ? words : 0;
+}
+
 static void row(TensorRow *r, const char *name, int kind, int dtype, const char *member, const Param *p)
 {
     r->name = name;
@@ -40,10 +52,7 @@ static void row(TensorRow *r, const char *name, int kind, int dtype, const char 
     r->dtype = dtype;
     r->member = member;
     r->param = p;
-    if (!p) {
-        r->ndim = kind == SEQRT_T_STATE && dtype == SEQRT_I64 && member[0] != 'r' ? 0 : 1;
-        r->shape[0] = r->ndim ? 2 : 0;
-    } else if (p->cols) {
+    if (p->cols) {
         r->ndim = 2;
         r->shape[0] = p->rows;
         r->shape[1] = p->cols;
@@ -85,13 +94,13 @@ int ir_tensors(const Model *m, TensorRow **out)
             }
         }
     }
-    row(&t[n++], "train.step", SEQRT_T_STATE, SEQRT_I64, "step", NULL);
-    row(&t[n++], "train.epoch", SEQRT_T_STATE, SEQRT_I64, "epoch", NULL);
-    row(&t[n++], "train.rng", SEQRT_T_STATE, SEQRT_I64, "rng", NULL);
+    state_row(&t[n++], "train.step", "step", 1);
+    state_row(&t[n++], "train.epoch", "epoch", 1);
+    state_row(&t[n++], "train.rng", "rng", 2);
     for (int i = 0; i < m->nlayers; i++)
         if (m->layer[i].op == OP_DROPOUT && m->layer[i].seed >= 0)
-            row(&t[n++], arena_printf("train.rng.%d", m->layer[i].index), SEQRT_T_STATE, SEQRT_I64,
-                arena_printf("rng_l%d", m->layer[i].index), NULL);
+            state_row(&t[n++], arena_printf("train.rng.%d", m->layer[i].index),
+                      arena_printf("rng_l%d", m->layer[i].index), 2);
     *out = t;
     return n;
 }
