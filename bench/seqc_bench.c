@@ -19,6 +19,7 @@
 #include <time.h>
 #include <sys/resource.h>
 
+#include "seqrt.h"
 #include MODEL_HEADER
 
 #define CAT_(a, b) a##b

@@ -368,7 +368,7 @@ static void emit_header(Buf *b, Ctx *c, const char *file)
                : m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? "the class index of each row, as a float (n)"
                : m->loss < 0 ? "none (inference only: the model has no compile())"
                              : "one float per output (n, OUT)");
-    buf_printf(b, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n#include \"seqrt.h\"\n\n", c->P, c->P);
+    buf_printf(b, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n#include \"seqrt_kernels.h\"\n\n", c->P, c->P);
     buf_printf(b, "#define %s_IN %d\n#define %s_OUT %d\n#define %s_MAX_BATCH %d\n", c->P, m->in, c->P, m->out, c->P,
                m->batch_size);
     buf_printf(b, "#define %s_PARAM_COUNT %ld /* trainable parameters */\n", c->P, ir_param_count(m, 1));
@@ -396,12 +396,16 @@ static void emit_header(Buf *b, Ctx *c, const char *file)
         buf_printf(b, "/* forward(training) + backward + update; returns the batch loss. */\n");
         buf_printf(b, "float %s_train_step(%s *net, const float *x, const float *target, int n);\n", p, p);
     }
-    buf_printf(b, "/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1\n"
-                  " * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */\n");
-    buf_printf(b, "int %s_save(const %s *net, const char *path);\n", p, p);
-    buf_printf(b, "int %s_load(%s *net, const char *path);\n\n", p, p);
     buf_printf(b, "/* The descriptor the runtime's fit/evaluate/predict use. */\n");
-    buf_printf(b, "extern const seqrt_model %s_model;\n\n#endif\n", p);
+    buf_printf(b, "extern const seqrt_model %s_model;\n\n", p);
+    buf_printf(b, "/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1\n"
+                  " * with seqrt_error() set. Saving is atomic; a failed load changes nothing.\n"
+                  " * They need the driver library (libseqrt); an application that never\n"
+                  " * calls them links libseqrt_kernels alone. */\n");
+    buf_printf(b, "static inline int %s_save(const %s *net, const char *path)\n{\n"
+                  "    return seqrt_model_save(&%s_model, net, path);\n}\n", p, p, p);
+    buf_printf(b, "static inline int %s_load(%s *net, const char *path)\n{\n"
+                  "    return seqrt_model_load(&%s_model, net, path);\n}\n\n#endif\n", p, p, p);
 }
 
 /* ---------------------------------------------------------------- forward */
@@ -620,7 +624,7 @@ static void emit_update(Buf *b, const Ctx *c)
     buf_printf(b, "    %s_update(net);\n    return loss;\n}\n", c->p);
 }
 
-static int emit_tensor_table(Buf *b, const Ctx *c)
+static void emit_tensor_table(Buf *b, const Ctx *c)
 {
     TensorRow *t;
     int n = ir_tensors(c->m, &t);
@@ -629,18 +633,28 @@ static int emit_tensor_table(Buf *b, const Ctx *c)
     buf_printf(b, "static const seqrt_tensor %s_tensors[] = {\n", c->p);
     static const char *const kinds[] = {"SEQRT_T_PARAM", "SEQRT_T_BUFFER", "SEQRT_T_OPTIM", "SEQRT_T_STATE",
                                         "SEQRT_T_GRAD"};
-    for (int i = 0; i < n; i++)
-        buf_printf(b, "    {\"%s\", %s, %s, offsetof(%s, %s), %d, {%d, %d}},\n", t[i].name, kinds[t[i].kind],
-                   t[i].dtype == SEQRT_I64 ? "SEQRT_I64" : "SEQRT_F32", c->p, t[i].member, t[i].ndim,
-                   t[i].shape[0], t[i].shape[1]);
+    for (int i = 0; i < n; i++) {
+        buf_printf(b, "    {\"%s\", %s, %s, offsetof(%s, %s), %d, {", t[i].name, kinds[t[i].kind],
+                   t[i].dtype == SEQRT_I64 ? "SEQRT_I64" : "SEQRT_F32", c->p, t[i].member, t[i].ndim);
+        for (int d = 0; d < t[i].ndim; d++)
+            buf_printf(b, "%s%d", d ? ", " : "", t[i].shape[d]);
+        buf_printf(b, "%s}},\n", t[i].ndim ? "" : "0");
+    }
     buf_printf(b, "};\n");
-    return n;
 }
 
-static void emit_descriptor(Buf *b, const Ctx *c, int ntensors)
+static void shape_init(Buf *b, const char *field, const int *dims, int rank)
+{
+    buf_printf(b, "    .%s_rank = %d,\n    .%s_shape = {", field, rank, field);
+    for (int i = 0; i < rank; i++)
+        buf_printf(b, "%s%d", i ? ", " : "", dims[i]);
+    buf_printf(b, "},\n");
+}
+
+static void emit_descriptor(Buf *b, const Ctx *c)
 {
     const Model *m = c->m;
-    const char *p = c->p;
+    const char *p = c->p, *P = c->P;
     buf_printf(b, "\nstatic void init_v(void *net, uint64_t seed) { %s_init(net, seed); }\n", p);
     buf_printf(b, "static void forward_v(void *net, const float *x, float *y, int n, int training)\n"
                   "{\n    %s_forward(net, x, y, n, training);\n}\n", p);
@@ -652,48 +666,59 @@ static void emit_descriptor(Buf *b, const Ctx *c, int ntensors)
                       "{\n    return %s_train_step(net, x, t, n);\n}\n", p);
     }
     buf_printf(b, "\nconst seqrt_model %s_model = {\n", p);
-    buf_printf(b, "    \"%s\", %s_IN, %s_OUT, %s_MAX_BATCH, sizeof(%s),\n", p, c->P, c->P, c->P, p);
-    buf_printf(b, "    %s, %d, /* loss, output_is_logits */\n", m->loss >= 0 ? loss_ids[m->loss] : "-1",
-               m->loss_on_logits);
-    buf_printf(b, "    %d, {", m->nmetrics);
-    for (int i = 0; i < m->nmetrics; i++)
-        buf_printf(b, "%s%s", i ? ", " : "", metric_ids[m->metric[i]]);
-    if (!m->nmetrics)
-        buf_printf(b, "0");
-    buf_printf(b, "},\n    %s_tensors, %d,\n", p, ntensors);
-    long P = ir_param_count(m, 1);
-    const char *first = P ? "param" : c->nbuffer ? "buffer" : "input";
-    buf_printf(b, "    offsetof(%s, %s), sizeof(float) * (%s_PARAM_COUNT + %s_BUFFER_COUNT), /* weights */\n", p,
-               first, c->P, c->P);
-    buf_printf(b, "    offsetof(%s, %s), %s, %s_PARAM_COUNT,\n", p, first,
-               c->training && P ? arena_printf("offsetof(%s, grad)", p) : "0", c->P);
+    buf_printf(b, "    .name = \"%s\",\n    .in = %s_IN,\n    .out = %s_OUT,\n", p, P, P);
+    shape_init(b, "in", m->in_shape, m->in_rank);
+    shape_init(b, "out", (int[]){m->out}, 1);
+    buf_printf(b, "    .max_batch = %s_MAX_BATCH,\n    .state_bytes = sizeof(%s),\n", P, p);
+    if (c->training) {
+        buf_printf(b, "    .loss = %s,\n", loss_ids[m->loss]);
+        if (m->loss_on_logits)
+            buf_printf(b, "    .output_is_logits = 1,\n");
+    } else {
+        buf_printf(b, "    .loss = -1, /* inference only */\n");
+    }
+    if (m->nmetrics) {
+        buf_printf(b, "    .nmetrics = %d,\n    .metrics = {", m->nmetrics);
+        for (int i = 0; i < m->nmetrics; i++)
+            buf_printf(b, "%s%s", i ? ", " : "", metric_ids[m->metric[i]]);
+        buf_printf(b, "},\n    .metric_labels = {");
+        for (int i = 0; i < m->nmetrics; i++)
+            buf_printf(b, "%s\"%s\"", i ? ", " : "", m->metric_label[i]);
+        buf_printf(b, "}, /* as the model file names them */\n");
+    }
+    buf_printf(b, "    .tensors = %s_tensors,\n    .ntensors = sizeof %s_tensors / sizeof %s_tensors[0],\n", p, p, p);
+    long np = ir_param_count(m, 1);
+    const char *first = np ? "param" : c->nbuffer ? "buffer" : NULL;
+    if (first)
+        buf_printf(b, "    .weights_offset = offsetof(%s, %s),\n"
+                      "    .weights_bytes = sizeof(float) * (%s_PARAM_COUNT + %s_BUFFER_COUNT),\n", p, first, P, P);
+    if (np) {
+        buf_printf(b, "    .param_offset = offsetof(%s, param),\n", p);
+        if (c->training)
+            buf_printf(b, "    .grad_offset = offsetof(%s, grad),\n", p);
+        buf_printf(b, "    .param_count = %s_PARAM_COUNT,\n", P);
+    }
     const Layer *l0 = &m->layer[0];
     if (l0->op == OP_NORMALIZATION)
-        buf_printf(b, "    offsetof(%s, buffer.%s), offsetof(%s, buffer.%s), /* Normalization */\n", p,
+        buf_printf(b, "    .norm_mean_offset = offsetof(%s, buffer.%s), /* Normalization, adapted before fit */\n"
+                      "    .norm_var_offset = offsetof(%s, buffer.%s),\n", p,
                    find_param(l0, P_NORM_MEAN)->cname, p, find_param(l0, P_NORM_VAR)->cname);
-    else
-        buf_printf(b, "    0, 0, /* no Normalization layer */\n");
-    buf_printf(b, "    offsetof(%s, step), offsetof(%s, epoch),\n", p, p);
-    buf_printf(b, "    {%d, %d, %d, %s, %lluu, %d, NULL, /* fit() */\n", m->batch_size, m->epochs, m->shuffle,
-               float_literal(m->validation_split), (unsigned long long)m->seed, m->verbose);
+    buf_printf(b, "    .step_offset = offsetof(%s, step),\n    .epoch_offset = offsetof(%s, epoch),\n", p, p);
+    buf_printf(b, "    .fit = {\n        .batch_size = %d,\n        .epochs = %d,\n        .shuffle = %d,\n"
+                  "        .validation_split = %s,\n        .seed = %lluu,\n        .verbose = %d,\n",
+               m->batch_size, m->epochs, m->shuffle, float_literal(m->validation_split),
+               (unsigned long long)m->seed, m->verbose);
     const EarlyStopping *es = &m->es;
     if (es->enabled)
-        buf_printf(b, "     {1, \"%s\", %s, %d, %d, %d, %d}},\n", es->monitor, float_literal(es->min_delta),
-                   es->patience, es->mode, es->restore_best_weights, es->start_from_epoch);
-    else
-        buf_printf(b, "     {0, \"val_loss\", 0.0f, 0, 0, 0, 0}},\n");
+        buf_printf(b, "        .early_stopping = {\n            .enabled = 1,\n            .monitor = \"%s\",\n"
+                      "            .min_delta = %s,\n            .patience = %d,\n            .mode = %d,\n"
+                      "            .restore_best_weights = %d,\n            .start_from_epoch = %d,\n        },\n",
+                   es->monitor, float_literal(es->min_delta), es->patience, es->mode, es->restore_best_weights,
+                   es->start_from_epoch);
+    buf_printf(b, "    },\n    .init = init_v,\n    .forward = forward_v,\n");
     if (c->training)
-        buf_printf(b, "    init_v, forward_v, backward_v, update_v, train_step_v,\n");
-    else
-        buf_printf(b, "    init_v, forward_v, NULL, NULL, NULL,\n");
-    buf_printf(b, "    {");
-    for (int i = 0; i < m->nmetrics; i++)
-        buf_printf(b, "%s\"%s\"", i ? ", " : "", m->metric_label[i]);
-    buf_printf(b, "%s} /* metric names as written */\n};\n", m->nmetrics ? "" : "NULL");
-    buf_printf(b, "\nint %s_save(const %s *net, const char *path) { return seqrt_model_save(&%s_model, net, path); }\n",
-               p, p, p);
-    buf_printf(b, "int %s_load(%s *net, const char *path) { return seqrt_model_load(&%s_model, net, path); }\n", p, p,
-               p);
+        buf_printf(b, "    .backward = backward_v,\n    .update = update_v,\n    .train_step = train_step_v,\n");
+    buf_printf(b, "};\n");
 }
 
 static void emit_source(Buf *b, Ctx *c, const char *file)
@@ -712,8 +737,8 @@ static void emit_source(Buf *b, Ctx *c, const char *file)
         emit_backward(b, c);
         emit_update(b, c);
     }
-    int nt = emit_tensor_table(b, c);
-    emit_descriptor(b, c, nt);
+    emit_tensor_table(b, c);
+    emit_descriptor(b, c);
 }
 
 static const char *base_name(const char *path)
@@ -756,7 +781,7 @@ int emit_model(const Model *m, const EmitOptions *opt)
         buf_printf(&mb, "/*\n * %s_main.c - the train/evaluate/predict program for model '%s',\n"
                         " * generated by seqc %s from %s. Do not edit. Run `%s --help`.\n */\n",
                    m->name, m->name, SEQC_VERSION, file, m->name);
-        buf_printf(&mb, "#include \"%s.h\"\n\nint main(int argc, char **argv)\n{\n"
+        buf_printf(&mb, "#include \"seqrt_driver.h\"\n#include \"%s.h\"\n\nint main(int argc, char **argv)\n{\n"
                         "    return seqrt_main(&%s_model, argc, argv);\n}\n", m->name, m->name);
     }
     int rc = write_files_atomic(paths, bufs, opt->main_program ? 3 : 2);

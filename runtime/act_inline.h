@@ -19,7 +19,7 @@
 
 #include <math.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define SEQRT_SELU_ALPHA 1.67326324f
 #define SEQRT_SELU_SCALE 1.05070098f

@@ -27,7 +27,7 @@
  * weights (the best ones under restore_best_weights) to --out, the history
  * to --history/--plot, and prints the held-out score on stdout.
  */
-#include "seqrt.h"
+#include "seqrt_driver.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -418,7 +418,7 @@ static int train_outputs(const seqrt_model *m, const cli_args *a,
 
 static int train_held_out(const seqrt_model *m, train_run *t)
 {
-    double loss, metrics[8];
+    double loss, metrics[SEQRT_MAX_METRICS];
     int val = t->val.rows > 0;
     if (seqrt_evaluate(m, t->net, val ? &t->val : &t->train, &loss, metrics))
         return -1;
@@ -474,7 +474,7 @@ static int cmd_train(const seqrt_model *m, const cli_args *a)
 static int cmd_evaluate(const seqrt_model *m, const cli_args *a)
 {
     seqrt_data d;
-    double loss, metrics[8];
+    double loss, metrics[SEQRT_MAX_METRICS];
     void *net = load_net(m, a->pos[0], m->fit.seed);
     if (!net)
         return run_error(m);

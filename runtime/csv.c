@@ -24,7 +24,7 @@
  * categorical loss need m->out == 1 per target column, except the sparse
  * one, whose m->out is the number of classes.
  */
-#include "seqrt.h"
+#include "seqrt_driver.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -313,7 +313,7 @@ static int store_target(csv_file *c, const csv_line *l, const csv_field *f,
                         const seqrt_model *m, seqrt_data *d, long r, double v)
 {
     int k = 0;
-    switch (m->loss) {
+    switch ((seqrt_loss_kind)m->loss) {
     case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:
         if (class_index(c, l, f, v, m->out, &k))
             return -1;
@@ -331,10 +331,13 @@ static int store_target(csv_file *c, const csv_line *l, const csv_field *f,
                            c->scratch);
         d->y[r] = (float)v;
         return 0;
-    default:
+    case SEQRT_LOSS_MAE:
+    case SEQRT_LOSS_MSE:
+    case SEQRT_LOSS_HUBER:
         d->y[r] = (float)v;
         return 0;
     }
+    return fail_at(c, l->number, f->col, "internal error: the model's loss is not a seqrt_loss_kind", c->scratch);
 }
 
 /* Target columns per row for the model's loss, or -1 (with a message) when

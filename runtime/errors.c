@@ -9,7 +9,7 @@
  * truncated. seqrt_fail() returns -1 so that error paths read
  * `return seqrt_fail("...", ...);`.
  */
-#include "seqrt.h"
+#include "seqrt_driver.h"
 
 #include <stdarg.h>
 

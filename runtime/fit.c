@@ -49,7 +49,7 @@
  * put back to its copy from the end of the last completed epoch and fit
  * returns -1 (optimizer slots and counters are not rolled back).
  */
-#include "seqrt.h"
+#include "seqrt_driver.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -57,7 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define METRICS_MAX 8
+#define METRICS_MAX SEQRT_MAX_METRICS
 
 typedef struct {
     int enabled;
@@ -237,22 +237,16 @@ void seqrt_history_free(seqrt_history *h)
 
 /* ---------------------------------------------------------------- monitors */
 
-static int metric_matches(int kind, const char *name)
+/* Does `name` (a monitor without its val_ prefix) name metric i of m: its
+ * reported name, any spelling of its kind, or "accuracy" for an accuracy? */
+static int metric_matches(const seqrt_model *m, int i, const char *name)
 {
-    if (!strcmp(name, seqrt_metric_name(kind)))
+    int kind = m->metrics[i];
+    if (!strcmp(name, seqrt_model_metric_name(m, i)) || seqrt_metric_lookup(name) == kind)
         return 1;
-    switch (kind) {
-    case SEQRT_METRIC_BINARY_ACCURACY:
-    case SEQRT_METRIC_CATEGORICAL_ACCURACY:
-    case SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY:
-        return !strcmp(name, "accuracy") || !strcmp(name, "acc");
-    case SEQRT_METRIC_MAE:
-        return !strcmp(name, "mean_absolute_error");
-    case SEQRT_METRIC_MSE:
-        return !strcmp(name, "mean_squared_error");
-    default:
-        return 0;
-    }
+    int is_accuracy = kind == SEQRT_METRIC_BINARY_ACCURACY || kind == SEQRT_METRIC_CATEGORICAL_ACCURACY ||
+                      kind == SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY;
+    return is_accuracy && (!strcmp(name, "accuracy") || !strcmp(name, "acc"));
 }
 
 /* The value of monitor `name` in log e; 0 when it does not exist. */
@@ -268,7 +262,7 @@ static int monitor_value(const fit_run *r, const char *name,
         return 1;
     }
     for (int i = 0; i < r->m->nmetrics; i++)
-        if (metric_matches(r->m->metrics[i], base)) {
+        if (metric_matches(r->m, i, base)) {
             *v = val ? e->val_metric[i] : e->metric[i];
             return 1;
         }

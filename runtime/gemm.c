@@ -18,7 +18,7 @@
  * beta == 0 stores zeros before accumulating and never reads C. The loops
  * have a fixed summation order, so results are bit-for-bit reproducible.
  */
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #ifdef SEQC_BLAS
 #include <cblas.h>

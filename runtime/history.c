@@ -13,7 +13,7 @@
  * when no epoch has a validation loss. Numbers use %.9g, enough digits to
  * read every float back exactly; a missing value is written as "nan".
  */
-#include "seqrt.h"
+#include "seqrt_driver.h"
 
 #include <errno.h>
 #include <math.h>

@@ -11,9 +11,10 @@
  * RandomUniform/RandomNormal use Keras's defaults (0.05). Draws come from the
  * caller's seqrt_rng in array order, so a seed fixes every weight.
  */
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 static void fill_uniform(float *w, long count, double limit, seqrt_rng *r)
 {
@@ -40,7 +41,7 @@ void seqrt_init_fill(int init, float *w, long count, int fan_in, int fan_out,
     const double trunc = .87962566103423978;
     double fi = fan_in > 0 ? fan_in : 1, fo = fan_out > 0 ? fan_out : 1;
     double favg = (fi + fo) / 2.0;
-    switch (init) {
+    switch ((seqrt_init_kind)init) {
     case SEQRT_INIT_ONES:
         for (long i = 0; i < count; i++)
             w[i] = 1.0f;
@@ -71,9 +72,10 @@ void seqrt_init_fill(int init, float *w, long count, int fan_in, int fan_out,
             w[i] = 0.05f * seqrt_rng_normal(r);
         break;
     case SEQRT_INIT_ZEROS:
-    default:
         for (long i = 0; i < count; i++)
             w[i] = 0.0f;
-        break;
+        return;
     }
+    if (init < 0 || init >= SEQRT_INIT_COUNT)
+        abort(); /* not a seqrt_init_kind: a corrupt call */
 }

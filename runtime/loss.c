@@ -21,6 +21,8 @@
  */
 #include "act_inline.h"
 
+#include <stdlib.h>
+
 #define SEQRT_LOSS_EPS 1e-7f
 
 int seqrt_argmax(const float *v, int c)
@@ -104,7 +106,7 @@ float seqrt_loss(int loss, float *dy, const float *y, const float *logits,
         return 0.0f;
     float inv_nc = 1.0f / (float)count, inv_n = 1.0f / (float)n;
     double sum = 0.0;
-    switch (loss) {
+    switch ((seqrt_loss_kind)loss) {
     case SEQRT_LOSS_MAE:
         for (long i = 0; i < count; i++) {
             float e = y[i] - t[i];
@@ -180,9 +182,8 @@ float seqrt_loss(int loss, float *dy, const float *y, const float *logits,
                            logits ? logits + o : NULL, NULL, cls, c, inv_n);
         }
         return (float)(sum / n);
-    default:
-        return NAN;
     }
+    abort(); /* not a seqrt_loss_kind: a corrupt descriptor */
 }
 
 double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
@@ -190,13 +191,15 @@ double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
 {
     /* y: (n,c), t: (n,c), or (n) class indices for the sparse metric */
     double total = 0.0;
+    if (metric < 0 || metric >= SEQRT_METRIC_COUNT)
+        abort(); /* not a seqrt_metric_kind: a corrupt descriptor */
     for (int i = 0; i < n; i++) {
         const float *yr = y + (size_t)i * c;
         const float *tr = metric == SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY
                               ? NULL
                               : t + (size_t)i * c;
         double s = 0.0;
-        switch (metric) {
+        switch ((seqrt_metric_kind)metric) {
         case SEQRT_METRIC_BINARY_ACCURACY: {
             int hits = 0;
             for (int j = 0; j < c; j++)
@@ -222,8 +225,6 @@ double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
             }
             total += s / c;
             break;
-        default:
-            return NAN;
         }
     }
     return total;

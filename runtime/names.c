@@ -1,13 +1,15 @@
 /*
- * names.c - the spellings of activations, losses and metrics as the model
- * language (and Keras) writes them.
+ * names.c - the spellings of activations, losses, metrics, optimizers and
+ * initializers as the model language (and Keras) writes them.
  *
- * Activations come from seqrt_acts.def, the single list shared with the
- * compiler, so the enum and the names cannot drift apart. Losses and metrics
- * are small fixed tables indexed by their enums. An out-of-range value gives
- * "unknown" rather than NULL so the result can always be printed.
+ * Every table comes from its seqrt_*.def, the single list shared with the
+ * compiler, so the enums and the names cannot drift apart. An out-of-range
+ * value gives "unknown" rather than NULL so the result can always be
+ * printed.
  */
-#include "seqrt.h"
+#include "seqrt_kernels.h"
+
+#include <string.h>
 
 static const char *const act_names[SEQRT_ACT_COUNT] = {
 #define ACT(id, name) name,
@@ -16,36 +18,76 @@ static const char *const act_names[SEQRT_ACT_COUNT] = {
 };
 
 static const char *const loss_names[SEQRT_LOSS_COUNT] = {
-    "mae",
-    "mse",
-    "huber",
-    "binary_crossentropy",
-    "categorical_crossentropy",
-    "sparse_categorical_crossentropy",
+#define LOSS(id, name, cls, aliases) name,
+#include "seqrt_losses.def"
+#undef LOSS
 };
 
 static const char *const metric_names[SEQRT_METRIC_COUNT] = {
-    "binary_accuracy",
-    "categorical_accuracy",
-    "sparse_categorical_accuracy",
-    "mae",
-    "mse",
+#define METRIC(id, name, cls, aliases, mode) name,
+#include "seqrt_metrics.def"
+#undef METRIC
 };
 
-const char *seqrt_act_name(int act)
+#define MIN 0
+#define MAX 1
+static const unsigned char metric_max[SEQRT_METRIC_COUNT] = {
+#define METRIC(id, name, cls, aliases, mode) mode,
+#include "seqrt_metrics.def"
+#undef METRIC
+};
+#undef MIN
+#undef MAX
+
+static const char *const opt_names[SEQRT_OPT_COUNT] = {
+#define OPT(id, name, cls) name,
+#include "seqrt_optimizers.def"
+#undef OPT
+};
+
+static const char *const init_names[SEQRT_INIT_COUNT] = {
+#define INIT(id, name, cls, aliases) name,
+#include "seqrt_inits.def"
+#undef INIT
+};
+
+#define NAME_OF(table, count, i) ((i) >= 0 && (i) < (count) ? (table)[i] : "unknown")
+
+const char *seqrt_act_name(int act) { return NAME_OF(act_names, SEQRT_ACT_COUNT, act); }
+const char *seqrt_loss_name(int loss) { return NAME_OF(loss_names, SEQRT_LOSS_COUNT, loss); }
+const char *seqrt_metric_name(int metric) { return NAME_OF(metric_names, SEQRT_METRIC_COUNT, metric); }
+const char *seqrt_opt_name(int opt) { return NAME_OF(opt_names, SEQRT_OPT_COUNT, opt); }
+const char *seqrt_init_name(int init) { return NAME_OF(init_names, SEQRT_INIT_COUNT, init); }
+
+int seqrt_metric_higher_is_better(int metric)
 {
-    return act >= 0 && act < SEQRT_ACT_COUNT ? act_names[act] : "unknown";
+    return metric >= 0 && metric < SEQRT_METRIC_COUNT && metric_max[metric];
 }
 
-const char *seqrt_loss_name(int loss)
+/* s is name, cls, or one of the '|'-separated aliases. */
+static int spelled(const char *s, const char *name, const char *cls, const char *aliases)
 {
-    return loss >= 0 && loss < SEQRT_LOSS_COUNT ? loss_names[loss] : "unknown";
+    if (!strcmp(s, name) || !strcmp(s, cls))
+        return 1;
+    size_t n = strlen(s);
+    for (const char *a = aliases; *a;) {
+        const char *end = strchr(a, '|');
+        size_t len = end ? (size_t)(end - a) : strlen(a);
+        if (len == n && !strncmp(a, s, n))
+            return 1;
+        a += len + (end != NULL);
+    }
+    return 0;
 }
 
-const char *seqrt_metric_name(int metric)
+int seqrt_metric_lookup(const char *s)
 {
-    return metric >= 0 && metric < SEQRT_METRIC_COUNT ? metric_names[metric]
-                                                        : "unknown";
+#define METRIC(id, name, cls, aliases, mode) \
+    if (spelled(s, name, cls, aliases))      \
+        return SEQRT_METRIC_##id;
+#include "seqrt_metrics.def"
+#undef METRIC
+    return -1;
 }
 
 const char *seqrt_model_metric_name(const seqrt_model *m, int i)

@@ -14,7 +14,7 @@
  *   RMSprop: v = rho v + (1-rho) g^2; inc = lr g / sqrt(v + eps);
  *            momentum > 0: mom = momentum mom + inc, w -= mom; else w -= inc.
  */
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #include <math.h>
 

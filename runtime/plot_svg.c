@@ -17,7 +17,7 @@
  * printed with %.2f and nothing depends on time or addresses, so the same
  * history always gives the same bytes. The file is written atomically.
  */
-#include "seqrt.h"
+#include "seqrt_driver.h"
 
 #include <math.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 #ifndef SEQRT_RNG_INLINE_H
 #define SEQRT_RNG_INLINE_H
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 /* seqrt_rng packs w1:w0 into s[0] and w3:w2 into s[1] (high:low). */
 static inline void seqrt_rng_unpack(const seqrt_rng *r, uint32_t w[4])

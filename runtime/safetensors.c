@@ -27,7 +27,7 @@
  * the bytes copied; absent optimizer/training state is zeroed. The file
  * buffer, the decoded strings and the entry list are the only allocations.
  */
-#include "seqrt.h"
+#include "seqrt_driver.h"
 
 #include <errno.h>
 #include <fcntl.h>

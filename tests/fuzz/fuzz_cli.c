@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "seqrt.h"
 #include "fz.h"
 
 #define FAIL(...) (fprintf(stderr, "fuzz_cli: " __VA_ARGS__), fputc('\n', stderr), abort())

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seqrt.h"
 #include MODEL_HEADER
 
 #define CAT_(a, b) a##b

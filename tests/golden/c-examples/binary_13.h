@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define BINARY_13_IN 13
 #define BINARY_13_OUT 1
@@ -70,12 +70,20 @@ float binary_13_backward(binary_13 *net, const float *target, int n);
 void binary_13_update(binary_13 *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float binary_13_train_step(binary_13 *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int binary_13_save(const binary_13 *net, const char *path);
-int binary_13_load(binary_13 *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model binary_13_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int binary_13_save(const binary_13 *net, const char *path)
+{
+    return seqrt_model_save(&binary_13_model, net, path);
+}
+static inline int binary_13_load(binary_13 *net, const char *path)
+{
+    return seqrt_model_load(&binary_13_model, net, path);
+}
 
 #endif

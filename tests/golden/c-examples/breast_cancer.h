@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define BREAST_CANCER_IN 30
 #define BREAST_CANCER_OUT 1
@@ -84,12 +84,20 @@ float breast_cancer_backward(breast_cancer *net, const float *target, int n);
 void breast_cancer_update(breast_cancer *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float breast_cancer_train_step(breast_cancer *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int breast_cancer_save(const breast_cancer *net, const char *path);
-int breast_cancer_load(breast_cancer *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model breast_cancer_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int breast_cancer_save(const breast_cancer *net, const char *path)
+{
+    return seqrt_model_save(&breast_cancer_model, net, path);
+}
+static inline int breast_cancer_load(breast_cancer *net, const char *path)
+{
+    return seqrt_model_load(&breast_cancer_model, net, path);
+}
 
 #endif

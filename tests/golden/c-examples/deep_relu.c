@@ -85,32 +85,32 @@ float deep_relu_train_step(deep_relu *net, const float *x, const float *target, 
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor deep_relu_tensors[] = {
     {"0.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(deep_relu, param.l0_weight), 2, {4, 2}},
-    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(deep_relu, param.l0_bias), 1, {4, 0}},
+    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(deep_relu, param.l0_bias), 1, {4}},
     {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(deep_relu, param.l1_weight), 2, {3, 4}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(deep_relu, param.l1_bias), 1, {3, 0}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(deep_relu, param.l1_bias), 1, {3}},
     {"2.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(deep_relu, param.l2_weight), 2, {1, 3}},
-    {"2.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(deep_relu, param.l2_bias), 1, {1, 0}},
+    {"2.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(deep_relu, param.l2_bias), 1, {1}},
     {"optimizer.0.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_m.l0_weight), 2, {4, 2}},
-    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_m.l0_bias), 1, {4, 0}},
+    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_m.l0_bias), 1, {4}},
     {"optimizer.1.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_m.l1_weight), 2, {3, 4}},
-    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_m.l1_bias), 1, {3, 0}},
+    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_m.l1_bias), 1, {3}},
     {"optimizer.2.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_m.l2_weight), 2, {1, 3}},
-    {"optimizer.2.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_m.l2_bias), 1, {1, 0}},
+    {"optimizer.2.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_m.l2_bias), 1, {1}},
     {"optimizer.0.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_v.l0_weight), 2, {4, 2}},
-    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_v.l0_bias), 1, {4, 0}},
+    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_v.l0_bias), 1, {4}},
     {"optimizer.1.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_v.l1_weight), 2, {3, 4}},
-    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_v.l1_bias), 1, {3, 0}},
+    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_v.l1_bias), 1, {3}},
     {"optimizer.2.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_v.l2_weight), 2, {1, 3}},
-    {"optimizer.2.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_v.l2_bias), 1, {1, 0}},
+    {"optimizer.2.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(deep_relu, opt_v.l2_bias), 1, {1}},
     {"grad.0.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(deep_relu, grad.l0_weight), 2, {4, 2}},
-    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(deep_relu, grad.l0_bias), 1, {4, 0}},
+    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(deep_relu, grad.l0_bias), 1, {4}},
     {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(deep_relu, grad.l1_weight), 2, {3, 4}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(deep_relu, grad.l1_bias), 1, {3, 0}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(deep_relu, grad.l1_bias), 1, {3}},
     {"grad.2.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(deep_relu, grad.l2_weight), 2, {1, 3}},
-    {"grad.2.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(deep_relu, grad.l2_bias), 1, {1, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(deep_relu, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(deep_relu, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(deep_relu, rng), 1, {2, 0}},
+    {"grad.2.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(deep_relu, grad.l2_bias), 1, {1}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(deep_relu, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(deep_relu, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(deep_relu, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { deep_relu_init(net, seed); }
@@ -126,19 +126,39 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model deep_relu_model = {
-    "deep_relu", DEEP_RELU_IN, DEEP_RELU_OUT, DEEP_RELU_MAX_BATCH, sizeof(deep_relu),
-    SEQRT_LOSS_MSE, 0, /* loss, output_is_logits */
-    1, {SEQRT_METRIC_MAE},
-    deep_relu_tensors, 27,
-    offsetof(deep_relu, param), sizeof(float) * (DEEP_RELU_PARAM_COUNT + DEEP_RELU_BUFFER_COUNT), /* weights */
-    offsetof(deep_relu, param), offsetof(deep_relu, grad), DEEP_RELU_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(deep_relu, step), offsetof(deep_relu, epoch),
-    {32, 10, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {"mae"} /* metric names as written */
+    .name = "deep_relu",
+    .in = DEEP_RELU_IN,
+    .out = DEEP_RELU_OUT,
+    .in_rank = 1,
+    .in_shape = {2},
+    .out_rank = 1,
+    .out_shape = {1},
+    .max_batch = DEEP_RELU_MAX_BATCH,
+    .state_bytes = sizeof(deep_relu),
+    .loss = SEQRT_LOSS_MSE,
+    .nmetrics = 1,
+    .metrics = {SEQRT_METRIC_MAE},
+    .metric_labels = {"mae"}, /* as the model file names them */
+    .tensors = deep_relu_tensors,
+    .ntensors = sizeof deep_relu_tensors / sizeof deep_relu_tensors[0],
+    .weights_offset = offsetof(deep_relu, param),
+    .weights_bytes = sizeof(float) * (DEEP_RELU_PARAM_COUNT + DEEP_RELU_BUFFER_COUNT),
+    .param_offset = offsetof(deep_relu, param),
+    .grad_offset = offsetof(deep_relu, grad),
+    .param_count = DEEP_RELU_PARAM_COUNT,
+    .step_offset = offsetof(deep_relu, step),
+    .epoch_offset = offsetof(deep_relu, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 10,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int deep_relu_save(const deep_relu *net, const char *path) { return seqrt_model_save(&deep_relu_model, net, path); }
-int deep_relu_load(deep_relu *net, const char *path) { return seqrt_model_load(&deep_relu_model, net, path); }

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define DEEP_RELU_IN 2
 #define DEEP_RELU_OUT 1
@@ -69,12 +69,20 @@ float deep_relu_backward(deep_relu *net, const float *target, int n);
 void deep_relu_update(deep_relu *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float deep_relu_train_step(deep_relu *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int deep_relu_save(const deep_relu *net, const char *path);
-int deep_relu_load(deep_relu *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model deep_relu_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int deep_relu_save(const deep_relu *net, const char *path)
+{
+    return seqrt_model_save(&deep_relu_model, net, path);
+}
+static inline int deep_relu_load(deep_relu *net, const char *path)
+{
+    return seqrt_model_load(&deep_relu_model, net, path);
+}
 
 #endif

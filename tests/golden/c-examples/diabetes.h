@@ -20,7 +20,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define DIABETES_IN 10
 #define DIABETES_OUT 1
@@ -102,12 +102,20 @@ float diabetes_backward(diabetes *net, const float *target, int n);
 void diabetes_update(diabetes *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float diabetes_train_step(diabetes *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int diabetes_save(const diabetes *net, const char *path);
-int diabetes_load(diabetes *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model diabetes_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int diabetes_save(const diabetes *net, const char *path)
+{
+    return seqrt_model_save(&diabetes_model, net, path);
+}
+static inline int diabetes_load(diabetes *net, const char *path)
+{
+    return seqrt_model_load(&diabetes_model, net, path);
+}
 
 #endif

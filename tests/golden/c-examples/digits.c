@@ -109,34 +109,34 @@ float digits_train_step(digits *net, const float *x, const float *target, int n)
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor digits_tensors[] = {
     {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(digits, param.l1_weight), 2, {128, 64}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(digits, param.l1_bias), 1, {128, 0}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(digits, param.l1_bias), 1, {128}},
     {"3.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(digits, param.l3_weight), 2, {64, 128}},
-    {"3.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(digits, param.l3_bias), 1, {64, 0}},
+    {"3.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(digits, param.l3_bias), 1, {64}},
     {"5.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(digits, param.l5_weight), 2, {10, 64}},
-    {"5.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(digits, param.l5_bias), 1, {10, 0}},
-    {"0.mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(digits, buffer.l0_mean), 1, {64, 0}},
-    {"0.variance", SEQRT_T_BUFFER, SEQRT_F32, offsetof(digits, buffer.l0_variance), 1, {64, 0}},
+    {"5.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(digits, param.l5_bias), 1, {10}},
+    {"0.mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(digits, buffer.l0_mean), 1, {64}},
+    {"0.variance", SEQRT_T_BUFFER, SEQRT_F32, offsetof(digits, buffer.l0_variance), 1, {64}},
     {"optimizer.1.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_m.l1_weight), 2, {128, 64}},
-    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_m.l1_bias), 1, {128, 0}},
+    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_m.l1_bias), 1, {128}},
     {"optimizer.3.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_m.l3_weight), 2, {64, 128}},
-    {"optimizer.3.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_m.l3_bias), 1, {64, 0}},
+    {"optimizer.3.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_m.l3_bias), 1, {64}},
     {"optimizer.5.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_m.l5_weight), 2, {10, 64}},
-    {"optimizer.5.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_m.l5_bias), 1, {10, 0}},
+    {"optimizer.5.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_m.l5_bias), 1, {10}},
     {"optimizer.1.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_v.l1_weight), 2, {128, 64}},
-    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_v.l1_bias), 1, {128, 0}},
+    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_v.l1_bias), 1, {128}},
     {"optimizer.3.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_v.l3_weight), 2, {64, 128}},
-    {"optimizer.3.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_v.l3_bias), 1, {64, 0}},
+    {"optimizer.3.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_v.l3_bias), 1, {64}},
     {"optimizer.5.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_v.l5_weight), 2, {10, 64}},
-    {"optimizer.5.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_v.l5_bias), 1, {10, 0}},
+    {"optimizer.5.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(digits, opt_v.l5_bias), 1, {10}},
     {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(digits, grad.l1_weight), 2, {128, 64}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(digits, grad.l1_bias), 1, {128, 0}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(digits, grad.l1_bias), 1, {128}},
     {"grad.3.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(digits, grad.l3_weight), 2, {64, 128}},
-    {"grad.3.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(digits, grad.l3_bias), 1, {64, 0}},
+    {"grad.3.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(digits, grad.l3_bias), 1, {64}},
     {"grad.5.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(digits, grad.l5_weight), 2, {10, 64}},
-    {"grad.5.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(digits, grad.l5_bias), 1, {10, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(digits, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(digits, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(digits, rng), 1, {2, 0}},
+    {"grad.5.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(digits, grad.l5_bias), 1, {10}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(digits, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(digits, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(digits, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { digits_init(net, seed); }
@@ -152,19 +152,50 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model digits_model = {
-    "digits", DIGITS_IN, DIGITS_OUT, DIGITS_MAX_BATCH, sizeof(digits),
-    SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0, /* loss, output_is_logits */
-    1, {SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY},
-    digits_tensors, 29,
-    offsetof(digits, param), sizeof(float) * (DIGITS_PARAM_COUNT + DIGITS_BUFFER_COUNT), /* weights */
-    offsetof(digits, param), offsetof(digits, grad), DIGITS_PARAM_COUNT,
-    offsetof(digits, buffer.l0_mean), offsetof(digits, buffer.l0_variance), /* Normalization */
-    offsetof(digits, step), offsetof(digits, epoch),
-    {32, 60, 1, 0.2f, 1u, 1, NULL, /* fit() */
-     {1, "val_loss", 0.0f, 8, 0, 1, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {"accuracy"} /* metric names as written */
+    .name = "digits",
+    .in = DIGITS_IN,
+    .out = DIGITS_OUT,
+    .in_rank = 1,
+    .in_shape = {64},
+    .out_rank = 1,
+    .out_shape = {10},
+    .max_batch = DIGITS_MAX_BATCH,
+    .state_bytes = sizeof(digits),
+    .loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+    .nmetrics = 1,
+    .metrics = {SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY},
+    .metric_labels = {"accuracy"}, /* as the model file names them */
+    .tensors = digits_tensors,
+    .ntensors = sizeof digits_tensors / sizeof digits_tensors[0],
+    .weights_offset = offsetof(digits, param),
+    .weights_bytes = sizeof(float) * (DIGITS_PARAM_COUNT + DIGITS_BUFFER_COUNT),
+    .param_offset = offsetof(digits, param),
+    .grad_offset = offsetof(digits, grad),
+    .param_count = DIGITS_PARAM_COUNT,
+    .norm_mean_offset = offsetof(digits, buffer.l0_mean), /* Normalization, adapted before fit */
+    .norm_var_offset = offsetof(digits, buffer.l0_variance),
+    .step_offset = offsetof(digits, step),
+    .epoch_offset = offsetof(digits, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 60,
+        .shuffle = 1,
+        .validation_split = 0.2f,
+        .seed = 1u,
+        .verbose = 1,
+        .early_stopping = {
+            .enabled = 1,
+            .monitor = "val_loss",
+            .min_delta = 0.0f,
+            .patience = 8,
+            .mode = 0,
+            .restore_best_weights = 1,
+            .start_from_epoch = 0,
+        },
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int digits_save(const digits *net, const char *path) { return seqrt_model_save(&digits_model, net, path); }
-int digits_load(digits *net, const char *path) { return seqrt_model_load(&digits_model, net, path); }

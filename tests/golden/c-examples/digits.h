@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define DIGITS_IN 64
 #define DIGITS_OUT 10
@@ -85,12 +85,20 @@ float digits_backward(digits *net, const float *target, int n);
 void digits_update(digits *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float digits_train_step(digits *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int digits_save(const digits *net, const char *path);
-int digits_load(digits *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model digits_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int digits_save(const digits *net, const char *path)
+{
+    return seqrt_model_save(&digits_model, net, path);
+}
+static inline int digits_load(digits *net, const char *path)
+{
+    return seqrt_model_load(&digits_model, net, path);
+}
 
 #endif

@@ -69,16 +69,16 @@ float linear_unit_train_step(linear_unit *net, const float *x, const float *targ
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor linear_unit_tensors[] = {
     {"0.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(linear_unit, param.l0_weight), 2, {1, 3}},
-    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(linear_unit, param.l0_bias), 1, {1, 0}},
+    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(linear_unit, param.l0_bias), 1, {1}},
     {"optimizer.0.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(linear_unit, opt_m.l0_weight), 2, {1, 3}},
-    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(linear_unit, opt_m.l0_bias), 1, {1, 0}},
+    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(linear_unit, opt_m.l0_bias), 1, {1}},
     {"optimizer.0.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(linear_unit, opt_v.l0_weight), 2, {1, 3}},
-    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(linear_unit, opt_v.l0_bias), 1, {1, 0}},
+    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(linear_unit, opt_v.l0_bias), 1, {1}},
     {"grad.0.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(linear_unit, grad.l0_weight), 2, {1, 3}},
-    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(linear_unit, grad.l0_bias), 1, {1, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(linear_unit, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(linear_unit, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(linear_unit, rng), 1, {2, 0}},
+    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(linear_unit, grad.l0_bias), 1, {1}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(linear_unit, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(linear_unit, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(linear_unit, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { linear_unit_init(net, seed); }
@@ -94,19 +94,39 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model linear_unit_model = {
-    "linear_unit", LINEAR_UNIT_IN, LINEAR_UNIT_OUT, LINEAR_UNIT_MAX_BATCH, sizeof(linear_unit),
-    SEQRT_LOSS_MSE, 0, /* loss, output_is_logits */
-    1, {SEQRT_METRIC_MAE},
-    linear_unit_tensors, 11,
-    offsetof(linear_unit, param), sizeof(float) * (LINEAR_UNIT_PARAM_COUNT + LINEAR_UNIT_BUFFER_COUNT), /* weights */
-    offsetof(linear_unit, param), offsetof(linear_unit, grad), LINEAR_UNIT_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(linear_unit, step), offsetof(linear_unit, epoch),
-    {32, 10, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {"mae"} /* metric names as written */
+    .name = "linear_unit",
+    .in = LINEAR_UNIT_IN,
+    .out = LINEAR_UNIT_OUT,
+    .in_rank = 1,
+    .in_shape = {3},
+    .out_rank = 1,
+    .out_shape = {1},
+    .max_batch = LINEAR_UNIT_MAX_BATCH,
+    .state_bytes = sizeof(linear_unit),
+    .loss = SEQRT_LOSS_MSE,
+    .nmetrics = 1,
+    .metrics = {SEQRT_METRIC_MAE},
+    .metric_labels = {"mae"}, /* as the model file names them */
+    .tensors = linear_unit_tensors,
+    .ntensors = sizeof linear_unit_tensors / sizeof linear_unit_tensors[0],
+    .weights_offset = offsetof(linear_unit, param),
+    .weights_bytes = sizeof(float) * (LINEAR_UNIT_PARAM_COUNT + LINEAR_UNIT_BUFFER_COUNT),
+    .param_offset = offsetof(linear_unit, param),
+    .grad_offset = offsetof(linear_unit, grad),
+    .param_count = LINEAR_UNIT_PARAM_COUNT,
+    .step_offset = offsetof(linear_unit, step),
+    .epoch_offset = offsetof(linear_unit, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 10,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int linear_unit_save(const linear_unit *net, const char *path) { return seqrt_model_save(&linear_unit_model, net, path); }
-int linear_unit_load(linear_unit *net, const char *path) { return seqrt_model_load(&linear_unit_model, net, path); }

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define LINEAR_UNIT_IN 3
 #define LINEAR_UNIT_OUT 1
@@ -59,12 +59,20 @@ float linear_unit_backward(linear_unit *net, const float *target, int n);
 void linear_unit_update(linear_unit *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float linear_unit_train_step(linear_unit *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int linear_unit_save(const linear_unit *net, const char *path);
-int linear_unit_load(linear_unit *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model linear_unit_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int linear_unit_save(const linear_unit *net, const char *path)
+{
+    return seqrt_model_save(&linear_unit_model, net, path);
+}
+static inline int linear_unit_load(linear_unit *net, const char *path)
+{
+    return seqrt_model_load(&linear_unit_model, net, path);
+}
 
 #endif

@@ -93,28 +93,28 @@ float torch_classifier_train_step(torch_classifier *net, const float *x, const f
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor torch_classifier_tensors[] = {
     {"0.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l0_weight), 2, {64, 10}},
-    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l0_bias), 1, {64, 0}},
-    {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l1_weight), 1, {64, 0}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l1_bias), 1, {64, 0}},
+    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l0_bias), 1, {64}},
+    {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l1_weight), 1, {64}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l1_bias), 1, {64}},
     {"4.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l4_weight), 2, {1, 64}},
-    {"4.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l4_bias), 1, {1, 0}},
-    {"1.running_mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(torch_classifier, buffer.l1_running_mean), 1, {64, 0}},
-    {"1.running_var", SEQRT_T_BUFFER, SEQRT_F32, offsetof(torch_classifier, buffer.l1_running_var), 1, {64, 0}},
+    {"4.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(torch_classifier, param.l4_bias), 1, {1}},
+    {"1.running_mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(torch_classifier, buffer.l1_running_mean), 1, {64}},
+    {"1.running_var", SEQRT_T_BUFFER, SEQRT_F32, offsetof(torch_classifier, buffer.l1_running_var), 1, {64}},
     {"optimizer.0.weight.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l0_weight), 2, {64, 10}},
-    {"optimizer.0.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l0_bias), 1, {64, 0}},
-    {"optimizer.1.weight.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l1_weight), 1, {64, 0}},
-    {"optimizer.1.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l1_bias), 1, {64, 0}},
+    {"optimizer.0.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l0_bias), 1, {64}},
+    {"optimizer.1.weight.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l1_weight), 1, {64}},
+    {"optimizer.1.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l1_bias), 1, {64}},
     {"optimizer.4.weight.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l4_weight), 2, {1, 64}},
-    {"optimizer.4.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l4_bias), 1, {1, 0}},
+    {"optimizer.4.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(torch_classifier, opt_m.l4_bias), 1, {1}},
     {"grad.0.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l0_weight), 2, {64, 10}},
-    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l0_bias), 1, {64, 0}},
-    {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l1_weight), 1, {64, 0}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l1_bias), 1, {64, 0}},
+    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l0_bias), 1, {64}},
+    {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l1_weight), 1, {64}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l1_bias), 1, {64}},
     {"grad.4.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l4_weight), 2, {1, 64}},
-    {"grad.4.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l4_bias), 1, {1, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(torch_classifier, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(torch_classifier, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(torch_classifier, rng), 1, {2, 0}},
+    {"grad.4.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(torch_classifier, grad.l4_bias), 1, {1}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(torch_classifier, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(torch_classifier, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(torch_classifier, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { torch_classifier_init(net, seed); }
@@ -130,19 +130,39 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model torch_classifier_model = {
-    "torch_classifier", TORCH_CLASSIFIER_IN, TORCH_CLASSIFIER_OUT, TORCH_CLASSIFIER_MAX_BATCH, sizeof(torch_classifier),
-    SEQRT_LOSS_BINARY_CROSSENTROPY, 0, /* loss, output_is_logits */
-    1, {SEQRT_METRIC_BINARY_ACCURACY},
-    torch_classifier_tensors, 23,
-    offsetof(torch_classifier, param), sizeof(float) * (TORCH_CLASSIFIER_PARAM_COUNT + TORCH_CLASSIFIER_BUFFER_COUNT), /* weights */
-    offsetof(torch_classifier, param), offsetof(torch_classifier, grad), TORCH_CLASSIFIER_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(torch_classifier, step), offsetof(torch_classifier, epoch),
-    {32, 20, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {"accuracy"} /* metric names as written */
+    .name = "torch_classifier",
+    .in = TORCH_CLASSIFIER_IN,
+    .out = TORCH_CLASSIFIER_OUT,
+    .in_rank = 1,
+    .in_shape = {10},
+    .out_rank = 1,
+    .out_shape = {1},
+    .max_batch = TORCH_CLASSIFIER_MAX_BATCH,
+    .state_bytes = sizeof(torch_classifier),
+    .loss = SEQRT_LOSS_BINARY_CROSSENTROPY,
+    .nmetrics = 1,
+    .metrics = {SEQRT_METRIC_BINARY_ACCURACY},
+    .metric_labels = {"accuracy"}, /* as the model file names them */
+    .tensors = torch_classifier_tensors,
+    .ntensors = sizeof torch_classifier_tensors / sizeof torch_classifier_tensors[0],
+    .weights_offset = offsetof(torch_classifier, param),
+    .weights_bytes = sizeof(float) * (TORCH_CLASSIFIER_PARAM_COUNT + TORCH_CLASSIFIER_BUFFER_COUNT),
+    .param_offset = offsetof(torch_classifier, param),
+    .grad_offset = offsetof(torch_classifier, grad),
+    .param_count = TORCH_CLASSIFIER_PARAM_COUNT,
+    .step_offset = offsetof(torch_classifier, step),
+    .epoch_offset = offsetof(torch_classifier, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 20,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int torch_classifier_save(const torch_classifier *net, const char *path) { return seqrt_model_save(&torch_classifier_model, net, path); }
-int torch_classifier_load(torch_classifier *net, const char *path) { return seqrt_model_load(&torch_classifier_model, net, path); }

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define TORCH_CLASSIFIER_IN 10
 #define TORCH_CLASSIFIER_OUT 1
@@ -79,12 +79,20 @@ float torch_classifier_backward(torch_classifier *net, const float *target, int 
 void torch_classifier_update(torch_classifier *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float torch_classifier_train_step(torch_classifier *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int torch_classifier_save(const torch_classifier *net, const char *path);
-int torch_classifier_load(torch_classifier *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model torch_classifier_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int torch_classifier_save(const torch_classifier *net, const char *path)
+{
+    return seqrt_model_save(&torch_classifier_model, net, path);
+}
+static inline int torch_classifier_load(torch_classifier *net, const char *path)
+{
+    return seqrt_model_load(&torch_classifier_model, net, path);
+}
 
 #endif

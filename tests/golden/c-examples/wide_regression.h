@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define WIDE_REGRESSION_IN 11
 #define WIDE_REGRESSION_OUT 1
@@ -115,12 +115,20 @@ float wide_regression_backward(wide_regression *net, const float *target, int n)
 void wide_regression_update(wide_regression *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float wide_regression_train_step(wide_regression *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int wide_regression_save(const wide_regression *net, const char *path);
-int wide_regression_load(wide_regression *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model wide_regression_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int wide_regression_save(const wide_regression *net, const char *path)
+{
+    return seqrt_model_save(&wide_regression_model, net, path);
+}
+static inline int wide_regression_load(wide_regression *net, const char *path)
+{
+    return seqrt_model_load(&wide_regression_model, net, path);
+}
 
 #endif

@@ -91,26 +91,26 @@ float wine_train_step(wine *net, const float *x, const float *target, int n)
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor wine_tensors[] = {
     {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(wine, param.l1_weight), 2, {32, 13}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(wine, param.l1_bias), 1, {32, 0}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(wine, param.l1_bias), 1, {32}},
     {"3.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(wine, param.l3_weight), 2, {3, 32}},
-    {"3.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(wine, param.l3_bias), 1, {3, 0}},
-    {"0.mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(wine, buffer.l0_mean), 1, {13, 0}},
-    {"0.variance", SEQRT_T_BUFFER, SEQRT_F32, offsetof(wine, buffer.l0_variance), 1, {13, 0}},
+    {"3.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(wine, param.l3_bias), 1, {3}},
+    {"0.mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(wine, buffer.l0_mean), 1, {13}},
+    {"0.variance", SEQRT_T_BUFFER, SEQRT_F32, offsetof(wine, buffer.l0_variance), 1, {13}},
     {"optimizer.1.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_m.l1_weight), 2, {32, 13}},
-    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_m.l1_bias), 1, {32, 0}},
+    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_m.l1_bias), 1, {32}},
     {"optimizer.3.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_m.l3_weight), 2, {3, 32}},
-    {"optimizer.3.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_m.l3_bias), 1, {3, 0}},
+    {"optimizer.3.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_m.l3_bias), 1, {3}},
     {"optimizer.1.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_v.l1_weight), 2, {32, 13}},
-    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_v.l1_bias), 1, {32, 0}},
+    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_v.l1_bias), 1, {32}},
     {"optimizer.3.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_v.l3_weight), 2, {3, 32}},
-    {"optimizer.3.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_v.l3_bias), 1, {3, 0}},
+    {"optimizer.3.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(wine, opt_v.l3_bias), 1, {3}},
     {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(wine, grad.l1_weight), 2, {32, 13}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(wine, grad.l1_bias), 1, {32, 0}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(wine, grad.l1_bias), 1, {32}},
     {"grad.3.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(wine, grad.l3_weight), 2, {3, 32}},
-    {"grad.3.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(wine, grad.l3_bias), 1, {3, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(wine, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(wine, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(wine, rng), 1, {2, 0}},
+    {"grad.3.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(wine, grad.l3_bias), 1, {3}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(wine, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(wine, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(wine, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { wine_init(net, seed); }
@@ -126,19 +126,50 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model wine_model = {
-    "wine", WINE_IN, WINE_OUT, WINE_MAX_BATCH, sizeof(wine),
-    SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0, /* loss, output_is_logits */
-    1, {SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY},
-    wine_tensors, 21,
-    offsetof(wine, param), sizeof(float) * (WINE_PARAM_COUNT + WINE_BUFFER_COUNT), /* weights */
-    offsetof(wine, param), offsetof(wine, grad), WINE_PARAM_COUNT,
-    offsetof(wine, buffer.l0_mean), offsetof(wine, buffer.l0_variance), /* Normalization */
-    offsetof(wine, step), offsetof(wine, epoch),
-    {16, 150, 1, 0.2f, 1u, 1, NULL, /* fit() */
-     {1, "val_loss", 0.0f, 15, 0, 1, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {"accuracy"} /* metric names as written */
+    .name = "wine",
+    .in = WINE_IN,
+    .out = WINE_OUT,
+    .in_rank = 1,
+    .in_shape = {13},
+    .out_rank = 1,
+    .out_shape = {3},
+    .max_batch = WINE_MAX_BATCH,
+    .state_bytes = sizeof(wine),
+    .loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+    .nmetrics = 1,
+    .metrics = {SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY},
+    .metric_labels = {"accuracy"}, /* as the model file names them */
+    .tensors = wine_tensors,
+    .ntensors = sizeof wine_tensors / sizeof wine_tensors[0],
+    .weights_offset = offsetof(wine, param),
+    .weights_bytes = sizeof(float) * (WINE_PARAM_COUNT + WINE_BUFFER_COUNT),
+    .param_offset = offsetof(wine, param),
+    .grad_offset = offsetof(wine, grad),
+    .param_count = WINE_PARAM_COUNT,
+    .norm_mean_offset = offsetof(wine, buffer.l0_mean), /* Normalization, adapted before fit */
+    .norm_var_offset = offsetof(wine, buffer.l0_variance),
+    .step_offset = offsetof(wine, step),
+    .epoch_offset = offsetof(wine, epoch),
+    .fit = {
+        .batch_size = 16,
+        .epochs = 150,
+        .shuffle = 1,
+        .validation_split = 0.2f,
+        .seed = 1u,
+        .verbose = 1,
+        .early_stopping = {
+            .enabled = 1,
+            .monitor = "val_loss",
+            .min_delta = 0.0f,
+            .patience = 15,
+            .mode = 0,
+            .restore_best_weights = 1,
+            .start_from_epoch = 0,
+        },
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int wine_save(const wine *net, const char *path) { return seqrt_model_save(&wine_model, net, path); }
-int wine_load(wine *net, const char *path) { return seqrt_model_load(&wine_model, net, path); }

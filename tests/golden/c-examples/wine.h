@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define WINE_IN 13
 #define WINE_OUT 3
@@ -77,12 +77,20 @@ float wine_backward(wine *net, const float *target, int n);
 void wine_update(wine *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float wine_train_step(wine *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int wine_save(const wine *net, const char *path);
-int wine_load(wine *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model wine_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int wine_save(const wine *net, const char *path)
+{
+    return seqrt_model_save(&wine_model, net, path);
+}
+static inline int wine_load(wine *net, const char *path)
+{
+    return seqrt_model_load(&wine_model, net, path);
+}
 
 #endif

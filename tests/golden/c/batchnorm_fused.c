@@ -83,25 +83,25 @@ float batchnorm_fused_train_step(batchnorm_fused *net, const float *x, const flo
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor batchnorm_fused_tensors[] = {
     {"0.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(batchnorm_fused, param.l0_weight), 2, {4, 3}},
-    {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(batchnorm_fused, param.l1_weight), 1, {4, 0}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(batchnorm_fused, param.l1_bias), 1, {4, 0}},
+    {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(batchnorm_fused, param.l1_weight), 1, {4}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(batchnorm_fused, param.l1_bias), 1, {4}},
     {"3.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(batchnorm_fused, param.l3_weight), 2, {1, 4}},
-    {"3.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(batchnorm_fused, param.l3_bias), 1, {1, 0}},
-    {"1.running_mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(batchnorm_fused, buffer.l1_running_mean), 1, {4, 0}},
-    {"1.running_var", SEQRT_T_BUFFER, SEQRT_F32, offsetof(batchnorm_fused, buffer.l1_running_var), 1, {4, 0}},
+    {"3.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(batchnorm_fused, param.l3_bias), 1, {1}},
+    {"1.running_mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(batchnorm_fused, buffer.l1_running_mean), 1, {4}},
+    {"1.running_var", SEQRT_T_BUFFER, SEQRT_F32, offsetof(batchnorm_fused, buffer.l1_running_var), 1, {4}},
     {"optimizer.0.weight.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(batchnorm_fused, opt_m.l0_weight), 2, {4, 3}},
-    {"optimizer.1.weight.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(batchnorm_fused, opt_m.l1_weight), 1, {4, 0}},
-    {"optimizer.1.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(batchnorm_fused, opt_m.l1_bias), 1, {4, 0}},
+    {"optimizer.1.weight.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(batchnorm_fused, opt_m.l1_weight), 1, {4}},
+    {"optimizer.1.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(batchnorm_fused, opt_m.l1_bias), 1, {4}},
     {"optimizer.3.weight.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(batchnorm_fused, opt_m.l3_weight), 2, {1, 4}},
-    {"optimizer.3.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(batchnorm_fused, opt_m.l3_bias), 1, {1, 0}},
+    {"optimizer.3.bias.momentum", SEQRT_T_OPTIM, SEQRT_F32, offsetof(batchnorm_fused, opt_m.l3_bias), 1, {1}},
     {"grad.0.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(batchnorm_fused, grad.l0_weight), 2, {4, 3}},
-    {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(batchnorm_fused, grad.l1_weight), 1, {4, 0}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(batchnorm_fused, grad.l1_bias), 1, {4, 0}},
+    {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(batchnorm_fused, grad.l1_weight), 1, {4}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(batchnorm_fused, grad.l1_bias), 1, {4}},
     {"grad.3.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(batchnorm_fused, grad.l3_weight), 2, {1, 4}},
-    {"grad.3.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(batchnorm_fused, grad.l3_bias), 1, {1, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(batchnorm_fused, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(batchnorm_fused, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(batchnorm_fused, rng), 1, {2, 0}},
+    {"grad.3.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(batchnorm_fused, grad.l3_bias), 1, {1}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(batchnorm_fused, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(batchnorm_fused, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(batchnorm_fused, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { batchnorm_fused_init(net, seed); }
@@ -117,19 +117,36 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model batchnorm_fused_model = {
-    "batchnorm_fused", BATCHNORM_FUSED_IN, BATCHNORM_FUSED_OUT, BATCHNORM_FUSED_MAX_BATCH, sizeof(batchnorm_fused),
-    SEQRT_LOSS_MSE, 0, /* loss, output_is_logits */
-    0, {0},
-    batchnorm_fused_tensors, 20,
-    offsetof(batchnorm_fused, param), sizeof(float) * (BATCHNORM_FUSED_PARAM_COUNT + BATCHNORM_FUSED_BUFFER_COUNT), /* weights */
-    offsetof(batchnorm_fused, param), offsetof(batchnorm_fused, grad), BATCHNORM_FUSED_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(batchnorm_fused, step), offsetof(batchnorm_fused, epoch),
-    {32, 1, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {NULL} /* metric names as written */
+    .name = "batchnorm_fused",
+    .in = BATCHNORM_FUSED_IN,
+    .out = BATCHNORM_FUSED_OUT,
+    .in_rank = 1,
+    .in_shape = {3},
+    .out_rank = 1,
+    .out_shape = {1},
+    .max_batch = BATCHNORM_FUSED_MAX_BATCH,
+    .state_bytes = sizeof(batchnorm_fused),
+    .loss = SEQRT_LOSS_MSE,
+    .tensors = batchnorm_fused_tensors,
+    .ntensors = sizeof batchnorm_fused_tensors / sizeof batchnorm_fused_tensors[0],
+    .weights_offset = offsetof(batchnorm_fused, param),
+    .weights_bytes = sizeof(float) * (BATCHNORM_FUSED_PARAM_COUNT + BATCHNORM_FUSED_BUFFER_COUNT),
+    .param_offset = offsetof(batchnorm_fused, param),
+    .grad_offset = offsetof(batchnorm_fused, grad),
+    .param_count = BATCHNORM_FUSED_PARAM_COUNT,
+    .step_offset = offsetof(batchnorm_fused, step),
+    .epoch_offset = offsetof(batchnorm_fused, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 1,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int batchnorm_fused_save(const batchnorm_fused *net, const char *path) { return seqrt_model_save(&batchnorm_fused_model, net, path); }
-int batchnorm_fused_load(batchnorm_fused *net, const char *path) { return seqrt_model_load(&batchnorm_fused_model, net, path); }

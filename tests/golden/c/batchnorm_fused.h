@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define BATCHNORM_FUSED_IN 3
 #define BATCHNORM_FUSED_OUT 1
@@ -74,12 +74,20 @@ float batchnorm_fused_backward(batchnorm_fused *net, const float *target, int n)
 void batchnorm_fused_update(batchnorm_fused *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float batchnorm_fused_train_step(batchnorm_fused *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int batchnorm_fused_save(const batchnorm_fused *net, const char *path);
-int batchnorm_fused_load(batchnorm_fused *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model batchnorm_fused_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int batchnorm_fused_save(const batchnorm_fused *net, const char *path)
+{
+    return seqrt_model_save(&batchnorm_fused_model, net, path);
+}
+static inline int batchnorm_fused_load(batchnorm_fused *net, const char *path)
+{
+    return seqrt_model_load(&batchnorm_fused_model, net, path);
+}
 
 #endif

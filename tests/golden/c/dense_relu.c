@@ -77,24 +77,24 @@ float dense_relu_train_step(dense_relu *net, const float *x, const float *target
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor dense_relu_tensors[] = {
     {"0.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(dense_relu, param.l0_weight), 2, {4, 3}},
-    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dense_relu, param.l0_bias), 1, {4, 0}},
+    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dense_relu, param.l0_bias), 1, {4}},
     {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(dense_relu, param.l1_weight), 2, {1, 4}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dense_relu, param.l1_bias), 1, {1, 0}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dense_relu, param.l1_bias), 1, {1}},
     {"optimizer.0.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_m.l0_weight), 2, {4, 3}},
-    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_m.l0_bias), 1, {4, 0}},
+    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_m.l0_bias), 1, {4}},
     {"optimizer.1.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_m.l1_weight), 2, {1, 4}},
-    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_m.l1_bias), 1, {1, 0}},
+    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_m.l1_bias), 1, {1}},
     {"optimizer.0.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_v.l0_weight), 2, {4, 3}},
-    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_v.l0_bias), 1, {4, 0}},
+    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_v.l0_bias), 1, {4}},
     {"optimizer.1.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_v.l1_weight), 2, {1, 4}},
-    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_v.l1_bias), 1, {1, 0}},
+    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dense_relu, opt_v.l1_bias), 1, {1}},
     {"grad.0.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(dense_relu, grad.l0_weight), 2, {4, 3}},
-    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dense_relu, grad.l0_bias), 1, {4, 0}},
+    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dense_relu, grad.l0_bias), 1, {4}},
     {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(dense_relu, grad.l1_weight), 2, {1, 4}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dense_relu, grad.l1_bias), 1, {1, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(dense_relu, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(dense_relu, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(dense_relu, rng), 1, {2, 0}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dense_relu, grad.l1_bias), 1, {1}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(dense_relu, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(dense_relu, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(dense_relu, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { dense_relu_init(net, seed); }
@@ -110,19 +110,39 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model dense_relu_model = {
-    "dense_relu", DENSE_RELU_IN, DENSE_RELU_OUT, DENSE_RELU_MAX_BATCH, sizeof(dense_relu),
-    SEQRT_LOSS_BINARY_CROSSENTROPY, 0, /* loss, output_is_logits */
-    1, {SEQRT_METRIC_BINARY_ACCURACY},
-    dense_relu_tensors, 19,
-    offsetof(dense_relu, param), sizeof(float) * (DENSE_RELU_PARAM_COUNT + DENSE_RELU_BUFFER_COUNT), /* weights */
-    offsetof(dense_relu, param), offsetof(dense_relu, grad), DENSE_RELU_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(dense_relu, step), offsetof(dense_relu, epoch),
-    {4, 2, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {"accuracy"} /* metric names as written */
+    .name = "dense_relu",
+    .in = DENSE_RELU_IN,
+    .out = DENSE_RELU_OUT,
+    .in_rank = 1,
+    .in_shape = {3},
+    .out_rank = 1,
+    .out_shape = {1},
+    .max_batch = DENSE_RELU_MAX_BATCH,
+    .state_bytes = sizeof(dense_relu),
+    .loss = SEQRT_LOSS_BINARY_CROSSENTROPY,
+    .nmetrics = 1,
+    .metrics = {SEQRT_METRIC_BINARY_ACCURACY},
+    .metric_labels = {"accuracy"}, /* as the model file names them */
+    .tensors = dense_relu_tensors,
+    .ntensors = sizeof dense_relu_tensors / sizeof dense_relu_tensors[0],
+    .weights_offset = offsetof(dense_relu, param),
+    .weights_bytes = sizeof(float) * (DENSE_RELU_PARAM_COUNT + DENSE_RELU_BUFFER_COUNT),
+    .param_offset = offsetof(dense_relu, param),
+    .grad_offset = offsetof(dense_relu, grad),
+    .param_count = DENSE_RELU_PARAM_COUNT,
+    .step_offset = offsetof(dense_relu, step),
+    .epoch_offset = offsetof(dense_relu, epoch),
+    .fit = {
+        .batch_size = 4,
+        .epochs = 2,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int dense_relu_save(const dense_relu *net, const char *path) { return seqrt_model_save(&dense_relu_model, net, path); }
-int dense_relu_load(dense_relu *net, const char *path) { return seqrt_model_load(&dense_relu_model, net, path); }

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define DENSE_RELU_IN 3
 #define DENSE_RELU_OUT 1
@@ -65,12 +65,20 @@ float dense_relu_backward(dense_relu *net, const float *target, int n);
 void dense_relu_update(dense_relu *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float dense_relu_train_step(dense_relu *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int dense_relu_save(const dense_relu *net, const char *path);
-int dense_relu_load(dense_relu *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model dense_relu_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int dense_relu_save(const dense_relu *net, const char *path)
+{
+    return seqrt_model_save(&dense_relu_model, net, path);
+}
+static inline int dense_relu_load(dense_relu *net, const char *path)
+{
+    return seqrt_model_load(&dense_relu_model, net, path);
+}
 
 #endif

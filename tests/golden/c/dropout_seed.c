@@ -106,33 +106,33 @@ float dropout_seed_train_step(dropout_seed *net, const float *x, const float *ta
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor dropout_seed_tensors[] = {
     {"0.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(dropout_seed, param.l0_weight), 2, {4, 3}},
-    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dropout_seed, param.l0_bias), 1, {4, 0}},
+    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dropout_seed, param.l0_bias), 1, {4}},
     {"2.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(dropout_seed, param.l2_weight), 2, {4, 4}},
-    {"2.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dropout_seed, param.l2_bias), 1, {4, 0}},
+    {"2.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dropout_seed, param.l2_bias), 1, {4}},
     {"4.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(dropout_seed, param.l4_weight), 2, {1, 4}},
-    {"4.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dropout_seed, param.l4_bias), 1, {1, 0}},
+    {"4.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(dropout_seed, param.l4_bias), 1, {1}},
     {"optimizer.0.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_m.l0_weight), 2, {4, 3}},
-    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_m.l0_bias), 1, {4, 0}},
+    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_m.l0_bias), 1, {4}},
     {"optimizer.2.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_m.l2_weight), 2, {4, 4}},
-    {"optimizer.2.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_m.l2_bias), 1, {4, 0}},
+    {"optimizer.2.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_m.l2_bias), 1, {4}},
     {"optimizer.4.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_m.l4_weight), 2, {1, 4}},
-    {"optimizer.4.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_m.l4_bias), 1, {1, 0}},
+    {"optimizer.4.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_m.l4_bias), 1, {1}},
     {"optimizer.0.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_v.l0_weight), 2, {4, 3}},
-    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_v.l0_bias), 1, {4, 0}},
+    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_v.l0_bias), 1, {4}},
     {"optimizer.2.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_v.l2_weight), 2, {4, 4}},
-    {"optimizer.2.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_v.l2_bias), 1, {4, 0}},
+    {"optimizer.2.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_v.l2_bias), 1, {4}},
     {"optimizer.4.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_v.l4_weight), 2, {1, 4}},
-    {"optimizer.4.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_v.l4_bias), 1, {1, 0}},
+    {"optimizer.4.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(dropout_seed, opt_v.l4_bias), 1, {1}},
     {"grad.0.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(dropout_seed, grad.l0_weight), 2, {4, 3}},
-    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dropout_seed, grad.l0_bias), 1, {4, 0}},
+    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dropout_seed, grad.l0_bias), 1, {4}},
     {"grad.2.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(dropout_seed, grad.l2_weight), 2, {4, 4}},
-    {"grad.2.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dropout_seed, grad.l2_bias), 1, {4, 0}},
+    {"grad.2.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dropout_seed, grad.l2_bias), 1, {4}},
     {"grad.4.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(dropout_seed, grad.l4_weight), 2, {1, 4}},
-    {"grad.4.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dropout_seed, grad.l4_bias), 1, {1, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(dropout_seed, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(dropout_seed, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(dropout_seed, rng), 1, {2, 0}},
-    {"train.rng.1", SEQRT_T_STATE, SEQRT_I64, offsetof(dropout_seed, rng_l1), 1, {2, 0}},
+    {"grad.4.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(dropout_seed, grad.l4_bias), 1, {1}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(dropout_seed, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(dropout_seed, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(dropout_seed, rng), 1, {2}},
+    {"train.rng.1", SEQRT_T_STATE, SEQRT_I64, offsetof(dropout_seed, rng_l1), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { dropout_seed_init(net, seed); }
@@ -148,19 +148,36 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model dropout_seed_model = {
-    "dropout_seed", DROPOUT_SEED_IN, DROPOUT_SEED_OUT, DROPOUT_SEED_MAX_BATCH, sizeof(dropout_seed),
-    SEQRT_LOSS_HUBER, 0, /* loss, output_is_logits */
-    0, {0},
-    dropout_seed_tensors, 28,
-    offsetof(dropout_seed, param), sizeof(float) * (DROPOUT_SEED_PARAM_COUNT + DROPOUT_SEED_BUFFER_COUNT), /* weights */
-    offsetof(dropout_seed, param), offsetof(dropout_seed, grad), DROPOUT_SEED_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(dropout_seed, step), offsetof(dropout_seed, epoch),
-    {32, 1, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {NULL} /* metric names as written */
+    .name = "dropout_seed",
+    .in = DROPOUT_SEED_IN,
+    .out = DROPOUT_SEED_OUT,
+    .in_rank = 1,
+    .in_shape = {3},
+    .out_rank = 1,
+    .out_shape = {1},
+    .max_batch = DROPOUT_SEED_MAX_BATCH,
+    .state_bytes = sizeof(dropout_seed),
+    .loss = SEQRT_LOSS_HUBER,
+    .tensors = dropout_seed_tensors,
+    .ntensors = sizeof dropout_seed_tensors / sizeof dropout_seed_tensors[0],
+    .weights_offset = offsetof(dropout_seed, param),
+    .weights_bytes = sizeof(float) * (DROPOUT_SEED_PARAM_COUNT + DROPOUT_SEED_BUFFER_COUNT),
+    .param_offset = offsetof(dropout_seed, param),
+    .grad_offset = offsetof(dropout_seed, grad),
+    .param_count = DROPOUT_SEED_PARAM_COUNT,
+    .step_offset = offsetof(dropout_seed, step),
+    .epoch_offset = offsetof(dropout_seed, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 1,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int dropout_seed_save(const dropout_seed *net, const char *path) { return seqrt_model_save(&dropout_seed_model, net, path); }
-int dropout_seed_load(dropout_seed *net, const char *path) { return seqrt_model_load(&dropout_seed_model, net, path); }

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define DROPOUT_SEED_IN 3
 #define DROPOUT_SEED_OUT 1
@@ -76,12 +76,20 @@ float dropout_seed_backward(dropout_seed *net, const float *target, int n);
 void dropout_seed_update(dropout_seed *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float dropout_seed_train_step(dropout_seed *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int dropout_seed_save(const dropout_seed *net, const char *path);
-int dropout_seed_load(dropout_seed *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model dropout_seed_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int dropout_seed_save(const dropout_seed *net, const char *path)
+{
+    return seqrt_model_save(&dropout_seed_model, net, path);
+}
+static inline int dropout_seed_load(dropout_seed *net, const char *path)
+{
+    return seqrt_model_load(&dropout_seed_model, net, path);
+}
 
 #endif

@@ -95,23 +95,23 @@ float flatten_O0_train_step(flatten_O0 *net, const float *x, const float *target
 /* Checkpoint names: a PyTorch nn.Sequential state_dict, indexed by layer
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor flatten_O0_tensors[] = {
-    {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l1_weight), 1, {6, 0}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l1_bias), 1, {6, 0}},
+    {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l1_weight), 1, {6}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l1_bias), 1, {6}},
     {"2.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l2_weight), 2, {4, 6}},
-    {"2.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l2_bias), 1, {4, 0}},
+    {"2.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l2_bias), 1, {4}},
     {"4.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l4_weight), 2, {1, 4}},
-    {"4.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l4_bias), 1, {1, 0}},
-    {"1.running_mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(flatten_O0, buffer.l1_running_mean), 1, {6, 0}},
-    {"1.running_var", SEQRT_T_BUFFER, SEQRT_F32, offsetof(flatten_O0, buffer.l1_running_var), 1, {6, 0}},
-    {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l1_weight), 1, {6, 0}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l1_bias), 1, {6, 0}},
+    {"4.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(flatten_O0, param.l4_bias), 1, {1}},
+    {"1.running_mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(flatten_O0, buffer.l1_running_mean), 1, {6}},
+    {"1.running_var", SEQRT_T_BUFFER, SEQRT_F32, offsetof(flatten_O0, buffer.l1_running_var), 1, {6}},
+    {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l1_weight), 1, {6}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l1_bias), 1, {6}},
     {"grad.2.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l2_weight), 2, {4, 6}},
-    {"grad.2.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l2_bias), 1, {4, 0}},
+    {"grad.2.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l2_bias), 1, {4}},
     {"grad.4.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l4_weight), 2, {1, 4}},
-    {"grad.4.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l4_bias), 1, {1, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(flatten_O0, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(flatten_O0, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(flatten_O0, rng), 1, {2, 0}},
+    {"grad.4.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(flatten_O0, grad.l4_bias), 1, {1}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(flatten_O0, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(flatten_O0, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(flatten_O0, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { flatten_O0_init(net, seed); }
@@ -127,19 +127,36 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model flatten_O0_model = {
-    "flatten_O0", FLATTEN_O0_IN, FLATTEN_O0_OUT, FLATTEN_O0_MAX_BATCH, sizeof(flatten_O0),
-    SEQRT_LOSS_MSE, 0, /* loss, output_is_logits */
-    0, {0},
-    flatten_O0_tensors, 17,
-    offsetof(flatten_O0, param), sizeof(float) * (FLATTEN_O0_PARAM_COUNT + FLATTEN_O0_BUFFER_COUNT), /* weights */
-    offsetof(flatten_O0, param), offsetof(flatten_O0, grad), FLATTEN_O0_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(flatten_O0, step), offsetof(flatten_O0, epoch),
-    {32, 1, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {NULL} /* metric names as written */
+    .name = "flatten_O0",
+    .in = FLATTEN_O0_IN,
+    .out = FLATTEN_O0_OUT,
+    .in_rank = 2,
+    .in_shape = {2, 3},
+    .out_rank = 1,
+    .out_shape = {1},
+    .max_batch = FLATTEN_O0_MAX_BATCH,
+    .state_bytes = sizeof(flatten_O0),
+    .loss = SEQRT_LOSS_MSE,
+    .tensors = flatten_O0_tensors,
+    .ntensors = sizeof flatten_O0_tensors / sizeof flatten_O0_tensors[0],
+    .weights_offset = offsetof(flatten_O0, param),
+    .weights_bytes = sizeof(float) * (FLATTEN_O0_PARAM_COUNT + FLATTEN_O0_BUFFER_COUNT),
+    .param_offset = offsetof(flatten_O0, param),
+    .grad_offset = offsetof(flatten_O0, grad),
+    .param_count = FLATTEN_O0_PARAM_COUNT,
+    .step_offset = offsetof(flatten_O0, step),
+    .epoch_offset = offsetof(flatten_O0, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 1,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int flatten_O0_save(const flatten_O0 *net, const char *path) { return seqrt_model_save(&flatten_O0_model, net, path); }
-int flatten_O0_load(flatten_O0 *net, const char *path) { return seqrt_model_load(&flatten_O0_model, net, path); }

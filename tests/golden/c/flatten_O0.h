@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define FLATTEN_O0_IN 6
 #define FLATTEN_O0_OUT 1
@@ -79,12 +79,20 @@ float flatten_O0_backward(flatten_O0 *net, const float *target, int n);
 void flatten_O0_update(flatten_O0 *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float flatten_O0_train_step(flatten_O0 *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int flatten_O0_save(const flatten_O0 *net, const char *path);
-int flatten_O0_load(flatten_O0 *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model flatten_O0_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int flatten_O0_save(const flatten_O0 *net, const char *path)
+{
+    return seqrt_model_save(&flatten_O0_model, net, path);
+}
+static inline int flatten_O0_load(flatten_O0 *net, const char *path)
+{
+    return seqrt_model_load(&flatten_O0_model, net, path);
+}
 
 #endif

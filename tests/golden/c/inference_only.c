@@ -42,12 +42,12 @@ void inference_only_forward(inference_only *net, const float *x, float *y, int n
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor inference_only_tensors[] = {
     {"0.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(inference_only, param.l0_weight), 2, {3, 2}},
-    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(inference_only, param.l0_bias), 1, {3, 0}},
+    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(inference_only, param.l0_bias), 1, {3}},
     {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(inference_only, param.l1_weight), 2, {2, 3}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(inference_only, param.l1_bias), 1, {2, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(inference_only, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(inference_only, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(inference_only, rng), 1, {2, 0}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(inference_only, param.l1_bias), 1, {2}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(inference_only, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(inference_only, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(inference_only, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { inference_only_init(net, seed); }
@@ -57,19 +57,32 @@ static void forward_v(void *net, const float *x, float *y, int n, int training)
 }
 
 const seqrt_model inference_only_model = {
-    "inference_only", INFERENCE_ONLY_IN, INFERENCE_ONLY_OUT, INFERENCE_ONLY_MAX_BATCH, sizeof(inference_only),
-    -1, 0, /* loss, output_is_logits */
-    0, {0},
-    inference_only_tensors, 7,
-    offsetof(inference_only, param), sizeof(float) * (INFERENCE_ONLY_PARAM_COUNT + INFERENCE_ONLY_BUFFER_COUNT), /* weights */
-    offsetof(inference_only, param), 0, INFERENCE_ONLY_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(inference_only, step), offsetof(inference_only, epoch),
-    {32, 1, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, NULL, NULL, NULL,
-    {NULL} /* metric names as written */
+    .name = "inference_only",
+    .in = INFERENCE_ONLY_IN,
+    .out = INFERENCE_ONLY_OUT,
+    .in_rank = 1,
+    .in_shape = {2},
+    .out_rank = 1,
+    .out_shape = {2},
+    .max_batch = INFERENCE_ONLY_MAX_BATCH,
+    .state_bytes = sizeof(inference_only),
+    .loss = -1, /* inference only */
+    .tensors = inference_only_tensors,
+    .ntensors = sizeof inference_only_tensors / sizeof inference_only_tensors[0],
+    .weights_offset = offsetof(inference_only, param),
+    .weights_bytes = sizeof(float) * (INFERENCE_ONLY_PARAM_COUNT + INFERENCE_ONLY_BUFFER_COUNT),
+    .param_offset = offsetof(inference_only, param),
+    .param_count = INFERENCE_ONLY_PARAM_COUNT,
+    .step_offset = offsetof(inference_only, step),
+    .epoch_offset = offsetof(inference_only, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 1,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
 };
-
-int inference_only_save(const inference_only *net, const char *path) { return seqrt_model_save(&inference_only_model, net, path); }
-int inference_only_load(inference_only *net, const char *path) { return seqrt_model_load(&inference_only_model, net, path); }

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define INFERENCE_ONLY_IN 2
 #define INFERENCE_ONLY_OUT 2
@@ -50,12 +50,20 @@ void inference_only_init(inference_only *net, uint64_t seed);
 /* y = model(x); training != 0: batch statistics, Dropout, and what
  * backward needs is kept. y may be NULL. */
 void inference_only_forward(inference_only *net, const float *x, float *y, int n, int training);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int inference_only_save(const inference_only *net, const char *path);
-int inference_only_load(inference_only *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model inference_only_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int inference_only_save(const inference_only *net, const char *path)
+{
+    return seqrt_model_save(&inference_only_model, net, path);
+}
+static inline int inference_only_load(inference_only *net, const char *path)
+{
+    return seqrt_model_load(&inference_only_model, net, path);
+}
 
 #endif

@@ -82,26 +82,26 @@ float layernorm_fused_train_step(layernorm_fused *net, const float *x, const flo
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor layernorm_fused_tensors[] = {
     {"0.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l0_weight), 2, {4, 3}},
-    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l0_bias), 1, {4, 0}},
-    {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l1_weight), 1, {4, 0}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l1_bias), 1, {4, 0}},
+    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l0_bias), 1, {4}},
+    {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l1_weight), 1, {4}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l1_bias), 1, {4}},
     {"3.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l3_weight), 2, {2, 4}},
-    {"3.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l3_bias), 1, {2, 0}},
+    {"3.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(layernorm_fused, param.l3_bias), 1, {2}},
     {"optimizer.0.weight.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l0_weight), 2, {4, 3}},
-    {"optimizer.0.bias.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l0_bias), 1, {4, 0}},
-    {"optimizer.1.weight.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l1_weight), 1, {4, 0}},
-    {"optimizer.1.bias.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l1_bias), 1, {4, 0}},
+    {"optimizer.0.bias.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l0_bias), 1, {4}},
+    {"optimizer.1.weight.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l1_weight), 1, {4}},
+    {"optimizer.1.bias.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l1_bias), 1, {4}},
     {"optimizer.3.weight.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l3_weight), 2, {2, 4}},
-    {"optimizer.3.bias.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l3_bias), 1, {2, 0}},
+    {"optimizer.3.bias.velocity", SEQRT_T_OPTIM, SEQRT_F32, offsetof(layernorm_fused, opt_v.l3_bias), 1, {2}},
     {"grad.0.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l0_weight), 2, {4, 3}},
-    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l0_bias), 1, {4, 0}},
-    {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l1_weight), 1, {4, 0}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l1_bias), 1, {4, 0}},
+    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l0_bias), 1, {4}},
+    {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l1_weight), 1, {4}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l1_bias), 1, {4}},
     {"grad.3.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l3_weight), 2, {2, 4}},
-    {"grad.3.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l3_bias), 1, {2, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(layernorm_fused, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(layernorm_fused, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(layernorm_fused, rng), 1, {2, 0}},
+    {"grad.3.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(layernorm_fused, grad.l3_bias), 1, {2}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(layernorm_fused, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(layernorm_fused, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(layernorm_fused, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { layernorm_fused_init(net, seed); }
@@ -117,19 +117,36 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model layernorm_fused_model = {
-    "layernorm_fused", LAYERNORM_FUSED_IN, LAYERNORM_FUSED_OUT, LAYERNORM_FUSED_MAX_BATCH, sizeof(layernorm_fused),
-    SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, 0, /* loss, output_is_logits */
-    0, {0},
-    layernorm_fused_tensors, 21,
-    offsetof(layernorm_fused, param), sizeof(float) * (LAYERNORM_FUSED_PARAM_COUNT + LAYERNORM_FUSED_BUFFER_COUNT), /* weights */
-    offsetof(layernorm_fused, param), offsetof(layernorm_fused, grad), LAYERNORM_FUSED_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(layernorm_fused, step), offsetof(layernorm_fused, epoch),
-    {32, 1, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {NULL} /* metric names as written */
+    .name = "layernorm_fused",
+    .in = LAYERNORM_FUSED_IN,
+    .out = LAYERNORM_FUSED_OUT,
+    .in_rank = 1,
+    .in_shape = {3},
+    .out_rank = 1,
+    .out_shape = {2},
+    .max_batch = LAYERNORM_FUSED_MAX_BATCH,
+    .state_bytes = sizeof(layernorm_fused),
+    .loss = SEQRT_LOSS_CATEGORICAL_CROSSENTROPY,
+    .tensors = layernorm_fused_tensors,
+    .ntensors = sizeof layernorm_fused_tensors / sizeof layernorm_fused_tensors[0],
+    .weights_offset = offsetof(layernorm_fused, param),
+    .weights_bytes = sizeof(float) * (LAYERNORM_FUSED_PARAM_COUNT + LAYERNORM_FUSED_BUFFER_COUNT),
+    .param_offset = offsetof(layernorm_fused, param),
+    .grad_offset = offsetof(layernorm_fused, grad),
+    .param_count = LAYERNORM_FUSED_PARAM_COUNT,
+    .step_offset = offsetof(layernorm_fused, step),
+    .epoch_offset = offsetof(layernorm_fused, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 1,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int layernorm_fused_save(const layernorm_fused *net, const char *path) { return seqrt_model_save(&layernorm_fused_model, net, path); }
-int layernorm_fused_load(layernorm_fused *net, const char *path) { return seqrt_model_load(&layernorm_fused_model, net, path); }

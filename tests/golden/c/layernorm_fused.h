@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define LAYERNORM_FUSED_IN 3
 #define LAYERNORM_FUSED_OUT 2
@@ -69,12 +69,20 @@ float layernorm_fused_backward(layernorm_fused *net, const float *target, int n)
 void layernorm_fused_update(layernorm_fused *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float layernorm_fused_train_step(layernorm_fused *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int layernorm_fused_save(const layernorm_fused *net, const char *path);
-int layernorm_fused_load(layernorm_fused *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model layernorm_fused_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int layernorm_fused_save(const layernorm_fused *net, const char *path)
+{
+    return seqrt_model_save(&layernorm_fused_model, net, path);
+}
+static inline int layernorm_fused_load(layernorm_fused *net, const char *path)
+{
+    return seqrt_model_load(&layernorm_fused_model, net, path);
+}
 
 #endif

@@ -81,26 +81,26 @@ float normalization_first_train_step(normalization_first *net, const float *x, c
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor normalization_first_tensors[] = {
     {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(normalization_first, param.l1_weight), 2, {2, 3}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(normalization_first, param.l1_bias), 1, {2, 0}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(normalization_first, param.l1_bias), 1, {2}},
     {"2.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(normalization_first, param.l2_weight), 2, {1, 2}},
-    {"2.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(normalization_first, param.l2_bias), 1, {1, 0}},
-    {"0.mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(normalization_first, buffer.l0_mean), 1, {3, 0}},
-    {"0.variance", SEQRT_T_BUFFER, SEQRT_F32, offsetof(normalization_first, buffer.l0_variance), 1, {3, 0}},
+    {"2.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(normalization_first, param.l2_bias), 1, {1}},
+    {"0.mean", SEQRT_T_BUFFER, SEQRT_F32, offsetof(normalization_first, buffer.l0_mean), 1, {3}},
+    {"0.variance", SEQRT_T_BUFFER, SEQRT_F32, offsetof(normalization_first, buffer.l0_variance), 1, {3}},
     {"optimizer.1.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_m.l1_weight), 2, {2, 3}},
-    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_m.l1_bias), 1, {2, 0}},
+    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_m.l1_bias), 1, {2}},
     {"optimizer.2.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_m.l2_weight), 2, {1, 2}},
-    {"optimizer.2.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_m.l2_bias), 1, {1, 0}},
+    {"optimizer.2.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_m.l2_bias), 1, {1}},
     {"optimizer.1.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_v.l1_weight), 2, {2, 3}},
-    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_v.l1_bias), 1, {2, 0}},
+    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_v.l1_bias), 1, {2}},
     {"optimizer.2.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_v.l2_weight), 2, {1, 2}},
-    {"optimizer.2.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_v.l2_bias), 1, {1, 0}},
+    {"optimizer.2.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(normalization_first, opt_v.l2_bias), 1, {1}},
     {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(normalization_first, grad.l1_weight), 2, {2, 3}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(normalization_first, grad.l1_bias), 1, {2, 0}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(normalization_first, grad.l1_bias), 1, {2}},
     {"grad.2.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(normalization_first, grad.l2_weight), 2, {1, 2}},
-    {"grad.2.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(normalization_first, grad.l2_bias), 1, {1, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(normalization_first, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(normalization_first, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(normalization_first, rng), 1, {2, 0}},
+    {"grad.2.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(normalization_first, grad.l2_bias), 1, {1}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(normalization_first, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(normalization_first, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(normalization_first, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { normalization_first_init(net, seed); }
@@ -116,19 +116,41 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model normalization_first_model = {
-    "normalization_first", NORMALIZATION_FIRST_IN, NORMALIZATION_FIRST_OUT, NORMALIZATION_FIRST_MAX_BATCH, sizeof(normalization_first),
-    SEQRT_LOSS_MAE, 0, /* loss, output_is_logits */
-    1, {SEQRT_METRIC_MSE},
-    normalization_first_tensors, 21,
-    offsetof(normalization_first, param), sizeof(float) * (NORMALIZATION_FIRST_PARAM_COUNT + NORMALIZATION_FIRST_BUFFER_COUNT), /* weights */
-    offsetof(normalization_first, param), offsetof(normalization_first, grad), NORMALIZATION_FIRST_PARAM_COUNT,
-    offsetof(normalization_first, buffer.l0_mean), offsetof(normalization_first, buffer.l0_variance), /* Normalization */
-    offsetof(normalization_first, step), offsetof(normalization_first, epoch),
-    {32, 1, 1, 0.0f, 0u, 1, NULL, /* fit() */
-     {0, "val_loss", 0.0f, 0, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {"mse"} /* metric names as written */
+    .name = "normalization_first",
+    .in = NORMALIZATION_FIRST_IN,
+    .out = NORMALIZATION_FIRST_OUT,
+    .in_rank = 1,
+    .in_shape = {3},
+    .out_rank = 1,
+    .out_shape = {1},
+    .max_batch = NORMALIZATION_FIRST_MAX_BATCH,
+    .state_bytes = sizeof(normalization_first),
+    .loss = SEQRT_LOSS_MAE,
+    .nmetrics = 1,
+    .metrics = {SEQRT_METRIC_MSE},
+    .metric_labels = {"mse"}, /* as the model file names them */
+    .tensors = normalization_first_tensors,
+    .ntensors = sizeof normalization_first_tensors / sizeof normalization_first_tensors[0],
+    .weights_offset = offsetof(normalization_first, param),
+    .weights_bytes = sizeof(float) * (NORMALIZATION_FIRST_PARAM_COUNT + NORMALIZATION_FIRST_BUFFER_COUNT),
+    .param_offset = offsetof(normalization_first, param),
+    .grad_offset = offsetof(normalization_first, grad),
+    .param_count = NORMALIZATION_FIRST_PARAM_COUNT,
+    .norm_mean_offset = offsetof(normalization_first, buffer.l0_mean), /* Normalization, adapted before fit */
+    .norm_var_offset = offsetof(normalization_first, buffer.l0_variance),
+    .step_offset = offsetof(normalization_first, step),
+    .epoch_offset = offsetof(normalization_first, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 1,
+        .shuffle = 1,
+        .validation_split = 0.0f,
+        .seed = 0u,
+        .verbose = 1,
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int normalization_first_save(const normalization_first *net, const char *path) { return seqrt_model_save(&normalization_first_model, net, path); }
-int normalization_first_load(normalization_first *net, const char *path) { return seqrt_model_load(&normalization_first_model, net, path); }

@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define NORMALIZATION_FIRST_IN 3
 #define NORMALIZATION_FIRST_OUT 1
@@ -73,12 +73,20 @@ float normalization_first_backward(normalization_first *net, const float *target
 void normalization_first_update(normalization_first *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float normalization_first_train_step(normalization_first *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int normalization_first_save(const normalization_first *net, const char *path);
-int normalization_first_load(normalization_first *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model normalization_first_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int normalization_first_save(const normalization_first *net, const char *path)
+{
+    return seqrt_model_save(&normalization_first_model, net, path);
+}
+static inline int normalization_first_load(normalization_first *net, const char *path)
+{
+    return seqrt_model_load(&normalization_first_model, net, path);
+}
 
 #endif

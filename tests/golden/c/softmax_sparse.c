@@ -77,24 +77,24 @@ float softmax_sparse_train_step(softmax_sparse *net, const float *x, const float
  * statement; optimizer slots under "optimizer.", counters under "train.". */
 static const seqrt_tensor softmax_sparse_tensors[] = {
     {"0.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(softmax_sparse, param.l0_weight), 2, {4, 3}},
-    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(softmax_sparse, param.l0_bias), 1, {4, 0}},
+    {"0.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(softmax_sparse, param.l0_bias), 1, {4}},
     {"1.weight", SEQRT_T_PARAM, SEQRT_F32, offsetof(softmax_sparse, param.l1_weight), 2, {3, 4}},
-    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(softmax_sparse, param.l1_bias), 1, {3, 0}},
+    {"1.bias", SEQRT_T_PARAM, SEQRT_F32, offsetof(softmax_sparse, param.l1_bias), 1, {3}},
     {"optimizer.0.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_m.l0_weight), 2, {4, 3}},
-    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_m.l0_bias), 1, {4, 0}},
+    {"optimizer.0.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_m.l0_bias), 1, {4}},
     {"optimizer.1.weight.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_m.l1_weight), 2, {3, 4}},
-    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_m.l1_bias), 1, {3, 0}},
+    {"optimizer.1.bias.m", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_m.l1_bias), 1, {3}},
     {"optimizer.0.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_v.l0_weight), 2, {4, 3}},
-    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_v.l0_bias), 1, {4, 0}},
+    {"optimizer.0.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_v.l0_bias), 1, {4}},
     {"optimizer.1.weight.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_v.l1_weight), 2, {3, 4}},
-    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_v.l1_bias), 1, {3, 0}},
+    {"optimizer.1.bias.v", SEQRT_T_OPTIM, SEQRT_F32, offsetof(softmax_sparse, opt_v.l1_bias), 1, {3}},
     {"grad.0.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(softmax_sparse, grad.l0_weight), 2, {4, 3}},
-    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(softmax_sparse, grad.l0_bias), 1, {4, 0}},
+    {"grad.0.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(softmax_sparse, grad.l0_bias), 1, {4}},
     {"grad.1.weight", SEQRT_T_GRAD, SEQRT_F32, offsetof(softmax_sparse, grad.l1_weight), 2, {3, 4}},
-    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(softmax_sparse, grad.l1_bias), 1, {3, 0}},
-    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(softmax_sparse, step), 0, {0, 0}},
-    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(softmax_sparse, epoch), 0, {0, 0}},
-    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(softmax_sparse, rng), 1, {2, 0}},
+    {"grad.1.bias", SEQRT_T_GRAD, SEQRT_F32, offsetof(softmax_sparse, grad.l1_bias), 1, {3}},
+    {"train.step", SEQRT_T_STATE, SEQRT_I64, offsetof(softmax_sparse, step), 0, {0}},
+    {"train.epoch", SEQRT_T_STATE, SEQRT_I64, offsetof(softmax_sparse, epoch), 0, {0}},
+    {"train.rng", SEQRT_T_STATE, SEQRT_I64, offsetof(softmax_sparse, rng), 1, {2}},
 };
 
 static void init_v(void *net, uint64_t seed) { softmax_sparse_init(net, seed); }
@@ -110,19 +110,48 @@ static float train_step_v(void *net, const float *x, const float *t, int n)
 }
 
 const seqrt_model softmax_sparse_model = {
-    "softmax_sparse", SOFTMAX_SPARSE_IN, SOFTMAX_SPARSE_OUT, SOFTMAX_SPARSE_MAX_BATCH, sizeof(softmax_sparse),
-    SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0, /* loss, output_is_logits */
-    1, {SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY},
-    softmax_sparse_tensors, 19,
-    offsetof(softmax_sparse, param), sizeof(float) * (SOFTMAX_SPARSE_PARAM_COUNT + SOFTMAX_SPARSE_BUFFER_COUNT), /* weights */
-    offsetof(softmax_sparse, param), offsetof(softmax_sparse, grad), SOFTMAX_SPARSE_PARAM_COUNT,
-    0, 0, /* no Normalization layer */
-    offsetof(softmax_sparse, step), offsetof(softmax_sparse, epoch),
-    {32, 50, 1, 0.2f, 0u, 1, NULL, /* fit() */
-     {1, "val_sparse_categorical_accuracy", 0.0f, 3, 0, 0, 0}},
-    init_v, forward_v, backward_v, update_v, train_step_v,
-    {"accuracy"} /* metric names as written */
+    .name = "softmax_sparse",
+    .in = SOFTMAX_SPARSE_IN,
+    .out = SOFTMAX_SPARSE_OUT,
+    .in_rank = 1,
+    .in_shape = {3},
+    .out_rank = 1,
+    .out_shape = {3},
+    .max_batch = SOFTMAX_SPARSE_MAX_BATCH,
+    .state_bytes = sizeof(softmax_sparse),
+    .loss = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+    .nmetrics = 1,
+    .metrics = {SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY},
+    .metric_labels = {"accuracy"}, /* as the model file names them */
+    .tensors = softmax_sparse_tensors,
+    .ntensors = sizeof softmax_sparse_tensors / sizeof softmax_sparse_tensors[0],
+    .weights_offset = offsetof(softmax_sparse, param),
+    .weights_bytes = sizeof(float) * (SOFTMAX_SPARSE_PARAM_COUNT + SOFTMAX_SPARSE_BUFFER_COUNT),
+    .param_offset = offsetof(softmax_sparse, param),
+    .grad_offset = offsetof(softmax_sparse, grad),
+    .param_count = SOFTMAX_SPARSE_PARAM_COUNT,
+    .step_offset = offsetof(softmax_sparse, step),
+    .epoch_offset = offsetof(softmax_sparse, epoch),
+    .fit = {
+        .batch_size = 32,
+        .epochs = 50,
+        .shuffle = 1,
+        .validation_split = 0.2f,
+        .seed = 0u,
+        .verbose = 1,
+        .early_stopping = {
+            .enabled = 1,
+            .monitor = "val_sparse_categorical_accuracy",
+            .min_delta = 0.0f,
+            .patience = 3,
+            .mode = 0,
+            .restore_best_weights = 0,
+            .start_from_epoch = 0,
+        },
+    },
+    .init = init_v,
+    .forward = forward_v,
+    .backward = backward_v,
+    .update = update_v,
+    .train_step = train_step_v,
 };
-
-int softmax_sparse_save(const softmax_sparse *net, const char *path) { return seqrt_model_save(&softmax_sparse_model, net, path); }
-int softmax_sparse_load(softmax_sparse *net, const char *path) { return seqrt_model_load(&softmax_sparse_model, net, path); }

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "seqrt.h"
+#include "seqrt_kernels.h"
 
 #define SOFTMAX_SPARSE_IN 3
 #define SOFTMAX_SPARSE_OUT 3
@@ -65,12 +65,20 @@ float softmax_sparse_backward(softmax_sparse *net, const float *target, int n);
 void softmax_sparse_update(softmax_sparse *net);
 /* forward(training) + backward + update; returns the batch loss. */
 float softmax_sparse_train_step(softmax_sparse *net, const float *x, const float *target, int n);
-/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
- * with seqrt_error() set. Saving is atomic; a failed load changes nothing. */
-int softmax_sparse_save(const softmax_sparse *net, const char *path);
-int softmax_sparse_load(softmax_sparse *net, const char *path);
-
 /* The descriptor the runtime's fit/evaluate/predict use. */
 extern const seqrt_model softmax_sparse_model;
+
+/* safetensors checkpoints (weights, optimizer state, counters); 0 or -1
+ * with seqrt_error() set. Saving is atomic; a failed load changes nothing.
+ * They need the driver library (libseqrt); an application that never
+ * calls them links libseqrt_kernels alone. */
+static inline int softmax_sparse_save(const softmax_sparse *net, const char *path)
+{
+    return seqrt_model_save(&softmax_sparse_model, net, path);
+}
+static inline int softmax_sparse_load(softmax_sparse *net, const char *path)
+{
+    return seqrt_model_load(&softmax_sparse_model, net, path);
+}
 
 #endif

@@ -1,0 +1,361 @@
+/*
+ * seqrt_kernels.h - the kernel half of the seqc runtime: what the code
+ * seqc generates needs to run forward, backward and an optimizer step.
+ *
+ * Paired *_forward / *_backward functions over plain float arrays with
+ * explicit sizes, in the style of llm.c; optimizers, losses, metrics,
+ * initializers and the random generator. Nothing here allocates, does I/O
+ * or includes <stdio.h>: an embedded application that calls only
+ * NAME_forward / NAME_train_step links libseqrt_kernels and libm (and CBLAS
+ * when the runtime was built with it) and nothing else. All matrices are
+ * row-major. Unless a comment says otherwise, outputs and gradients are
+ * overwritten, not accumulated.
+ *
+ * This header also defines the model descriptor (seqrt_model) that
+ * generated code fills in: plain data, read by the driver (seqrt_driver.h:
+ * checkpoints, CSV, fit/evaluate/predict, the command-line program).
+ *
+ * The choices a model makes (activation, loss, metric, optimizer,
+ * initializer) are enums generated from one table each (seqrt_*.def),
+ * which the compiler includes too, so the two cannot drift apart.
+ */
+#ifndef SEQRT_KERNELS_H
+#define SEQRT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SEQRT_VERSION "0.1.0"
+
+/* Most metrics a model reports; the largest rank of a tensor. */
+#define SEQRT_MAX_METRICS 8
+#define SEQRT_MAX_RANK 8
+
+/* ---------------------------------------------------------------- enums */
+
+typedef enum {
+#define ACT(id, name) SEQRT_ACT_##id,
+#include "seqrt_acts.def"
+#undef ACT
+} seqrt_act;
+
+typedef enum {
+#define LOSS(id, name, cls, aliases) SEQRT_LOSS_##id,
+#include "seqrt_losses.def"
+#undef LOSS
+} seqrt_loss_kind;
+
+typedef enum {
+#define METRIC(id, name, cls, aliases, mode) SEQRT_METRIC_##id,
+#include "seqrt_metrics.def"
+#undef METRIC
+} seqrt_metric_kind;
+
+typedef enum {
+#define OPT(id, name, cls) SEQRT_OPT_##id,
+#include "seqrt_optimizers.def"
+#undef OPT
+} seqrt_opt_kind;
+
+typedef enum {
+#define INIT(id, name, cls, aliases) SEQRT_INIT_##id,
+#include "seqrt_inits.def"
+#undef INIT
+} seqrt_init_kind;
+
+/* How many of each: counted in an enum of their own, so that a switch over
+ * one of the enums above lists only real cases and -Wswitch-enum reports
+ * the one it misses. */
+enum {
+    SEQRT_ACT_COUNT = 0
+#define ACT(id, name) + 1
+#include "seqrt_acts.def"
+#undef ACT
+    ,
+    SEQRT_LOSS_COUNT = 0
+#define LOSS(id, name, cls, aliases) + 1
+#include "seqrt_losses.def"
+#undef LOSS
+    ,
+    SEQRT_METRIC_COUNT = 0
+#define METRIC(id, name, cls, aliases, mode) + 1
+#include "seqrt_metrics.def"
+#undef METRIC
+    ,
+    SEQRT_OPT_COUNT = 0
+#define OPT(id, name, cls) + 1
+#include "seqrt_optimizers.def"
+#undef OPT
+    ,
+    SEQRT_INIT_COUNT = 0
+#define INIT(id, name, cls, aliases) + 1
+#include "seqrt_inits.def"
+#undef INIT
+};
+
+/* Names as the model language spells them ("relu", "mae", "adam", ...);
+ * "unknown" for a value out of range (names.c). */
+const char *seqrt_act_name(int act);
+const char *seqrt_loss_name(int loss);
+const char *seqrt_metric_name(int metric);
+const char *seqrt_opt_name(int opt);
+const char *seqrt_init_name(int init);
+/* The metric spelled s (its name, Keras class name or an alias; not
+ * "accuracy", which the compiler resolves from the model); -1 if none. */
+int seqrt_metric_lookup(const char *s);
+/* 1 if a larger value of the metric is better (accuracy), 0 if smaller. */
+int seqrt_metric_higher_is_better(int metric);
+
+/* ---------------------------------------------------------------- rng.c */
+
+/* xoshiro128+-style generator with a 64-bit seed; the same seed gives the
+ * same stream on every platform. State: 4 x uint32 stored in 2 x uint64. */
+typedef struct { uint64_t s[2]; } seqrt_rng;
+void     seqrt_rng_seed(seqrt_rng *r, uint64_t seed);
+uint64_t seqrt_rng_next(seqrt_rng *r);            /* 64 random bits */
+uint32_t seqrt_rng_next32(seqrt_rng *r);          /* 32 random bits */
+float    seqrt_rng_uniform(seqrt_rng *r);         /* [0, 1) */
+float    seqrt_rng_normal(seqrt_rng *r);          /* N(0, 1) */
+uint32_t seqrt_rng_below(seqrt_rng *r, uint32_t n); /* [0, n), unbiased */
+
+/* ---------------------------------------------------------------- init.c */
+
+/* Fills w (count elements) with a Keras initializer; fan_in/fan_out as Keras
+ * computes them for a Dense kernel. */
+void seqrt_init_fill(int init, float *w, long count, int fan_in, int fan_out,
+                     seqrt_rng *r);
+
+/* ---------------------------------------------------------------- gemm.c */
+
+/* C (m,n) = alpha * op(A) op(B) + beta * C, row-major; op(X) = X or X^T.
+ * CBLAS (OpenBLAS) when built with SEQC_BLAS, a plain-C loop otherwise.
+ * Uses gemv when m == 1 or n == 1. */
+void seqrt_gemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+                const float *a, int lda, const float *b, int ldb, float beta,
+                float *c, int ldc);
+/* "cblas" or "plain C" */
+const char *seqrt_gemm_backend(void);
+
+/* ---------------------------------------------------------------- dense.c */
+
+/* z (n,out) = x (n,in) . w^T + b;  w (out,in) PyTorch layout; b (out) or NULL.
+ * Then y (n,out) = act(z) row by row. y may equal z (then z is overwritten
+ * by the activation; only valid for act == LINEAR in training). */
+void seqrt_dense_forward(float *y, float *z, const float *x, const float *w,
+                         const float *b, int n, int in, int out, int act);
+/* Given dy = dL/dy: dz = act'(z) * dy (written into dz, which may equal dy),
+ * dw (out,in) = dz^T x, db (out) = column sums of dz (if db != NULL),
+ * dx (n,in) = dz w (if dx != NULL). */
+void seqrt_dense_backward(float *dx, float *dw, float *db, float *dz,
+                          const float *dy, const float *x, const float *w,
+                          const float *z, const float *y, int n, int in,
+                          int out, int act);
+
+/* ---------------------------------------------------------------- act.c */
+
+/* y (n,c) = act(x); softmax is over each row. y may equal x. */
+void seqrt_act_forward(int act, float *y, const float *x, int n, int c);
+/* dx (n,c) = dL/dx from dy, the input x and the output y. dx may equal dy. */
+void seqrt_act_backward(int act, float *dx, const float *dy, const float *x,
+                        const float *y, int n, int c);
+
+/* ---------------------------------------------------------------- norm.c */
+
+/* BatchNormalization over the batch (axis 0), followed by an activation
+ * (SEQRT_ACT_LINEAR for a plain BatchNormalization layer).
+ * training != 0: mean/var of the batch (biased variance) normalize x;
+ *   xhat (n,c), mean (c), invstd (c) = 1/sqrt(var + eps) are saved for
+ *   backward; running stats are updated the Keras way:
+ *   run = run * momentum + batch * (1 - momentum).
+ * training == 0: run_mean/run_var normalize x (xhat, mean, invstd unused,
+ *   may be NULL).
+ * h = gamma * xhat + beta (gamma/beta NULL: scale=False / center=False);
+ * y (n,c) = act(h). */
+void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
+                             float *invstd, float *run_mean, float *run_var,
+                             const float *x, const float *gamma,
+                             const float *beta, int n, int c, float momentum,
+                             float eps, int act, int training);
+/* Backward of a training-mode forward. dgamma/dbeta may be NULL. dx may
+ * equal dy. */
+void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
+                              const float *dy, const float *xhat,
+                              const float *invstd, const float *gamma,
+                              const float *beta, const float *y, int n, int c,
+                              int act);
+
+/* LayerNormalization over the features of each row, then an activation.
+ * xhat (n,c), mean (n), invstd (n) saved for backward. */
+void seqrt_layernorm_forward(float *y, float *xhat, float *mean,
+                             float *invstd, const float *x, const float *gamma,
+                             const float *beta, int n, int c, float eps,
+                             int act);
+void seqrt_layernorm_backward(float *dx, float *dgamma, float *dbeta,
+                              const float *dy, const float *xhat,
+                              const float *invstd, const float *gamma,
+                              const float *beta, const float *y, int n, int c,
+                              int act);
+
+/* Keras Normalization: y = (x - mean) / max(sqrt(var), 1e-7). */
+void seqrt_normalization_forward(float *y, const float *x, const float *mean,
+                                 const float *var, int n, int c);
+/* Mean and (biased) variance of each column of x (rows, c), computed in
+ * double; used to adapt a Normalization layer to training data. */
+void seqrt_normalization_adapt(float *mean, float *var, const float *x,
+                               long rows, int c);
+
+/* ---------------------------------------------------------------- dropout.c */
+
+/* Inverted dropout. training: mask (n*c) = 0 with probability rate, else
+ * 1/(1-rate); y = x * mask. Not training: y = x. y may equal x. */
+void seqrt_dropout_forward(float *y, float *mask, const float *x, long count,
+                           float rate, seqrt_rng *r, int training);
+void seqrt_dropout_backward(float *dx, const float *dy, const float *mask,
+                            long count);
+
+/* ---------------------------------------------------------------- loss.c */
+
+/* Mean loss over the batch (and over outputs for MAE/MSE/Huber and binary
+ * cross-entropy), and its gradient.
+ * y (n,c): the model's output. t: targets, (n,c), or (n) class indices as
+ * floats for the sparse loss.
+ * logits (n,c): when not NULL, y = sigmoid(logits) (binary cross-entropy) or
+ *   softmax(logits) (categorical losses) and the loss is computed stably from
+ *   the logits; dy then receives dL/dlogits (= (p - t) / n ...). When NULL,
+ *   Keras's clipped formulas (epsilon 1e-7) are used on y and dy = dL/dy.
+ * Returns the loss; dy may be NULL (evaluation only). */
+float seqrt_loss(int loss, float *dy, const float *y, const float *logits,
+                 const float *t, int n, int c);
+
+/* A metric summed over the batch (the number of correct rows for
+ * accuracies, the sum of per-row means for MAE/MSE); divide by the row count
+ * for the mean. */
+double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
+                        int c);
+
+/* The index of the largest of v[0..c) (the first maximum wins); metrics and
+ * `predict --classes` agree through it. */
+int seqrt_argmax(const float *v, int c);
+
+/* ---------------------------------------------------------------- optim.c */
+
+/* Keras update rules. count: number of parameters; step: the 1-based index
+ * of this step (Adam bias correction). */
+void seqrt_sgd_update(float *w, const float *g, float *velocity, long count,
+                      float lr, float momentum, int nesterov);
+/* Adam and AdamW (weight_decay > 0: decoupled, w -= lr * wd * w first).
+ * Keras form: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);
+ * w -= lr_t * m / (sqrt(v) + eps). */
+void seqrt_adam_update(float *w, const float *g, float *m, float *v,
+                       long count, float lr, float beta1, float beta2,
+                       float eps, float weight_decay, long long step);
+/* Keras 3 RMSprop: v = rho v + (1-rho) g^2; inc = lr g / sqrt(v + eps);
+ * momentum > 0: mom = momentum mom + inc, w -= mom; else w -= inc. */
+void seqrt_rmsprop_update(float *w, const float *g, float *v, float *mom,
+                          long count, float lr, float rho, float momentum,
+                          float eps);
+
+/* ---------------------------------------------------------------- the model descriptor */
+
+/* What a tensor of a model's state is, for checkpoints. */
+typedef enum {
+    SEQRT_T_PARAM,     /* trainable parameter ("3.weight") */
+    SEQRT_T_BUFFER,    /* non-trainable state ("1.running_mean") */
+    SEQRT_T_OPTIM,     /* optimizer slot ("optimizer.3.weight.m") */
+    SEQRT_T_STATE,     /* training counters and RNG state, int64:
+                          "train.step", "train.epoch", "train.rng" */
+    SEQRT_T_GRAD       /* gradient (never saved; for tests and tools) */
+} seqrt_tensor_kind;
+
+typedef enum { SEQRT_F32, SEQRT_I64 } seqrt_dtype;
+
+/* One tensor of a model's state. offset: bytes from the start of the state.
+ * Shapes are row-major; ndim 0 is a scalar. */
+typedef struct {
+    const char *name;
+    int kind;          /* seqrt_tensor_kind */
+    int dtype;         /* seqrt_dtype */
+    size_t offset;
+    int ndim;          /* 0 to SEQRT_MAX_RANK */
+    int shape[SEQRT_MAX_RANK];
+} seqrt_tensor;
+
+/* Checkpoint kinds masks. */
+#define SEQRT_SAVE_WEIGHTS ((1u << SEQRT_T_PARAM) | (1u << SEQRT_T_BUFFER))
+#define SEQRT_SAVE_ALL (SEQRT_SAVE_WEIGHTS | (1u << SEQRT_T_OPTIM) | (1u << SEQRT_T_STATE))
+
+/* EarlyStopping, Keras semantics. */
+typedef struct {
+    int enabled;
+    const char *monitor;     /* "val_loss", "loss", "val_accuracy", ... */
+    float min_delta;
+    int patience;
+    int mode;                /* 0 auto, 1 min, 2 max */
+    int restore_best_weights;
+    int start_from_epoch;
+} seqrt_early_stopping;
+
+/* fit() arguments as the model file gives them (defaults from Keras). */
+typedef struct {
+    int batch_size;
+    int epochs;
+    int shuffle;
+    float validation_split;
+    uint64_t seed;
+    int verbose;             /* 0 silent, 1 progress bar, 2 one line per epoch */
+    const char *checkpoint;  /* if set: save the best weights here (all state) */
+    seqrt_early_stopping early_stopping;
+} seqrt_fit_config;
+
+typedef struct seqrt_model {
+    const char *name;
+    int in, out;             /* floats per row (the product of the shape) */
+    int in_rank, out_rank;   /* the shapes of one row, batch excluded */
+    int in_shape[SEQRT_MAX_RANK], out_shape[SEQRT_MAX_RANK];
+    int max_batch;           /* rows the static buffers hold */
+    size_t state_bytes;      /* sizeof the generated state struct */
+    int loss;                /* seqrt_loss_kind; -1: no loss (inference only) */
+    int output_is_logits;    /* loss given with from_logits=True */
+    int nmetrics;
+    int metrics[SEQRT_MAX_METRICS];          /* seqrt_metric_kind */
+    const seqrt_tensor *tensors;
+    int ntensors;
+    /* Parameters and buffers lie in one contiguous range of the state: what
+     * restore_best_weights copies. */
+    size_t weights_offset, weights_bytes;
+    size_t param_offset, grad_offset;   /* bytes */
+    long param_count;
+    /* Normalization layer as the first layer (adapted before fit), else
+     * norm_mean_offset == 0. Offsets of its mean and variance, bytes. */
+    size_t norm_mean_offset, norm_var_offset;
+    /* int64 counters in the state: optimizer steps taken, epochs completed
+     * (fit keeps the latter so that a resumed run continues exactly). */
+    size_t step_offset, epoch_offset;
+    seqrt_fit_config fit;
+    void  (*init)(void *net, uint64_t seed);
+    void  (*forward)(void *net, const float *x, float *y, int n, int training);
+    float (*backward)(void *net, const float *target, int n);
+    void  (*update)(void *net);
+    float (*train_step)(void *net, const float *x, const float *target, int n);
+    /* Metric names as the model file wrote them ("accuracy"), for progress
+     * lines, history and plots; NULL entries fall back to seqrt_metric_name. */
+    const char *metric_labels[SEQRT_MAX_METRICS];
+} seqrt_model;
+
+/* The name a model's metric i is reported under. */
+const char *seqrt_model_metric_name(const seqrt_model *m, int i);
+
+/* Model-level checkpoints, used by the generated NAME_save / NAME_load.
+ * They live in the driver library (safetensors.c): an application that
+ * never calls NAME_save or NAME_load need not link it. */
+int seqrt_model_save(const seqrt_model *m, const void *state, const char *path);
+int seqrt_model_load(const seqrt_model *m, void *state, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
