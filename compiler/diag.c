@@ -103,7 +103,7 @@ Source *diag_open_source(const char *path)
     return diag_source_from_text(path, text, (int)len);
 }
 
-static int line_of(const Source *s, int off)
+int diag_line_of(const Source *s, int off)
 {
     int lo = 0, hi = s->nlines - 1;
     while (lo < hi) {
@@ -118,7 +118,7 @@ static int line_of(const Source *s, int off)
 
 static void show_line(const Source *s, Loc loc)
 {
-    int line = line_of(s, loc.start);
+    int line = diag_line_of(s, loc.start);
     int b = s->line_start[line];
     /* A long line is shown as a window of 160 bytes around the location
      * ("..." marks a cut end), so that many errors on one huge line stay
@@ -156,7 +156,7 @@ static void report(const Source *s, Loc loc, const char *kind, const char *fmt, 
         loc.start = s->len;
     if (loc.end < loc.start)
         loc.end = loc.start;
-    int line = line_of(s, loc.start);
+    int line = diag_line_of(s, loc.start);
     int col = loc.start - s->line_start[line] + 1;
     fprintf(f, "%s:%d:%d: %s: ", s->path, line + 1, col, kind);
     /* The message quotes user text (a string's decoded escapes): control

@@ -7,387 +7,379 @@
  *     int64 counters, RNG states            (fixed size, first: no padding)
  *     NAME_params param                     every trainable parameter, one block
  *     NAME_buffers buffer                   running statistics (non-trainable)
- *     NAME_params grad, opt_m, opt_v        same layout as param
- *     float input[], lK_* buffers           activations for MAX_BATCH rows
- *     float grad_a[], grad_b[]              gradients between layers
+ *     NAME_params grad, opt_m, opt_v        same layout as param (training only)
+ *     float input[], lK_* ...               the buffers of the plan (pass_plan)
  *
  * Forward is one block per layer in order, backward one block per layer in
- * reverse, each a call of a runtime kernel pair with every size a literal.
- * Names depend only on statement indices (l3_weight, l3_y), so adding a
- * layer changes only nearby lines of a golden file. Nothing in the output
- * depends on time, paths beyond the file's base name, or addresses.
+ * reverse. What a block computes is its kind's business (the forward and
+ * backward hooks of layer_NAME.c, called with a Site: the pointers and the
+ * activation of that piece); this file walks the layers, gives each the
+ * pointers the plan says, and writes everything around them: the struct,
+ * init, the loss, the optimizer step, the tensor table and the descriptor.
+ * Every size is a literal. Names depend only on statement indices (l3_weight,
+ * l3_y), so adding a layer changes only nearby lines of a golden file.
+ * Nothing in the output depends on time, paths beyond the file's base name,
+ * or addresses.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "seqc.h"
 
-static const char *const act_ids[] = {
-#define ACT(id, name) "SEQRT_ACT_" #id,
+static const char *const act_ids[SEQRT_ACT_COUNT] = {
+#define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) "SEQRT_ACT_" #id,
+#define ACT_ROW(id, name, flags, FR, BR, desc) "SEQRT_ACT_" #id,
 #include "seqrt_acts.def"
 #undef ACT
+#undef ACT_ROW
 };
 
-static const char *const init_ids[] = {
-    "SEQRT_INIT_ZEROS", "SEQRT_INIT_ONES", "SEQRT_INIT_GLOROT_UNIFORM",
-    "SEQRT_INIT_GLOROT_NORMAL", "SEQRT_INIT_HE_UNIFORM", "SEQRT_INIT_HE_NORMAL",
-    "SEQRT_INIT_LECUN_UNIFORM", "SEQRT_INIT_LECUN_NORMAL",
-    "SEQRT_INIT_RANDOM_UNIFORM", "SEQRT_INIT_RANDOM_NORMAL",
+static const char *const init_ids[SEQRT_INIT_COUNT] = {
+#define INIT(id, name, cls, aliases) "SEQRT_INIT_" #id,
+#include "seqrt_inits.def"
+#undef INIT
 };
 
-static const char *const loss_ids[] = {
-    "SEQRT_LOSS_MAE", "SEQRT_LOSS_MSE", "SEQRT_LOSS_HUBER",
-    "SEQRT_LOSS_BINARY_CROSSENTROPY", "SEQRT_LOSS_CATEGORICAL_CROSSENTROPY",
-    "SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY",
+static const char *const loss_ids[SEQRT_LOSS_COUNT] = {
+#define LOSS(id, name, cls, aliases) "SEQRT_LOSS_" #id,
+#include "seqrt_losses.def"
+#undef LOSS
 };
 
-static const char *const metric_ids[] = {
-    "SEQRT_METRIC_BINARY_ACCURACY", "SEQRT_METRIC_CATEGORICAL_ACCURACY",
-    "SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY", "SEQRT_METRIC_MAE",
-    "SEQRT_METRIC_MSE",
+static const char *const metric_ids[SEQRT_METRIC_COUNT] = {
+#define METRIC(id, name, cls, aliases, mode) "SEQRT_METRIC_" #id,
+#include "seqrt_metrics.def"
+#undef METRIC
 };
 
-/* ---------------------------------------------------------------- layout */
+#define MAX_ACTS 64
 
-typedef struct {
+struct Emit {
     const Model *m;
-    const char *p;          /* prefix: the model name */
-    const char *P;          /* upper-case prefix */
-    int training;           /* the model has a loss: backward, update */
-    int first_trainable;    /* lowest layer with trainable parameters */
-    int start;              /* the layer backward starts at */
-    int skip_last_act;      /* start's activation is folded into the loss */
-    const char *logits;     /* logits pointer for the loss, or NULL */
-    int widest;
-    long nfloats;           /* floats in the state after the counters */
-    int nrng;               /* seeded Dropout layers with their own RNG */
-    int has_m, has_v;       /* optimizer slots */
-    long nbuffer;
-    const char **gout;      /* per layer: its output gradient buffer */
-    const char **gin;       /* per layer: its input gradient buffer */
-    int *dy_used;           /* -O0: which layers own a gradient buffer */
-    int input_dy_used;
-} Ctx;
+    Buf *b;                   /* where emit_line writes */
+    int indent;
+    const char *p, *P;        /* the model name, and upper-case */
+    int training;             /* the model has a loss: backward, update */
+    int nrng;                 /* layers with a random stream of their own */
+    Buf code;                 /* the functions, written before the constants they use */
+    Act acts[MAX_ACTS];       /* the activation constants used, in order */
+    const char *act_names[MAX_ACTS];
+    int nacts;
+};
 
-static char *upper(const char *s)
+/* ---------------------------------------------------------------- helpers for the kinds */
+
+void emit_line(Emit *e, const char *fmt, ...)
 {
-    char *u = arena_strdup(s);
-    for (char *c = u; *c; c++)
-        if (*c >= 'a' && *c <= 'z')
-            *c = (char)(*c - 'a' + 'A');
-    return u;
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = arena_vprintf(fmt, ap);
+    va_end(ap);
+    for (char *line = text;;) {
+        char *nl = strchr(line, '\n');
+        buf_printf(e->b, "%*s%.*s\n", 4 * e->indent, "", nl ? (int)(nl - line) : (int)strlen(line), line);
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
 }
 
-/* "l3" for a layer of statement 3; "l3_act" for the activation split out
- * of Dense statement 3 by canonicalize. */
-static const char *tag(const Layer *l)
-{
-    if (l->op == OP_ACTIVATION && l->act_index == l->index)
-        return arena_printf("l%d_act", l->index);
-    return arena_printf("l%d", l->index);
-}
+int emit_training(const Emit *e) { return e->training; }
 
-static int has_z(const Layer *l)
+static const char *param_in(const Layer *l, const char *role, const char *block)
 {
-    return l->op == OP_DENSE && (l->act != SEQRT_ACT_LINEAR || l->norm != OP_COUNT);
-}
-
-static int has_norm_state(const Layer *l)
-{
-    return l->op == OP_BATCHNORM || l->op == OP_LAYERNORM || (l->op == OP_DENSE && l->norm != OP_COUNT);
-}
-
-static OpKind norm_of(const Layer *l)
-{
-    return l->op == OP_DENSE ? l->norm : l->op;
-}
-
-/* The pointer to layer i's output. */
-static const char *out_of(const Ctx *c, int i, int fwd);
-
-static const char *in_of(const Ctx *c, int i, int fwd)
-{
-    if (i == 0)
-        return fwd ? "x" : "net->input";
-    return out_of(c, i - 1, fwd);
-}
-
-static const char *out_of(const Ctx *c, int i, int fwd)
-{
-    const Layer *l = &c->m->layer[i];
-    if (l->op == OP_FLATTEN)
-        return in_of(c, i, fwd);
-    if (l->op == OP_DROPOUT && fwd)   /* training ? the masked copy : x */
-        return arena_printf("%s_out", tag(l));
-    return arena_printf("net->%s_y", tag(l));
-}
-
-static const Param *find_param(const Layer *l, ParamRole role)
-{
-    for (int k = 0; k < l->nparam; k++)
-        if (l->param[k].role == role)
-            return &l->param[k];
-    return NULL;
-}
-
-static const char *param_ptr(const Layer *l, ParamRole role, const char *block)
-{
-    const Param *p = find_param(l, role);
+    const Param *p = ir_param(l, role);
     if (!p)
         return "NULL";
-    if (!p->trainable)
-        block = "buffer";
-    return arena_printf("net->%s.%s", block, p->cname);
+    return arena_printf("net->%s.%s", p->trainable ? block : "buffer", p->cname);
 }
 
-static long param_size(const Param *p)
+const char *emit_param(const Emit *e, const Layer *l, const char *role)
 {
-    return (long)p->rows * (p->cols ? p->cols : 1);
+    (void)e;
+    return param_in(l, role, "param");
 }
 
-/* -O0 (no plan): the buffer of d loss / d output of layer i, owned by the
- * nearest layer at or before i that is not a Flatten (whose gradient is
- * its input's), or the model input's. Records which buffers exist. */
-static const char *dy_of(Ctx *c, int i)
+const char *emit_grad(const Emit *e, const Layer *l, const char *role)
 {
-    while (i >= 0 && c->m->layer[i].op == OP_FLATTEN)
-        i--;
-    if (i < 0) {
-        c->input_dy_used = 1;
-        return "net->input_dy";
+    const Param *p = ir_param(l, role);
+    if (!p || !p->trainable || !e->training)
+        return "NULL";
+    return param_in(l, role, "grad");
+}
+
+const char *emit_keep(const Emit *e, const Layer *l, const char *role)
+{
+    for (int k = 0; k < l->nkeep; k++)
+        if (!strcmp(l->keep[k].role, role))
+            return arena_printf("net->%s", e->m->buf[l->keep[k].buf].name);
+    return "NULL";
+}
+
+const char *emit_act(Emit *e, Act a)
+{
+    for (int i = 0; i < e->nacts; i++)
+        if (e->acts[i].kind == a.kind && e->acts[i].p[0] == a.p[0] && e->acts[i].p[1] == a.p[1] &&
+            e->acts[i].p[2] == a.p[2])
+            return e->act_names[i];
+    if (e->nacts == MAX_ACTS)
+        ir_internal_error("more than MAX_ACTS distinct activations in one model");
+    int variants = 0;
+    for (int i = 0; i < e->nacts; i++)
+        variants += e->acts[i].kind == a.kind;
+    Act d = act_default(a.kind);
+    int is_default = (float)a.p[0] == (float)d.p[0] && (float)a.p[1] == (float)d.p[1] &&
+                     (float)a.p[2] == (float)d.p[2];
+    const char *name = seqrt_act_name(a.kind);
+    e->acts[e->nacts] = a;
+    e->act_names[e->nacts] = is_default && !variants ? arena_printf("act_%s", name)
+                                                     : arena_printf("act_%s_%d", name, variants + 1);
+    return e->act_names[e->nacts++];
+}
+
+const char *emit_rng(const Emit *e, const Layer *l)
+{
+    (void)e;
+    if (l->kind->seed && l->kind->seed(l) >= 0)
+        return arena_printf("&net->rng_%s", ir_tag(l));
+    return "&net->rng";
+}
+
+const char *emit_dims(const Shape *s)
+{
+    char buf[16 * MAX_RANK + 32];
+    int n = snprintf(buf, sizeof buf, "(const int[]){");
+    for (int i = 0; i < s->rank; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%d", i ? ", " : "", s->dim[i]);
+    snprintf(buf + n, sizeof buf - (size_t)n, "}");
+    return arena_strdup(buf);
+}
+
+/* ---------------------------------------------------------------- pointers */
+
+/* Layer i's output (i = -1: the model's input). fwd: in NAME_forward, where
+ * a training-only layer's output is a local pointer (its input when not
+ * training); in backward every output is the training-mode one. */
+static const char *value_of(const Emit *e, int i, int fwd)
+{
+    const Model *m = e->m;
+    if (i < 0)
+        return fwd ? "x" : "net->input";
+    const Layer *l = &m->layer[i];
+    if (has_prop(l, LK_VIEW) || (!e->training && has_prop(l, LK_TRAIN_ONLY)))
+        return value_of(e, i - 1, fwd);
+    if (has_prop(l, LK_TRAIN_ONLY) && fwd)
+        return arena_printf("%s_out", ir_tag(l));
+    return arena_printf("net->%s", m->buf[l->out_buf].name);
+}
+
+static const char *buf_ptr(const Emit *e, int b)
+{
+    return arena_printf("net->%s", e->m->buf[b].name);
+}
+
+static const char *rows_of(const Shape *s)
+{
+    long lead = shape_lead(s);
+    return lead == 1 ? "n" : arena_printf("n * %ld", lead);
+}
+
+/* The pieces of layer i: the layer itself and its fused norm, with their
+ * pointers. fwd selects forward or backward pointers. */
+static int sites_of(const Emit *e, int i, int fwd, Site *s)
+{
+    const Model *m = e->m;
+    const Layer *l = &m->layer[i];
+    const char *x = value_of(e, i - 1, fwd);
+    const char *y = has_prop(l, LK_TRAIN_ONLY) ? buf_ptr(e, l->out_buf) : value_of(e, i, fwd);
+    int skip = !fwd && i == m->grad_start && m->skip_last_act;
+    Act act = skip ? act_default(SEQRT_ACT_LINEAR) : l->act;
+    memset(s, 0, 2 * sizeof *s);
+    s[0].l = l;
+    s[0].owner = l;
+    s[0].x = x;
+    s[0].rows = rows_of(&l->out);
+    if (!fwd) {
+        s[0].dy = l->dy_buf >= 0 ? buf_ptr(e, l->dy_buf) : "NULL";
+        s[0].dx = l->dx_buf >= 0 ? buf_ptr(e, l->dx_buf) : "NULL";
     }
-    c->dy_used[i] = 1;
-    return arena_printf("net->%s_dy", tag(&c->m->layer[i]));
+    if (!l->norm) {
+        s[0].y = y;
+        s[0].act = act;
+        return 1;
+    }
+    const char *mid = buf_ptr(e, l->mid_buf);
+    s[0].y = mid;
+    s[0].act = act_default(SEQRT_ACT_LINEAR);
+    s[1] = s[0];
+    s[1].l = l->norm;
+    s[1].x = mid;
+    s[1].y = y;
+    s[1].act = act;
+    if (!fwd)
+        s[1].dx = s[1].dy;   /* normalizations compute their backward in place */
+    return 2;
 }
 
-static void plan_gradients(Ctx *c)
+/* "dense + batchnorm (2) + relu" */
+static const char *describe(const Layer *l)
 {
-    const Model *m = c->m;
-    int n = m->nlayers;
-    c->gout = arena_alloc(sizeof(char *) * (size_t)n);
-    c->gin = arena_alloc(sizeof(char *) * (size_t)n);
-    c->dy_used = arena_alloc(sizeof(int) * (size_t)n);
-    int cur = 0;
-    const char *buf = m->planned ? "net->grad_a" : NULL;
-    for (int i = c->start; i >= c->first_trainable; i--) {
-        const Layer *l = &m->layer[i];
-        if (!c->gout[i])
-            c->gout[i] = buf ? buf : dy_of(c, i);
-        if (l->op == OP_FLATTEN) {
-            c->gin[i] = c->gout[i];
-        } else if (i > c->first_trainable || l->op != OP_DENSE) {
-            if (m->planned) {
-                cur ^= 1;
-                c->gin[i] = cur ? "net->grad_b" : "net->grad_a";
-            } else {
-                c->gin[i] = dy_of(c, i - 1);
-            }
-        }
-        buf = c->gin[i];
-        if (i > 0)
-            c->gout[i - 1] = c->gin[i];
-    }
+    const char *d = arena_printf("%d: %s", l->index, l->kind->name);
+    if (l->norm)
+        d = arena_printf("%s + %s (%d)", d, l->norm->kind->name, l->norm->index);
+    if (!act_is_linear(l->act))
+        d = arena_printf("%s%s%s", d, has_prop(l, LK_ACTIVATION) ? " " : " + ", act_str(l->act));
+    return d;
 }
 
-static void layout(Ctx *c, const Model *m)
+static const char *batch_shape(const Shape *s)
 {
-    memset(c, 0, sizeof *c);
-    c->m = m;
-    c->p = m->name;
-    c->P = upper(m->name);
-    c->training = m->loss >= 0;
-    c->first_trainable = m->nlayers;
-    c->widest = m->in;
-    for (int i = 0; i < m->nlayers; i++) {
-        const Layer *l = &m->layer[i];
-        if (l->out > c->widest)
-            c->widest = l->out;
-        for (int k = 0; k < l->nparam; k++)
-            if (l->param[k].trainable && c->first_trainable > i)
-                c->first_trainable = i;
-            else if (!l->param[k].trainable)
-                c->nbuffer += param_size(&l->param[k]);
-        if (l->op == OP_DROPOUT && l->seed >= 0)
-            c->nrng++;
-    }
-    int last = m->nlayers - 1;
-    const Layer *L = &m->layer[last];
-    c->start = last;
-    if (m->loss_on_logits) {
-        c->logits = out_of(c, last, 0);
-    } else if (m->loss_from_logits) {
-        if (L->op == OP_ACTIVATION) {
-            c->start = last - 1;
-            c->logits = in_of(c, last, 0);
-        } else {
-            c->skip_last_act = 1;
-            c->logits = arena_printf("net->%s_z", tag(L));
-        }
-    }
-    const char *slot_m, *slot_v;
-    ir_opt_slots(m, &slot_m, &slot_v);
-    c->has_m = slot_m != NULL;
-    c->has_v = slot_v != NULL;
-    if (c->training)
-        plan_gradients(c);
+    const char *t = "(n";
+    for (int i = 0; i < s->rank; i++)
+        t = arena_printf("%s, %d", t, s->dim[i]);
+    return arena_printf("%s)", t);
 }
 
-/* ---------------------------------------------------------------- header */
+/* ---------------------------------------------------------------- the struct */
 
-static void emit_params_struct(Buf *b, const Ctx *c, int trainable, const char *name, const char *what)
+static void emit_params_struct(Buf *b, const Emit *e, int trainable, const char *name, const char *what)
 {
-    buf_printf(b, "/* %s */\ntypedef struct %s_%s {\n", what, c->p, name);
-    for (int i = 0; i < c->m->nlayers; i++) {
-        const Layer *l = &c->m->layer[i];
-        for (int k = 0; k < l->nparam; k++) {
-            const Param *p = &l->param[k];
+    const Model *m = e->m;
+    buf_printf(b, "/* %s */\ntypedef struct %s_%s {\n", what, e->p, name);
+    for (int i = 0; i < m->nlayers; i++)
+        for (int k = 0; k < ir_nparams(&m->layer[i]); k++) {
+            const Param *p = ir_param_at(&m->layer[i], k);
             if (p->trainable != trainable)
                 continue;
-            if (p->cols)
-                buf_printf(b, "    float %s[%d * %d]; /* %s (%d, %d) */\n", p->cname, p->rows, p->cols, p->name,
-                           p->rows, p->cols);
-            else
-                buf_printf(b, "    float %s[%d]; /* %s (%d) */\n", p->cname, p->rows, p->name, p->rows);
+            buf_printf(b, "    float %s[", p->cname);
+            for (int d = 0; d < p->shape.rank; d++)
+                buf_printf(b, "%s%d", d ? " * " : "", p->shape.dim[d]);
+            buf_printf(b, "]; /* %s (", p->name);
+            for (int d = 0; d < p->shape.rank; d++)
+                buf_printf(b, "%s%d", d ? ", " : "", p->shape.dim[d]);
+            buf_printf(b, ") */\n");
         }
-    }
-    buf_printf(b, "} %s_%s;\n\n", c->p, name);
+    buf_printf(b, "} %s_%s;\n\n", e->p, name);
 }
 
-static void member(Buf *b, Ctx *c, const char *name, long rows, long cols, const char *what)
+static long emit_struct(Buf *b, const Emit *e)
 {
-    if (cols)
-        buf_printf(b, "    float %s[%ld * %ld]; /* (%ld, %ld) %s */\n", name, rows, cols, rows, cols, what);
-    else
-        buf_printf(b, "    float %s[%ld]; /* (%ld) %s */\n", name, rows, rows, what);
-    c->nfloats += rows * (cols ? cols : 1);
-}
-
-static void emit_struct(Buf *b, Ctx *c)
-{
-    const Model *m = c->m;
-    long B = m->batch_size, P = ir_param_count(m, 1);
-    c->nfloats = 0;
+    const Model *m = e->m;
+    long B = m->batch_size, P = ir_param_count(m, 1), nbuffer = ir_param_count(m, 0), nfloats = 0;
     buf_printf(b, "/* The whole state of the model: plain arrays, no pointers. */\n");
-    buf_printf(b, "struct %s {\n", c->p);
+    buf_printf(b, "struct %s {\n", e->p);
     buf_printf(b, "    int64_t step;            /* optimizer steps taken */\n");
     buf_printf(b, "    int64_t epoch;           /* epochs completed (seqrt_fit) */\n");
     buf_printf(b, "    int64_t rows;            /* rows of the last forward */\n");
     buf_printf(b, "    seqrt_rng rng;           /* initializers, then Dropout */\n");
-    for (int i = 0; i < m->nlayers; i++)
-        if (m->layer[i].op == OP_DROPOUT && m->layer[i].seed >= 0)
-            buf_printf(b, "    seqrt_rng rng_%s;         /* Dropout(seed=%lld) */\n", tag(&m->layer[i]),
-                       (long long)m->layer[i].seed);
-    if (P)
-        buf_printf(b, "    %s_params param;     /* trainable parameters */\n", c->p);
-    if (c->nbuffer)
-        buf_printf(b, "    %s_buffers buffer;   /* non-trainable state */\n", c->p);
-    c->nfloats += P + c->nbuffer;
-    if (c->training) {
-        buf_printf(b, "    %s_params grad;      /* d loss / d param */\n", c->p);
-        c->nfloats += P;
-        if (c->has_m) {
-            buf_printf(b, "    %s_params opt_m;     /* %s */\n", c->p,
-                       m->opt.kind == SEQRT_OPT_SGD || m->opt.kind == SEQRT_OPT_RMSPROP ? "momentum"
-                                                                                        : "first moment");
-            c->nfloats += P;
-        }
-        if (c->has_v) {
-            buf_printf(b, "    %s_params opt_v;     /* %s */\n", c->p,
-                       m->opt.kind == SEQRT_OPT_RMSPROP ? "mean square (velocity)" : "second moment");
-            c->nfloats += P;
-        }
-    }
-    buf_printf(b, "    /* activations, for up to %ld rows */\n", B);
-    member(b, c, "input", B, m->in, "copy of x, for backward");
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layer[i];
-        const char *t = tag(l);
-        long C = l->out;
-        if (l->op == OP_FLATTEN)
-            continue;
-        if (has_z(l))
-            member(b, c, arena_printf("%s_z", t), B, C, "dense output before norm/activation");
-        if (has_norm_state(l)) {
-            member(b, c, arena_printf("%s_xhat", t), B, C, "normalized");
-            long s = norm_of(l) == OP_BATCHNORM ? C : B;
-            member(b, c, arena_printf("%s_mean", t), s, 0, "mean");
-            member(b, c, arena_printf("%s_invstd", t), s, 0, "1 / sqrt(var + epsilon)");
-        }
-        if (l->op == OP_DROPOUT)
-            member(b, c, arena_printf("%s_mask", t), B, C, "0 or 1 / (1 - rate)");
-        member(b, c, arena_printf("%s_y", t), B, C, arena_printf("output of layer %d", i));
+        if (l->kind->seed && l->kind->seed(l) >= 0)
+            buf_printf(b, "    seqrt_rng rng_%s;         /* %s(seed=%lld) */\n", ir_tag(l), l->kind->name,
+                       (long long)l->kind->seed(l));
     }
-    if (c->training) {
-        if (m->planned) {
-            buf_printf(b, "    /* gradients between layers, reused in turn */\n");
-            member(b, c, "grad_a", B, c->widest, "d loss / d activation");
-            member(b, c, "grad_b", B, c->widest, "d loss / d activation");
-        } else {
-            buf_printf(b, "    /* gradients between layers */\n");
-            for (int i = 0; i < m->nlayers; i++)
-                if (c->dy_used[i])
-                    member(b, c, arena_printf("%s_dy", tag(&m->layer[i])), B, m->layer[i].out,
-                           "d loss / d output");
-            if (c->input_dy_used)
-                member(b, c, "input_dy", B, m->in, "d loss / d input (unused)");
+    if (P)
+        buf_printf(b, "    %s_params param;     /* trainable parameters */\n", e->p);
+    if (nbuffer)
+        buf_printf(b, "    %s_buffers buffer;   /* non-trainable state */\n", e->p);
+    nfloats += P + nbuffer;
+    if (e->training) {
+        const char *slot_m, *slot_v;
+        ir_opt_slots(m, &slot_m, &slot_v);
+        buf_printf(b, "    %s_params grad;      /* d loss / d param */\n", e->p);
+        nfloats += P;
+        if (slot_m) {
+            buf_printf(b, "    %s_params opt_m;     /* %s */\n", e->p,
+                       !strcmp(slot_m, "momentum") ? "momentum" : "first moment");
+            nfloats += P;
         }
+        if (slot_v) {
+            buf_printf(b, "    %s_params opt_v;     /* %s */\n", e->p,
+                       !strcmp(slot_v, "velocity") ? "mean square (velocity)" : "second moment");
+            nfloats += P;
+        }
+    }
+    buf_printf(b, "    /* values, for up to %ld rows (the buffer plan) */\n", B);
+    for (int k = 0; k < m->nbuf; k++) {
+        const Buffer *bu = &m->buf[k];
+        long rows = bu->per_row ? B : 1;
+        buf_printf(b, "    float %s[", bu->name);
+        if (bu->per_row)
+            buf_printf(b, "%ld * ", B);
+        for (int d = 0; d < bu->shape.rank; d++)
+            buf_printf(b, "%s%d", d ? " * " : "", bu->shape.dim[d]);
+        buf_printf(b, "]; /* (");
+        if (bu->per_row)
+            buf_printf(b, "%ld, ", B);
+        for (int d = 0; d < bu->shape.rank; d++)
+            buf_printf(b, "%s%d", d ? ", " : "", bu->shape.dim[d]);
+        buf_printf(b, ") %s */\n", bu->what);
+        nfloats += rows * bu->floats;
     }
     buf_printf(b, "};\n\n");
+    return nfloats;
 }
 
-static long state_bytes(const Ctx *c)
+static long state_bytes(const Emit *e, long nfloats)
 {
-    long bytes = 8 * 3 + 16 * (1 + c->nrng) + 4 * c->nfloats;
+    long bytes = 8 * 3 + 16 * (1 + e->nrng) + 4 * nfloats;
     return (bytes + 7) / 8 * 8;
 }
 
-static void emit_header(Buf *b, Ctx *c, const char *file)
+/* ---------------------------------------------------------------- header */
+
+static void emit_header(Buf *b, Emit *e, const char *file)
 {
-    const Model *m = c->m;
+    const Model *m = e->m;
+    const char *p = e->p, *P = e->P;
     Buf body = {0};
-    emit_struct(&body, c);   /* computes nfloats for STATE_BYTES */
-    buf_printf(b, "/*\n * %s.h - model '%s', generated by seqc %s from %s. Do not edit.\n", c->p, m->name,
-               SEQC_VERSION, file);
+    long nfloats = emit_struct(&body, e);
+    buf_printf(b, "/*\n * %s.h - model '%s', generated by seqc %s from %s. Do not edit.\n", p, m->name, SEQC_VERSION,
+               file);
     buf_printf(b, " *\n * Layers (IR after optimization):\n");
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layer[i];
-        buf_printf(b, " *   %d: %s", l->index, op_names[l->op]);
-        if (l->op == OP_DENSE && l->norm != OP_COUNT)
-            buf_printf(b, " + %s", op_names[l->norm]);
-        if (l->act != SEQRT_ACT_LINEAR)
-            buf_printf(b, " %s%s", l->op == OP_DENSE ? "+ " : "", seqrt_act_name(l->act));
-        buf_printf(b, " %d -> %d\n", l->in, l->out);
+        const char *d = describe(l);
+        buf_printf(b, " *   %s %s -> %s\n", d, shape_str(&l->in), shape_str(&l->out));
     }
-    if (c->training)
-        buf_printf(b, " * Loss: %s. Optimizer: %s.\n", seqrt_loss_name(m->loss),
-                   (const char *[]){"SGD", "Adam", "AdamW", "RMSprop"}[m->opt.kind]);
-    buf_printf(b, " *\n * x: (n, %s_IN) row-major floats; y: (n, %s_OUT); 1 <= n <= %s_MAX_BATCH.\n", c->P, c->P,
-               c->P);
+    if (e->training)
+        buf_printf(b, " * Loss: %s. Optimizer: %s.\n", seqrt_loss_name(m->loss), seqrt_opt_name(m->opt.kind));
+    buf_printf(b, " *\n * x: (n, %s_IN) row-major floats", P);
+    if (m->in_shape.rank > 1)
+        buf_printf(b, ", each row a %s sample", shape_str(&m->in_shape));
+    buf_printf(b, "; y: (n, %s_OUT)", P);
+    if (m->out_shape.rank > 1)
+        buf_printf(b, ", each row %s", shape_str(&m->out_shape));
+    buf_printf(b, "; 1 <= n <= %s_MAX_BATCH.\n", P);
     buf_printf(b, " * Targets: %s.\n */\n",
-               m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY ? "one-hot rows (n, OUT)"
+               !e->training ? "none (inference only: the model has no compile())"
+               : m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY ? "one-hot rows (n, OUT)"
                : m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? "the class index of each row, as a float (n)"
-               : m->loss < 0 ? "none (inference only: the model has no compile())"
-                             : "one float per output (n, OUT)");
-    buf_printf(b, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n#include \"seqrt_kernels.h\"\n\n", c->P, c->P);
-    buf_printf(b, "#define %s_IN %d\n#define %s_OUT %d\n#define %s_MAX_BATCH %d\n", c->P, m->in, c->P, m->out, c->P,
+                                                                       : "one float per output (n, OUT)");
+    buf_printf(b, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n#include \"seqrt_kernels.h\"\n\n", P, P);
+    buf_printf(b, "#define %s_IN %d\n#define %s_OUT %d\n#define %s_MAX_BATCH %d\n", P, m->in, P, m->out, P,
                m->batch_size);
-    buf_printf(b, "#define %s_PARAM_COUNT %ld /* trainable parameters */\n", c->P, ir_param_count(m, 1));
-    buf_printf(b, "#define %s_BUFFER_COUNT %ld /* non-trainable parameters */\n", c->P, c->nbuffer);
-    buf_printf(b, "#define %s_STATE_BYTES %ld /* sizeof(%s) */\n\n", c->P, state_bytes(c), c->p);
+    buf_printf(b, "#define %s_PARAM_COUNT %ld /* trainable parameters */\n", P, ir_param_count(m, 1));
+    buf_printf(b, "#define %s_BUFFER_COUNT %ld /* non-trainable parameters */\n", P, ir_param_count(m, 0));
+    buf_printf(b, "#define %s_STATE_BYTES %ld /* sizeof(%s) */\n\n", P, state_bytes(e, nfloats), p);
     if (ir_param_count(m, 1))
-        emit_params_struct(b, c, 1, "params", "Trainable parameters, one block; PyTorch layout.");
-    if (c->nbuffer)
-        emit_params_struct(b, c, 0, "buffers", "Non-trainable state: running statistics.");
-    buf_printf(b, "typedef struct %s %s;\n", c->p, c->p);
+        emit_params_struct(b, e, 1, "params", "Trainable parameters, one block; PyTorch layout.");
+    if (ir_param_count(m, 0))
+        emit_params_struct(b, e, 0, "buffers", "Non-trainable state: running statistics.");
+    buf_printf(b, "typedef struct %s %s;\n", p, p);
     buf_printf(b, "%.*s", (int)body.len, body.data);
     free(body.data);
-    const char *p = c->p;
     buf_printf(b, "/* Keras initializers, seeded; zeroes everything else. */\n");
     buf_printf(b, "void %s_init(%s *net, uint64_t seed);\n", p, p);
-    buf_printf(b, "/* y = model(x); training != 0: batch statistics, Dropout, and what\n"
-                  " * backward needs is kept. y may be NULL. */\n");
+    if (e->training)
+        buf_printf(b, "/* y = model(x); training != 0: batch statistics, Dropout, and what\n"
+                      " * backward needs is kept. y may be NULL. */\n");
+    else
+        buf_printf(b, "/* y = model(x). The model has no loss, so it has no training mode:\n"
+                      " * `training` is ignored. y may be NULL. */\n");
     buf_printf(b, "void %s_forward(%s *net, const float *x, float *y, int n, int training);\n", p, p);
-    if (c->training) {
+    if (e->training) {
         buf_printf(b, "/* After a training forward of the same n rows: returns the mean loss and\n"
                       " * fills net->grad. */\n");
         buf_printf(b, "float %s_backward(%s *net, const float *target, int n);\n", p, p);
@@ -408,195 +400,139 @@ static void emit_header(Buf *b, Ctx *c, const char *file)
                   "    return seqrt_model_load(&%s_model, net, path);\n}\n\n#endif\n", p, p, p);
 }
 
-/* ---------------------------------------------------------------- forward */
+/* ---------------------------------------------------------------- init, forward, backward */
 
-static void emit_forward_layer(Buf *b, const Ctx *c, int i)
+static void emit_init(Emit *e)
 {
-    const Layer *l = &c->m->layer[i];
-    const char *t = tag(l), *x = in_of(c, i, 1), *y = out_of(c, i, 1);
-    int C = l->out;
-    buf_printf(b, "\n    /* %d: %s", l->index, op_names[l->op]);
-    if (l->op == OP_DENSE && l->norm != OP_COUNT)
-        buf_printf(b, " + %s (%d)", op_names[l->norm], l->norm_index);
-    if (l->act != SEQRT_ACT_LINEAR)
-        buf_printf(b, " %s%s", l->op == OP_DENSE ? "+ " : "", seqrt_act_name(l->act));
-    buf_printf(b, ", (n, %d) -> (n, %d) */\n", l->in, l->out);
-    switch (l->op) {
-    case OP_DENSE: {
-        const char *w = param_ptr(l, P_KERNEL, "param"), *bias = param_ptr(l, P_BIAS, "param");
-        if (l->norm == OP_COUNT) {
-            buf_printf(b, "    seqrt_dense_forward(%s, %s, %s, %s, %s, n, %d, %d, %s);\n", y,
-                       has_z(l) ? arena_printf("net->%s_z", t) : y, x, w, bias, l->in, C, act_ids[l->act]);
-            break;
-        }
-        const char *z = arena_printf("net->%s_z", t);
-        buf_printf(b, "    seqrt_dense_forward(%s, %s, %s, %s, %s, n, %d, %d, SEQRT_ACT_LINEAR);\n", z, z, x, w, bias,
-                   l->in, C);
-        x = z;
-    }
-        /* fall through */
-    case OP_BATCHNORM:
-    case OP_LAYERNORM:
-        if (norm_of(l) == OP_BATCHNORM)
-            buf_printf(b, "    seqrt_batchnorm_forward(%s, net->%s_xhat, net->%s_mean, net->%s_invstd,\n"
-                          "                            %s, %s,\n"
-                          "                            %s, %s, %s, n, %d, %s, %s, %s, training);\n",
-                       y, t, t, t, param_ptr(l, P_RUN_MEAN, "buffer"), param_ptr(l, P_RUN_VAR, "buffer"), x,
-                       param_ptr(l, P_GAMMA, "param"), param_ptr(l, P_BETA, "param"), C,
-                       float_literal(l->momentum), float_literal(l->epsilon), act_ids[l->act]);
-        else
-            buf_printf(b, "    seqrt_layernorm_forward(%s, net->%s_xhat, net->%s_mean, net->%s_invstd,\n"
-                          "                            %s, %s, %s, n, %d, %s, %s);\n",
-                       y, t, t, t, x, param_ptr(l, P_GAMMA, "param"), param_ptr(l, P_BETA, "param"), C,
-                       float_literal(l->epsilon), act_ids[l->act]);
-        break;
-    case OP_ACTIVATION:
-        buf_printf(b, "    seqrt_act_forward(%s, %s, %s, n, %d);\n", act_ids[l->act], y, x, C);
-        break;
-    case OP_DROPOUT:
-        /* identity at inference: the next layer reads x itself */
-        buf_printf(b, "    const float *%s = %s;\n    if (training) {\n", y, x);
-        buf_printf(b, "        seqrt_dropout_forward(net->%s_y, net->%s_mask, %s, (long)n * %d, %s, &net->%s, 1);\n", t,
-                   t, x, C, float_literal(l->rate), l->seed >= 0 ? arena_printf("rng_%s", t) : "rng");
-        buf_printf(b, "        %s = net->%s_y;\n    }\n", y, t);
-        break;
-    case OP_FLATTEN:
-        buf_printf(b, "    /* row-major data is already flat: nothing to do */\n");
-        break;
-    case OP_NORMALIZATION:
-        buf_printf(b, "    seqrt_normalization_forward(%s, %s, %s, %s, n, %d);\n", y, x,
-                   param_ptr(l, P_NORM_MEAN, "buffer"), param_ptr(l, P_NORM_VAR, "buffer"), C);
-        break;
-    case OP_COUNT:
-        break;
-    }
-}
-
-/* ---------------------------------------------------------------- backward */
-
-static void emit_backward_layer(Buf *b, const Ctx *c, int i)
-{
-    const Layer *l = &c->m->layer[i];
-    const char *t = tag(l), *x = in_of(c, i, 0), *y = out_of(c, i, 0);
-    const char *dy = c->gout[i], *dx = c->gin[i] ? c->gin[i] : "NULL";
-    int C = l->out;
-    buf_printf(b, "\n    /* %d: %s", l->index, op_names[l->op]);
-    if (l->op == OP_DENSE && l->norm != OP_COUNT)
-        buf_printf(b, " + %s (%d)", op_names[l->norm], l->norm_index);
-    if (l->act != SEQRT_ACT_LINEAR)
-        buf_printf(b, " %s%s%s", l->op == OP_DENSE ? "+ " : "", seqrt_act_name(l->act),
-                   i == c->start && c->skip_last_act ? " (folded into the loss)" : "");
-    buf_printf(b, " */\n");
-    switch (l->op) {
-    case OP_DENSE: {
-        const char *w = param_ptr(l, P_KERNEL, "param");
-        const char *dw = param_ptr(l, P_KERNEL, "grad"), *db = param_ptr(l, P_BIAS, "grad");
-        int act = (i == c->start && c->skip_last_act) ? SEQRT_ACT_LINEAR : l->act;
-        const char *z = has_z(l) ? arena_printf("net->%s_z", t) : y;
-        if (l->norm != OP_COUNT) {
-            const char *fn = l->norm == OP_BATCHNORM ? "batchnorm" : "layernorm";
-            buf_printf(b, "    seqrt_%s_backward(%s, %s, %s, %s, net->%s_xhat, net->%s_invstd,\n"
-                          "                             %s, %s, %s, n, %d, %s);\n",
-                       fn, dy, param_ptr(l, P_GAMMA, "grad"), param_ptr(l, P_BETA, "grad"), dy, t, t,
-                       param_ptr(l, P_GAMMA, "param"), param_ptr(l, P_BETA, "param"), y, C, act_ids[l->act]);
-            act = SEQRT_ACT_LINEAR;
-            y = z;
-        }
-        buf_printf(b, "    seqrt_dense_backward(%s, %s, %s, %s, %s, %s, %s,\n"
-                      "                         %s, %s, n, %d, %d, %s);\n",
-                   dx, dw, db, dy, dy, x, w, z, y, l->in, C, act_ids[act]);
-        break;
-    }
-    case OP_BATCHNORM:
-    case OP_LAYERNORM:
-        buf_printf(b, "    seqrt_%s_backward(%s, %s, %s, %s, net->%s_xhat, net->%s_invstd,\n"
-                      "                             %s, %s, %s, n, %d, SEQRT_ACT_LINEAR);\n",
-                   l->op == OP_BATCHNORM ? "batchnorm" : "layernorm", dx, param_ptr(l, P_GAMMA, "grad"),
-                   param_ptr(l, P_BETA, "grad"), dy, t, t, param_ptr(l, P_GAMMA, "param"),
-                   param_ptr(l, P_BETA, "param"), y, C);
-        break;
-    case OP_ACTIVATION:
-        buf_printf(b, "    seqrt_act_backward(%s, %s, %s, %s, %s, n, %d);\n", act_ids[l->act], dx, dy, x, y, C);
-        break;
-    case OP_DROPOUT:
-        buf_printf(b, "    seqrt_dropout_backward(%s, %s, net->%s_mask, (long)n * %d);\n", dx, dy, t, C);
-        break;
-    case OP_FLATTEN:
-        buf_printf(b, "    /* the gradient passes through unchanged */\n");
-        break;
-    case OP_NORMALIZATION:
-    case OP_COUNT:
-        break;
-    }
-}
-
-/* ---------------------------------------------------------------- the .c file */
-
-static void emit_init(Buf *b, const Ctx *c)
-{
-    const Model *m = c->m;
-    buf_printf(b, "\nvoid %s_init(%s *net, uint64_t seed)\n{\n", c->p, c->p);
-    buf_printf(b, "    memset(net, 0, sizeof *net);\n    seqrt_rng_seed(&net->rng, seed);\n");
+    const Model *m = e->m;
+    buf_printf(e->b, "\nvoid %s_init(%s *net, uint64_t seed)\n{\n", e->p, e->p);
+    buf_printf(e->b, "    memset(net, 0, sizeof *net);\n    seqrt_rng_seed(&net->rng, seed);\n");
     for (int i = 0; i < m->nlayers; i++) {
         const Layer *l = &m->layer[i];
-        for (int k = 0; k < l->nparam; k++) {
-            const Param *p = &l->param[k];
+        for (int k = 0; k < ir_nparams(l); k++) {
+            const Param *p = ir_param_at(l, k);
             if (p->init == SEQRT_INIT_ZEROS)
                 continue;   /* memset did it */
-            int fan_in = p->cols ? p->cols : p->rows, fan_out = p->rows;
-            buf_printf(b, "    seqrt_init_fill(%s, net->%s.%s, %ld, %d, %d, &net->rng); /* %s */\n",
-                       init_ids[p->init], p->trainable ? "param" : "buffer", p->cname, param_size(p), fan_in,
-                       fan_out, p->name);
+            buf_printf(e->b, "    seqrt_init_fill(%s, net->%s.%s, %ld, %d, %d, &net->rng); /* %s */\n",
+                       init_ids[p->init], p->trainable ? "param" : "buffer", p->cname, shape_size(&p->shape),
+                       p->fan_in, p->fan_out, p->name);
         }
-        if (l->op == OP_DROPOUT && l->seed >= 0)
-            buf_printf(b, "    seqrt_rng_seed(&net->rng_%s, %lldu);\n", tag(l), (long long)l->seed);
+        if (l->kind->seed && l->kind->seed(l) >= 0)
+            buf_printf(e->b, "    seqrt_rng_seed(&net->rng_%s, %lldu);\n", ir_tag(l), (long long)l->kind->seed(l));
     }
-    buf_printf(b, "}\n");
+    buf_printf(e->b, "}\n");
 }
 
-static void emit_forward(Buf *b, const Ctx *c)
+static void emit_forward_layer(Emit *e, int i)
 {
-    const Model *m = c->m;
-    buf_printf(b, "\nvoid %s_forward(%s *net, const float *x, float *y, int n, int training)\n{\n", c->p, c->p);
-    buf_printf(b, "    assert(n >= 1 && n <= %s_MAX_BATCH);\n", c->P);
-    buf_printf(b, "    net->rows = n;\n");
-    buf_printf(b, "    if (training)\n        memcpy(net->input, x, sizeof(float) * (size_t)n * %d);\n", m->in);
+    const Layer *l = &e->m->layer[i];
+    buf_printf(e->b, "\n    /* %s, %s -> %s */\n", describe(l), batch_shape(&l->in), batch_shape(&l->out));
+    if (has_prop(l, LK_VIEW) || (!e->training && has_prop(l, LK_TRAIN_ONLY))) {
+        buf_printf(e->b, "    /* %s: the output is the input's memory */\n",
+                   has_prop(l, LK_VIEW) ? "a view" : "the identity at inference");
+        return;
+    }
+    Site s[2];
+    int n = sites_of(e, i, 1, s);
+    e->indent = 1;
+    if (has_prop(l, LK_TRAIN_ONLY)) {
+        /* the identity at inference: the next layer reads x itself */
+        const char *var = arena_printf("%s_out", ir_tag(l));
+        emit_line(e, "const float *%s = %s;", var, s[0].x);
+        emit_line(e, "if (training) {");
+        e->indent = 2;
+        l->kind->forward(e, &s[0]);
+        emit_line(e, "%s = %s;", var, s[0].y);
+        e->indent = 1;
+        emit_line(e, "}");
+        return;
+    }
+    for (int k = 0; k < n; k++)
+        s[k].l->kind->forward(e, &s[k]);
+}
+
+static void emit_forward(Emit *e)
+{
+    const Model *m = e->m;
+    buf_printf(e->b, "\nvoid %s_forward(%s *net, const float *x, float *y, int n, int training)\n{\n", e->p, e->p);
+    buf_printf(e->b, "    assert(n >= 1 && n <= %s_MAX_BATCH);\n", e->P);
+    buf_printf(e->b, "    net->rows = n;\n");
+    if (e->training)
+        buf_printf(e->b, "    if (training)\n        memcpy(net->input, x, sizeof(float) * (size_t)n * %d);\n", m->in);
+    else
+        buf_printf(e->b, "    (void)training;\n");
     for (int i = 0; i < m->nlayers; i++)
-        emit_forward_layer(b, c, i);
-    buf_printf(b, "\n    if (y)\n        memcpy(y, %s, sizeof(float) * (size_t)n * %d);\n}\n",
-               out_of(c, m->nlayers - 1, 1), m->out);
+        emit_forward_layer(e, i);
+    buf_printf(e->b, "\n    if (y)\n        memcpy(y, %s, sizeof(float) * (size_t)n * %d);\n}\n",
+               value_of(e, m->nlayers - 1, 1), m->out);
 }
 
-static void emit_backward(Buf *b, const Ctx *c)
+static void emit_backward_layer(Emit *e, int i)
 {
-    const Model *m = c->m;
-    buf_printf(b, "\nfloat %s_backward(%s *net, const float *target, int n)\n{\n", c->p, c->p);
-    buf_printf(b, "    assert(n >= 1 && n == net->rows);\n");
-    buf_printf(b, "\n    /* loss: %s, mean over the batch", seqrt_loss_name(m->loss));
+    const Model *m = e->m;
+    const Layer *l = &m->layer[i];
+    int skip = i == m->grad_start && m->skip_last_act;
+    buf_printf(e->b, "\n    /* %s%s */\n", describe(l), skip ? " (the activation is folded into the loss)" : "");
+    if (has_prop(l, LK_VIEW)) {
+        buf_printf(e->b, "    /* a view: the gradient passes through */\n");
+        return;
+    }
+    Site s[2];
+    int n = sites_of(e, i, 0, s);
+    e->indent = 1;
+    for (int k = n - 1; k >= 0; k--)
+        s[k].l->kind->backward(e, &s[k]);
+}
+
+/* The logits the loss reads when the output activation is folded into it. */
+static const char *logits_of(const Emit *e)
+{
+    const Model *m = e->m;
+    int last = m->nlayers - 1;
     if (m->loss_on_logits)
-        buf_printf(b, ", from the output logits");
-    else if (m->loss_from_logits)
-        buf_printf(b, ", computed from the logits (gradient p - t)");
-    buf_printf(b, " */\n");
-    buf_printf(b, "    float loss = seqrt_loss(%s, %s, %s, %s, target, n, %d);\n", loss_ids[m->loss],
-               c->gout[c->start], out_of(c, m->nlayers - 1, 0), c->logits ? c->logits : "NULL", m->out);
-    for (int i = c->start; i >= c->first_trainable; i--)
-        emit_backward_layer(b, c, i);
-    buf_printf(b, "    return loss;\n}\n");
+        return value_of(e, last, 0);
+    if (!m->loss_from_logits)
+        return "NULL";
+    if (!m->skip_last_act)
+        return value_of(e, last - 1, 0);   /* the input of the final Activation layer */
+    return emit_keep(e, &m->layer[last], KEEP_PREACT);
 }
 
-static void emit_update(Buf *b, const Ctx *c)
+static void emit_backward(Emit *e)
 {
-    const Optimizer *o = &c->m->opt;
-    buf_printf(b, "\nvoid %s_update(%s *net)\n{\n", c->p, c->p);
+    const Model *m = e->m;
+    buf_printf(e->b, "\nfloat %s_backward(%s *net, const float *target, int n)\n{\n", e->p, e->p);
+    buf_printf(e->b, "    assert(n >= 1 && n == net->rows);\n");
+    buf_printf(e->b, "\n    /* loss: %s, mean over the batch", seqrt_loss_name(m->loss));
+    if (m->loss_on_logits)
+        buf_printf(e->b, ", from the output logits");
+    else if (m->loss_from_logits)
+        buf_printf(e->b, ", computed from the logits (gradient p - t)");
+    buf_printf(e->b, " */\n");
+    buf_printf(e->b, "    float loss = seqrt_loss(%s, %s, %s, %s, target, n, %d);\n", loss_ids[m->loss],
+               buf_ptr(e, m->layer[m->grad_start].dy_buf), value_of(e, m->nlayers - 1, 0), logits_of(e), m->out);
+    for (int i = m->grad_start; i >= m->grad_end; i--)
+        emit_backward_layer(e, i);
+    buf_printf(e->b, "    return loss;\n}\n");
+}
+
+static void emit_update(Emit *e)
+{
+    const Optimizer *o = &e->m->opt;
+    const char *slot_m, *slot_v;
+    ir_opt_slots(e->m, &slot_m, &slot_v);
+    const char *p = e->p, *P = e->P, *mom = slot_m ? "(float *)&net->opt_m" : "NULL";
+    Buf *b = e->b;
+    buf_printf(b, "\nvoid %s_update(%s *net)\n{\n", p, p);
     buf_printf(b, "    float *w = (float *)&net->param;\n    const float *g = (const float *)&net->grad;\n");
     buf_printf(b, "    net->step++;\n");
+    if ((unsigned)o->kind >= SEQRT_OPT_COUNT)
+        ir_internal_error("an optimizer that is not a seqrt_opt_kind");
     switch (o->kind) {
     case SEQRT_OPT_SGD:
         buf_printf(b, "    /* SGD: learning_rate=%.9g momentum=%.9g nesterov=%s */\n", o->lr, o->momentum,
                    o->nesterov ? "True" : "False");
-        buf_printf(b, "    seqrt_sgd_update(w, g, %s, %s_PARAM_COUNT, %s, %s, %d);\n",
-                   c->has_m ? "(float *)&net->opt_m" : "NULL", c->P, float_literal(o->lr),
+        buf_printf(b, "    seqrt_sgd_update(w, g, %s, %s_PARAM_COUNT, %s, %s, %d);\n", mom, P, float_literal(o->lr),
                    float_literal(o->momentum), o->nesterov);
         break;
     case SEQRT_OPT_ADAM:
@@ -606,7 +542,7 @@ static void emit_update(Buf *b, const Ctx *c)
                    o->weight_decay);
         buf_printf(b, "    seqrt_adam_update(w, g, (float *)&net->opt_m, (float *)&net->opt_v, %s_PARAM_COUNT,\n"
                       "                      %s, %s, %s, %s, %s, net->step);\n",
-                   c->P, float_literal(o->lr), float_literal(o->beta1), float_literal(o->beta2),
+                   P, float_literal(o->lr), float_literal(o->beta1), float_literal(o->beta2),
                    float_literal(o->epsilon), float_literal(o->weight_decay));
         break;
     case SEQRT_OPT_RMSPROP:
@@ -614,28 +550,30 @@ static void emit_update(Buf *b, const Ctx *c)
                    o->momentum, o->epsilon);
         buf_printf(b, "    seqrt_rmsprop_update(w, g, (float *)&net->opt_v, %s, %s_PARAM_COUNT,\n"
                       "                         %s, %s, %s, %s);\n",
-                   c->has_m ? "(float *)&net->opt_m" : "NULL", c->P, float_literal(o->lr), float_literal(o->rho),
-                   float_literal(o->momentum), float_literal(o->epsilon));
+                   mom, P, float_literal(o->lr), float_literal(o->rho), float_literal(o->momentum),
+                   float_literal(o->epsilon));
         break;
     }
     buf_printf(b, "}\n");
-    buf_printf(b, "\nfloat %s_train_step(%s *net, const float *x, const float *target, int n)\n{\n", c->p, c->p);
-    buf_printf(b, "    %s_forward(net, x, NULL, n, 1);\n    float loss = %s_backward(net, target, n);\n", c->p, c->p);
-    buf_printf(b, "    %s_update(net);\n    return loss;\n}\n", c->p);
+    buf_printf(b, "\nfloat %s_train_step(%s *net, const float *x, const float *target, int n)\n{\n", p, p);
+    buf_printf(b, "    %s_forward(net, x, NULL, n, 1);\n    float loss = %s_backward(net, target, n);\n", p, p);
+    buf_printf(b, "    %s_update(net);\n    return loss;\n}\n", p);
 }
 
-static void emit_tensor_table(Buf *b, const Ctx *c)
+/* ---------------------------------------------------------------- tables */
+
+static void emit_tensor_table(Buf *b, const Emit *e)
 {
     TensorRow *t;
-    int n = ir_tensors(c->m, &t);
+    int n = ir_tensors(e->m, &t);
     buf_printf(b, "\n/* Checkpoint names: a PyTorch nn.Sequential state_dict, indexed by layer\n"
                   " * statement; optimizer slots under \"optimizer.\", counters under \"train.\". */\n");
-    buf_printf(b, "static const seqrt_tensor %s_tensors[] = {\n", c->p);
+    buf_printf(b, "static const seqrt_tensor %s_tensors[] = {\n", e->p);
     static const char *const kinds[] = {"SEQRT_T_PARAM", "SEQRT_T_BUFFER", "SEQRT_T_OPTIM", "SEQRT_T_STATE",
                                         "SEQRT_T_GRAD"};
     for (int i = 0; i < n; i++) {
         buf_printf(b, "    {\"%s\", %s, %s, offsetof(%s, %s), %d, {", t[i].name, kinds[t[i].kind],
-                   t[i].dtype == SEQRT_I64 ? "SEQRT_I64" : "SEQRT_F32", c->p, t[i].member, t[i].ndim);
+                   t[i].dtype == SEQRT_I64 ? "SEQRT_I64" : "SEQRT_F32", e->p, t[i].member, t[i].ndim);
         for (int d = 0; d < t[i].ndim; d++)
             buf_printf(b, "%s%d", d ? ", " : "", t[i].shape[d]);
         buf_printf(b, "%s}},\n", t[i].ndim ? "" : "0");
@@ -643,22 +581,22 @@ static void emit_tensor_table(Buf *b, const Ctx *c)
     buf_printf(b, "};\n");
 }
 
-static void shape_init(Buf *b, const char *field, const int *dims, int rank)
+static void shape_init(Buf *b, const char *field, const Shape *s)
 {
-    buf_printf(b, "    .%s_rank = %d,\n    .%s_shape = {", field, rank, field);
-    for (int i = 0; i < rank; i++)
-        buf_printf(b, "%s%d", i ? ", " : "", dims[i]);
+    buf_printf(b, "    .%s_rank = %d,\n    .%s_shape = {", field, s->rank, field);
+    for (int i = 0; i < s->rank; i++)
+        buf_printf(b, "%s%d", i ? ", " : "", s->dim[i]);
     buf_printf(b, "},\n");
 }
 
-static void emit_descriptor(Buf *b, const Ctx *c)
+static void emit_descriptor(Buf *b, const Emit *e)
 {
-    const Model *m = c->m;
-    const char *p = c->p, *P = c->P;
+    const Model *m = e->m;
+    const char *p = e->p, *P = e->P;
     buf_printf(b, "\nstatic void init_v(void *net, uint64_t seed) { %s_init(net, seed); }\n", p);
     buf_printf(b, "static void forward_v(void *net, const float *x, float *y, int n, int training)\n"
                   "{\n    %s_forward(net, x, y, n, training);\n}\n", p);
-    if (c->training) {
+    if (e->training) {
         buf_printf(b, "static float backward_v(void *net, const float *t, int n) { return %s_backward(net, t, n); }\n",
                    p);
         buf_printf(b, "static void update_v(void *net) { %s_update(net); }\n", p);
@@ -667,10 +605,10 @@ static void emit_descriptor(Buf *b, const Ctx *c)
     }
     buf_printf(b, "\nconst seqrt_model %s_model = {\n", p);
     buf_printf(b, "    .name = \"%s\",\n    .in = %s_IN,\n    .out = %s_OUT,\n", p, P, P);
-    shape_init(b, "in", m->in_shape, m->in_rank);
-    shape_init(b, "out", (int[]){m->out}, 1);
+    shape_init(b, "in", &m->in_shape);
+    shape_init(b, "out", &m->out_shape);
     buf_printf(b, "    .max_batch = %s_MAX_BATCH,\n    .state_bytes = sizeof(%s),\n", P, p);
-    if (c->training) {
+    if (e->training) {
         buf_printf(b, "    .loss = %s,\n", loss_ids[m->loss]);
         if (m->loss_on_logits)
             buf_printf(b, "    .output_is_logits = 1,\n");
@@ -687,22 +625,23 @@ static void emit_descriptor(Buf *b, const Ctx *c)
         buf_printf(b, "}, /* as the model file names them */\n");
     }
     buf_printf(b, "    .tensors = %s_tensors,\n    .ntensors = sizeof %s_tensors / sizeof %s_tensors[0],\n", p, p, p);
-    long np = ir_param_count(m, 1);
-    const char *first = np ? "param" : c->nbuffer ? "buffer" : NULL;
+    long np = ir_param_count(m, 1), nb = ir_param_count(m, 0);
+    const char *first = np ? "param" : nb ? "buffer" : NULL;
     if (first)
         buf_printf(b, "    .weights_offset = offsetof(%s, %s),\n"
                       "    .weights_bytes = sizeof(float) * (%s_PARAM_COUNT + %s_BUFFER_COUNT),\n", p, first, P, P);
     if (np) {
         buf_printf(b, "    .param_offset = offsetof(%s, param),\n", p);
-        if (c->training)
+        if (e->training)
             buf_printf(b, "    .grad_offset = offsetof(%s, grad),\n", p);
         buf_printf(b, "    .param_count = %s_PARAM_COUNT,\n", P);
     }
     const Layer *l0 = &m->layer[0];
-    if (l0->op == OP_NORMALIZATION)
+    if (l0->kind == &kind_normalization)
         buf_printf(b, "    .norm_mean_offset = offsetof(%s, buffer.%s), /* Normalization, adapted before fit */\n"
-                      "    .norm_var_offset = offsetof(%s, buffer.%s),\n", p,
-                   find_param(l0, P_NORM_MEAN)->cname, p, find_param(l0, P_NORM_VAR)->cname);
+                      "    .norm_var_offset = offsetof(%s, buffer.%s),\n    .norm_features = %ld,\n", p,
+                   ir_param(l0, "mean")->cname, p, ir_param(l0, "variance")->cname,
+                   shape_size(&ir_param(l0, "mean")->shape));
     buf_printf(b, "    .step_offset = offsetof(%s, step),\n    .epoch_offset = offsetof(%s, epoch),\n", p, p);
     buf_printf(b, "    .fit = {\n        .batch_size = %d,\n        .epochs = %d,\n        .shuffle = %d,\n"
                   "        .validation_split = %s,\n        .seed = %lluu,\n        .verbose = %d,\n",
@@ -716,68 +655,86 @@ static void emit_descriptor(Buf *b, const Ctx *c)
                    es->monitor, float_literal(es->min_delta), es->patience, es->mode, es->restore_best_weights,
                    es->start_from_epoch);
     buf_printf(b, "    },\n    .init = init_v,\n    .forward = forward_v,\n");
-    if (c->training)
+    if (e->training)
         buf_printf(b, "    .backward = backward_v,\n    .update = update_v,\n    .train_step = train_step_v,\n");
     buf_printf(b, "};\n");
 }
 
-static void emit_source(Buf *b, Ctx *c, const char *file)
+/* The activation constants the code uses, before the code. */
+static void emit_act_constants(Buf *b, const Emit *e)
 {
-    buf_printf(b, "/*\n * %s.c - model '%s', generated by seqc %s from %s. Do not edit.\n", c->p, c->m->name,
+    if (!e->nacts)
+        return;
+    buf_printf(b, "\n/* The activations and their parameters (seqrt_acts.def). */\n");
+    for (int i = 0; i < e->nacts; i++) {
+        Act a = e->acts[i];
+        int np = seqrt_act_nparams(a.kind);
+        buf_printf(b, "static const seqrt_actfn %s = {%s, {", e->act_names[i], act_ids[a.kind]);
+        for (int k = 0; k < (np ? np : 1); k++)
+            buf_printf(b, "%s%s", k ? ", " : "", float_literal(np ? a.p[k] : 0.0));
+        buf_printf(b, "}}; /* %s */\n", act_str(a));
+    }
+}
+
+static void emit_source(Buf *b, Emit *e, const char *file)
+{
+    buf_printf(b, "/*\n * %s.c - model '%s', generated by seqc %s from %s. Do not edit.\n", e->p, e->m->name,
                SEQC_VERSION, file);
     buf_printf(b, " * Forward is one block per layer in order; backward one per layer in\n"
                   " * reverse. Every kernel is a seqrt_* function of the runtime.\n */\n");
-    buf_printf(b, "#include <assert.h>\n#include <stddef.h>\n#include <string.h>\n\n#include \"%s.h\"\n\n", c->p);
+    buf_printf(b, "#include <assert.h>\n#include <stddef.h>\n#include <string.h>\n\n#include \"%s.h\"\n\n", e->p);
     buf_printf(b, "/* The layout of the state is part of the checkpoint format and of\n"
-                  " * %s_STATE_BYTES: check it at compile time. */\n", c->P);
-    buf_printf(b, "typedef char %s_state_bytes_check[sizeof(%s) == %s_STATE_BYTES ? 1 : -1];\n", c->p, c->p, c->P);
-    emit_init(b, c);
-    emit_forward(b, c);
-    if (c->training) {
-        emit_backward(b, c);
-        emit_update(b, c);
+                  " * %s_STATE_BYTES: check it at compile time. */\n", e->P);
+    buf_printf(b, "typedef char %s_state_bytes_check[sizeof(%s) == %s_STATE_BYTES ? 1 : -1];\n", e->p, e->p, e->P);
+    e->b = &e->code;
+    emit_init(e);
+    emit_forward(e);
+    if (e->training) {
+        emit_backward(e);
+        emit_update(e);
     }
-    emit_tensor_table(b, c);
-    emit_descriptor(b, c);
+    emit_act_constants(b, e);
+    buf_printf(b, "%.*s", (int)e->code.len, e->code.data);
+    free(e->code.data);
+    e->code = (Buf){0};
+    e->b = NULL;
+    emit_tensor_table(b, e);
+    emit_descriptor(b, e);
 }
 
-static const char *base_name(const char *path)
+static void setup(Emit *e, const Model *m)
 {
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
+    memset(e, 0, sizeof *e);
+    e->m = m;
+    e->p = m->name;
+    e->P = upper_name(m->name);
+    e->training = m->has_loss;
+    for (int i = 0; i < m->nlayers; i++)
+        if (m->layer[i].kind->seed && m->layer[i].kind->seed(&m->layer[i]) >= 0)
+            e->nrng++;
+    if (!m->planned)
+        ir_internal_error("the emitter needs the buffer plan (pass_plan)");
 }
 
-int emit_model_buffers(const Model *m, Buf *h, Buf *src)
+void emit_model_buffers(const Model *m, Buf *h, Buf *c)
 {
-    Ctx c;
-    layout(&c, m);
-    if (c.training && ir_param_count(m, 1) == 0) {
-        diag_error(m->src, m->loc, "model '%s' has a loss but no trainable parameters", m->name);
-        return -1;
-    }
+    Emit e;
+    setup(&e, m);
     const char *file = base_name(m->src->path);
-    emit_header(h, &c, file);
-    emit_source(src, &c, file);
-    return c.training;
+    emit_header(h, &e, file);
+    emit_source(c, &e, file);
 }
 
 int emit_model(const Model *m, const EmitOptions *opt)
 {
-    Buf h = {0}, src = {0};
-    int training = emit_model_buffers(m, &h, &src);
-    if (training < 0)
-        return -1;
+    Buf h = {0}, src = {0}, mb = {0};
+    emit_model_buffers(m, &h, &src);
     const char *file = base_name(m->src->path);
-    Buf mb = {0};
     const char *paths[3] = {arena_printf("%s/%s.h", opt->outdir, m->name),
                             arena_printf("%s/%s.c", opt->outdir, m->name),
                             arena_printf("%s/%s_main.c", opt->outdir, m->name)};
     const Buf *bufs[3] = {&h, &src, &mb};
     if (opt->main_program) {
-        if (!training) {
-            diag_error(m->src, m->loc, "--main needs a model with compile(loss=...)");
-            return -1;
-        }
         buf_printf(&mb, "/*\n * %s_main.c - the train/evaluate/predict program for model '%s',\n"
                         " * generated by seqc %s from %s. Do not edit. Run `%s --help`.\n */\n",
                    m->name, m->name, SEQC_VERSION, file, m->name);

@@ -55,7 +55,7 @@ void buf_bytes(Buf *b, const void *data, size_t n)
 }
 
 /* The shortest %g text that reads back as the same float, as a C float
- * literal: 0.001f, 1e-07f, 0.0f. */
+ * literal: 0.001f, 1e-07f, 0.0f; infinity as <math.h>'s HUGE_VALF. */
 const char *float_literal(double v)
 {
     float f = (float)v;
@@ -63,7 +63,7 @@ const char *float_literal(double v)
     if (isnan(f))
         return "(0.0f / 0.0f)";
     if (isinf(f))
-        return f > 0 ? "(1.0f / 0.0f)" : "(-1.0f / 0.0f)";
+        return f > 0 ? "HUGE_VALF" : "(-HUGE_VALF)";
     for (int prec = 1; prec <= 9; prec++) {
         snprintf(buf, sizeof buf, "%.*g", prec, (double)f);
         if (strtof(buf, NULL) == f)
@@ -75,9 +75,19 @@ const char *float_literal(double v)
     return arena_strdup(buf);
 }
 
-void buf_float(Buf *b, float f)
+const char *upper_name(const char *s)
 {
-    buf_printf(b, "%s", float_literal(f));
+    char *u = arena_strdup(s);
+    for (char *c = u; *c; c++)
+        if (*c >= 'a' && *c <= 'z')
+            *c = (char)(*c - 'a' + 'A');
+    return u;
+}
+
+const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
 }
 
 /* Writes b to a temporary file beside path and syncs it; returns its name,

@@ -1,17 +1,23 @@
 /*
  * lower.c - from the syntax tree to the IR, with Keras's names and defaults.
  *
- * Every call a model file may contain is described by one table: its Keras
+ * Every call a model file may contain is described by a table: its Keras
  * name and its arguments in Keras's positional order, each with a type.
  * bind() matches a call's arguments against its table (positional first,
  * then keywords; unknown names get a "did you mean" hint; duplicates and
- * type mismatches are errors), and the lower_* function for the call reads
- * the bound values with the Keras default for any that is absent. Errors
- * carry the location of the offending argument, or of the call; a model
- * with errors is reported completely and then dropped.
+ * type mismatches are errors). Layer statements belong to the layer kinds:
+ * each kind (layer_NAME.c) lists its Keras statements with their tables
+ * and a lower hook that reads the bound values with Keras's defaults
+ * (lower_int, lower_act, ...). compile(), fit(), Input() and their
+ * optimizer, loss, metric and callback calls are lowered here. Losses,
+ * metrics, optimizers and initializers are found in the runtime's tables
+ * (seqrt_*.def), so the names the compiler accepts are the names the runtime
+ * prints.
  *
- * Shape inference and parameter naming are ir.c's job (ir_infer_shapes),
- * called once all statements of a model have been read.
+ * Errors carry the location of the offending argument, or of the call; a
+ * model with errors is reported completely and then dropped. Shape
+ * inference and parameter naming are ir.c's job (ir_infer_shapes), called
+ * once all statements of a model have been read.
  */
 #include <ctype.h>
 #include <math.h>
@@ -23,71 +29,6 @@
 
 /* ---------------------------------------------------------------- tables */
 
-typedef enum {
-    T_INT,       /* integer */
-    T_FLOAT,     /* integer or float */
-    T_BOOL,
-    T_STR,       /* string or bare name */
-    T_ACT,       /* activation name or None */
-    T_INIT,      /* initializer name */
-    T_SHAPE,     /* list of positive integers, or one integer */
-    T_NONE,      /* a Keras argument seqc does not support: only None */
-    T_IGNORED,   /* accepted and ignored (name=, dtype=) */
-    T_ANY        /* checked by the lowering function */
-} ArgType;
-
-typedef struct {
-    const char *name;
-    ArgType type;
-} ArgSpec;
-
-#define MAX_ARGS 24
-
-typedef struct {
-    const char *name;
-    int npositional;          /* how many leading args may be positional */
-    ArgSpec args[MAX_ARGS];
-} CallSpec;
-
-/* Arguments every Keras layer accepts through **kwargs. */
-#define LAYER_KWARGS                                                     \
-    {"input_shape", T_SHAPE}, {"input_dim", T_INT}, {"name", T_IGNORED}, \
-    {"dtype", T_IGNORED}, {"trainable", T_BOOL}
-
-static const CallSpec spec_dense = {"Dense", 2, {
-    {"units", T_INT}, {"activation", T_ACT}, {"use_bias", T_BOOL},
-    {"kernel_initializer", T_INIT}, {"bias_initializer", T_INIT},
-    {"kernel_regularizer", T_NONE}, {"bias_regularizer", T_NONE},
-    {"activity_regularizer", T_NONE}, {"kernel_constraint", T_NONE},
-    {"bias_constraint", T_NONE}, LAYER_KWARGS}};
-static const CallSpec spec_activation = {"Activation", 1, {
-    {"activation", T_ACT}, LAYER_KWARGS}};
-static const CallSpec spec_batchnorm = {"BatchNormalization", 5, {
-    {"axis", T_INT}, {"momentum", T_FLOAT}, {"epsilon", T_FLOAT},
-    {"center", T_BOOL}, {"scale", T_BOOL},
-    {"beta_initializer", T_INIT}, {"gamma_initializer", T_INIT},
-    {"moving_mean_initializer", T_INIT}, {"moving_variance_initializer", T_INIT},
-    {"beta_regularizer", T_NONE}, {"gamma_regularizer", T_NONE},
-    {"beta_constraint", T_NONE}, {"gamma_constraint", T_NONE},
-    {"synchronized", T_BOOL}, LAYER_KWARGS}};
-static const CallSpec spec_layernorm = {"LayerNormalization", 4, {
-    {"axis", T_INT}, {"epsilon", T_FLOAT}, {"center", T_BOOL},
-    {"scale", T_BOOL}, {"beta_initializer", T_INIT},
-    {"gamma_initializer", T_INIT}, {"beta_regularizer", T_NONE},
-    {"gamma_regularizer", T_NONE}, {"beta_constraint", T_NONE},
-    {"gamma_constraint", T_NONE}, LAYER_KWARGS}};
-static const CallSpec spec_dropout = {"Dropout", 3, {
-    {"rate", T_FLOAT}, {"noise_shape", T_NONE}, {"seed", T_INT}, LAYER_KWARGS}};
-static const CallSpec spec_flatten = {"Flatten", 1, {
-    {"data_format", T_NONE}, LAYER_KWARGS}};
-static const CallSpec spec_relu = {"ReLU", 3, {
-    {"max_value", T_NONE}, {"negative_slope", T_FLOAT}, {"threshold", T_FLOAT},
-    LAYER_KWARGS}};
-static const CallSpec spec_softmax = {"Softmax", 1, {
-    {"axis", T_INT}, LAYER_KWARGS}};
-static const CallSpec spec_normalization = {"Normalization", 3, {
-    {"axis", T_INT}, {"mean", T_NONE}, {"variance", T_NONE},
-    {"invert", T_BOOL}, LAYER_KWARGS}};
 static const CallSpec spec_input = {"Input", 2, {
     {"shape", T_SHAPE}, {"batch_size", T_INT}, {"name", T_IGNORED},
     {"dtype", T_IGNORED}, {"sparse", T_NONE}, {"batch_shape", T_NONE}}};
@@ -133,10 +74,12 @@ static const CallSpec spec_loss_call = {"loss", 1, {
 static const CallSpec spec_metric_call = {"metric", 0, {
     {"name", T_IGNORED}, {"dtype", T_IGNORED}, {"threshold", T_FLOAT}}};
 
-static const CallSpec *const layer_specs[] = {
-    &spec_dense, &spec_activation, &spec_batchnorm, &spec_layernorm,
-    &spec_dropout, &spec_flatten, &spec_relu, &spec_softmax,
-    &spec_normalization,
+/* The argument table of each optimizer, indexed by seqrt_opt_kind. */
+static const CallSpec *const optimizer_specs[SEQRT_OPT_COUNT] = {
+    [SEQRT_OPT_SGD] = &spec_sgd,
+    [SEQRT_OPT_ADAM] = &spec_adam,
+    [SEQRT_OPT_ADAMW] = &spec_adamw,
+    [SEQRT_OPT_RMSPROP] = &spec_rmsprop,
 };
 
 /* Names a user coming from PyTorch may write, with the Keras name. */
@@ -144,81 +87,6 @@ static const char *const torch_names[][2] = {
     {"Linear", "Dense"}, {"BatchNorm1d", "BatchNormalization"},
     {"LayerNorm", "LayerNormalization"}, {"Sigmoid", "Activation(\"sigmoid\")"},
     {"Tanh", "Activation(\"tanh\")"},
-};
-
-/* Statement names, for "did you mean". */
-static const char *const statement_names[] = {
-    "Dense", "Activation", "BatchNormalization", "LayerNormalization",
-    "Dropout", "Flatten", "ReLU", "Softmax", "Normalization", "Input",
-    "InputLayer", "compile", "fit", "add",
-};
-
-static const char *const act_names[] = {
-#define ACT(id, name) name,
-#include "seqrt_acts.def"
-#undef ACT
-};
-
-static const char *const init_names[] = {
-    "zeros", "ones", "glorot_uniform", "glorot_normal", "he_uniform",
-    "he_normal", "lecun_uniform", "lecun_normal", "random_uniform",
-    "random_normal",
-};
-static const char *const init_class_names[] = {
-    "Zeros", "Ones", "GlorotUniform", "GlorotNormal", "HeUniform",
-    "HeNormal", "LecunUniform", "LecunNormal", "RandomUniform",
-    "RandomNormal",
-};
-
-static const struct {
-    const char *name;
-    int loss;
-} loss_names[] = {
-    {"mae", SEQRT_LOSS_MAE},
-    {"mean_absolute_error", SEQRT_LOSS_MAE},
-    {"MeanAbsoluteError", SEQRT_LOSS_MAE},
-    {"mse", SEQRT_LOSS_MSE},
-    {"mean_squared_error", SEQRT_LOSS_MSE},
-    {"MeanSquaredError", SEQRT_LOSS_MSE},
-    {"huber", SEQRT_LOSS_HUBER},
-    {"Huber", SEQRT_LOSS_HUBER},
-    {"binary_crossentropy", SEQRT_LOSS_BINARY_CROSSENTROPY},
-    {"BinaryCrossentropy", SEQRT_LOSS_BINARY_CROSSENTROPY},
-    {"categorical_crossentropy", SEQRT_LOSS_CATEGORICAL_CROSSENTROPY},
-    {"CategoricalCrossentropy", SEQRT_LOSS_CATEGORICAL_CROSSENTROPY},
-    {"sparse_categorical_crossentropy", SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY},
-    {"SparseCategoricalCrossentropy", SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY},
-};
-
-static const struct {
-    const char *name;
-    int metric;        /* -1: "accuracy", resolved from the loss */
-} metric_names[] = {
-    {"accuracy", -1},
-    {"acc", -1},
-    {"binary_accuracy", SEQRT_METRIC_BINARY_ACCURACY},
-    {"BinaryAccuracy", SEQRT_METRIC_BINARY_ACCURACY},
-    {"categorical_accuracy", SEQRT_METRIC_CATEGORICAL_ACCURACY},
-    {"CategoricalAccuracy", SEQRT_METRIC_CATEGORICAL_ACCURACY},
-    {"sparse_categorical_accuracy", SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY},
-    {"SparseCategoricalAccuracy", SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY},
-    {"mae", SEQRT_METRIC_MAE},
-    {"mean_absolute_error", SEQRT_METRIC_MAE},
-    {"MeanAbsoluteError", SEQRT_METRIC_MAE},
-    {"mse", SEQRT_METRIC_MSE},
-    {"mean_squared_error", SEQRT_METRIC_MSE},
-    {"MeanSquaredError", SEQRT_METRIC_MSE},
-};
-
-static const struct {
-    const char *name;
-    int kind;
-    const CallSpec *spec;
-} optimizer_names[] = {
-    {"sgd", SEQRT_OPT_SGD, &spec_sgd},
-    {"adam", SEQRT_OPT_ADAM, &spec_adam},
-    {"adamw", SEQRT_OPT_ADAMW, &spec_adamw},
-    {"rmsprop", SEQRT_OPT_RMSPROP, &spec_rmsprop},
 };
 
 /* Module prefixes a Keras user writes before a name; stripped. */
@@ -237,9 +105,125 @@ static const char *const reserved_names[] = {
     "_Imaginary", "main", "seqrt", "errno", "stdin", "stdout", "stderr",
 };
 
-/* ---------------------------------------------------------------- helpers */
+/* ---------------------------------------------------------------- names from the runtime's tables */
 
-static const Source *src;   /* of the model being lowered */
+/* Every spelling of a table's rows: name, Keras class, '|'-separated
+ * aliases; value[i] is the row spelling i belongs to. */
+typedef struct {
+    const char **spelling;
+    int *value;
+    int n;
+} Names;
+
+/* The tables live as long as the process (not in the arena, which the
+ * fuzz harness resets between inputs). */
+static void names_add(Names *t, int value, const char *s, size_t len)
+{
+    t->spelling[t->n] = strndup(s, len);
+    if (!t->spelling[t->n])
+        diag_fatal("out of memory"), exit(1);
+    t->value[t->n++] = value;
+}
+
+static void names_row(Names *t, int value, const char *name, const char *cls, const char *aliases)
+{
+    names_add(t, value, name, strlen(name));
+    names_add(t, value, cls, strlen(cls));
+    for (const char *a = aliases; *a;) {
+        const char *end = strchr(a, '|');
+        size_t len = end ? (size_t)(end - a) : strlen(a);
+        names_add(t, value, a, len);
+        a += len + (end != NULL);
+    }
+}
+
+static Names names_new(int rows)
+{
+    Names t = {0};
+    t.spelling = calloc((size_t)rows * 8, sizeof(char *));
+    t.value = calloc((size_t)rows * 8, sizeof(int));
+    if (!t.spelling || !t.value)
+        diag_fatal("out of memory"), exit(1);
+    return t;
+}
+
+static const Names *loss_names(void)
+{
+    static Names t;
+    if (!t.n) {
+        t = names_new(SEQRT_LOSS_COUNT);
+#define LOSS(id, name, cls, aliases) names_row(&t, SEQRT_LOSS_##id, name, cls, aliases);
+#include "seqrt_losses.def"
+#undef LOSS
+    }
+    return &t;
+}
+
+/* -1: "accuracy", resolved from the loss. */
+static const Names *metric_names(void)
+{
+    static Names t;
+    if (!t.n) {
+        t = names_new(SEQRT_METRIC_COUNT + 1);
+        names_row(&t, -1, "accuracy", "acc", "");
+#define METRIC(id, name, cls, aliases, mode) names_row(&t, SEQRT_METRIC_##id, name, cls, aliases);
+#include "seqrt_metrics.def"
+#undef METRIC
+    }
+    return &t;
+}
+
+static const Names *optimizer_names(void)
+{
+    static Names t;
+    if (!t.n) {
+        t = names_new(SEQRT_OPT_COUNT);
+#define OPT(id, name, cls) names_row(&t, SEQRT_OPT_##id, name, cls, "");
+#include "seqrt_optimizers.def"
+#undef OPT
+    }
+    return &t;
+}
+
+static const Names *init_names(void)
+{
+    static Names t;
+    if (!t.n) {
+        t = names_new(SEQRT_INIT_COUNT);
+#define INIT(id, name, cls, aliases) names_row(&t, SEQRT_INIT_##id, name, cls, aliases);
+#include "seqrt_inits.def"
+#undef INIT
+    }
+    return &t;
+}
+
+static const Names *act_names(void)
+{
+    static Names t;
+    if (!t.n) {
+        t = names_new(SEQRT_ACT_COUNT);
+#define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) names_add(&t, SEQRT_ACT_##id, name, strlen(name));
+#define ACT_ROW(id, name, flags, FR, BR, desc) names_add(&t, SEQRT_ACT_##id, name, strlen(name));
+#include "seqrt_acts.def"
+#undef ACT
+#undef ACT_ROW
+        /* Keras's activations.get() aliases */
+        names_add(&t, SEQRT_ACT_SILU, "swish", 5);
+        names_add(&t, SEQRT_ACT_HARD_SILU, "hard_swish", 10);
+    }
+    return &t;
+}
+
+/* The value spelled s, or -2 if none; case-insensitive for optimizers. */
+static int names_find(const Names *t, const char *s, int nocase)
+{
+    for (int i = 0; i < t->n; i++)
+        if (nocase ? !strcasecmp(s, t->spelling[i]) : !strcmp(s, t->spelling[i]))
+            return t->value[i];
+    return -2;
+}
+
+/* ---------------------------------------------------------------- helpers */
 
 static const char *const *names_of(const CallSpec *s, int *n)
 {
@@ -253,20 +237,21 @@ static const char *const *names_of(const CallSpec *s, int *n)
     return buf;
 }
 
-static void error_unknown(Loc loc, const char *what, const char *name,
+static void error_unknown(const Lower *lw, Loc loc, const char *what, const char *name,
                           const char *const *names, int n, const char *where)
 {
     const char *s = diag_suggest(name, names, n);
     if (s)
-        diag_error(src, loc, "unknown %s '%s'%s; did you mean '%s'?", what, name, where, s);
+        diag_error(lw->src, loc, "unknown %s '%s'%s; did you mean '%s'?", what, name, where, s);
     else
-        diag_error(src, loc, "unknown %s '%s'%s", what, name, where);
+        diag_error(lw->src, loc, "unknown %s '%s'%s", what, name, where);
 }
 
 /* The span of a call's dotted name ("keras.layers.Dense" in
  * "keras.layers.Dense(64)"): where an error about the name points. */
-static Loc name_loc(const Value *call)
+static Loc name_loc(const Lower *lw, const Value *call)
 {
+    const Source *src = lw->src;
     Loc l = {call->loc.start, call->loc.start};
     while (l.end < src->len && (src->text[l.end] == '.' || src->text[l.end] == '_' ||
                                 isalnum((unsigned char)src->text[l.end])))
@@ -294,8 +279,9 @@ static const char *strip_prefix(const char *name)
 
 /* Binds a call's arguments to its spec: out[i] is the value of spec arg i
  * or NULL. Returns 0, or -1 after reporting errors. */
-static int bind(const Value *call, const CallSpec *spec, Value **out)
+static int bind(const Lower *lw, const Value *call, const CallSpec *spec, Value **out)
 {
+    const Source *src = lw->src;
     int nspec, err = 0, pos = 0, seen_kw = 0;
     const char *const *names = names_of(spec, &nspec);
     for (int i = 0; i < nspec; i++)
@@ -326,8 +312,7 @@ static int bind(const Value *call, const CallSpec *spec, Value **out)
             if (!strcmp(names[i], a->key))
                 k = i;
         if (k < 0) {
-            error_unknown(a->key_loc, "argument", a->key, names, nspec,
-                          arena_printf(" to %s", spec->name));
+            error_unknown(lw, a->key_loc, "argument", a->key, names, nspec, arena_printf(" to %s", spec->name));
             err = -1;
         } else if (out[k]) {
             diag_error(src, a->key_loc, "argument '%s' given twice", a->key);
@@ -348,62 +333,75 @@ static int bind(const Value *call, const CallSpec *spec, Value **out)
     return err;
 }
 
-static int arg_index(const CallSpec *spec, const char *name)
+/* A Lower for the call `call` bound to `spec`. */
+static int bind_call(Lower *lw, const Value *call, const CallSpec *spec, Value **vals)
 {
-    for (int i = 0; i < MAX_ARGS && spec->args[i].name; i++)
-        if (!strcmp(spec->args[i].name, name))
-            return i;
-    abort();   /* a name not in the table: a bug in this file */
+    lw->spec = spec;
+    lw->vals = vals;
+    lw->call = call;
+    return bind(lw, call, spec, vals);
 }
 
-#define ARG(spec, vals, name) ((vals)[arg_index((spec), (name))])
-
-static int type_error(const Value *v, const char *name, const char *want)
+Value *lower_arg(const Lower *lw, const char *name)
 {
-    diag_error(src, v->loc, "argument '%s' must be %s, not %s", name, want, ast_kind_name(v->kind));
+    for (int i = 0; i < MAX_ARGS && lw->spec->args[i].name; i++)
+        if (!strcmp(lw->spec->args[i].name, name))
+            return lw->vals[i];
+    ir_internal_error(arena_printf("argument '%s' is not in the table of %s", name, lw->spec->name));
+}
+
+Loc lower_loc(const Lower *lw, const char *name)
+{
+    const Value *v = lower_arg(lw, name);
+    return v ? v->loc : lw->call->loc;
+}
+
+static int type_error(const Lower *lw, const Value *v, const char *name, const char *want)
+{
+    diag_error(lw->src, v->loc, "argument '%s' must be %s, not %s", name, want, ast_kind_name(v->kind));
     return -1;
 }
 
-static int get_int(const Value *v, const char *name, int64_t def, int64_t *out)
+static int get_int(const Lower *lw, const Value *v, const char *name, int64_t def, int64_t *out)
 {
     *out = def;
     if (!v)
         return 0;
     if (v->kind != VAL_INT)
-        return type_error(v, name, "an integer");
+        return type_error(lw, v, name, "an integer");
     *out = v->i;
     return 0;
 }
 
-static int get_float(const Value *v, const char *name, double def, double *out)
+static int get_float(const Lower *lw, const Value *v, const char *name, double def, double *out)
 {
     *out = def;
     if (!v)
         return 0;
     if (v->kind != VAL_INT && v->kind != VAL_FLOAT)
-        return type_error(v, name, "a number");
+        return type_error(lw, v, name, "a number");
     *out = v->f;
     return 0;
 }
 
-static int get_bool(const Value *v, const char *name, int def, int *out)
+static int get_bool(const Lower *lw, const Value *v, const char *name, int def, int *out)
 {
     *out = def;
     if (!v)
         return 0;
     if (v->kind != VAL_BOOL)
-        return type_error(v, name, "True or False");
+        return type_error(lw, v, name, "True or False");
     *out = (int)v->i;
     return 0;
 }
 
-static int get_str(const Value *v, const char *name, const char *def, const char **out)
+static int get_str(const Lower *lw, const Value *v, const char *name, const char *def, const char **out)
 {
     *out = def;
     if (!v)
         return 0;
     if (v->kind != VAL_STRING && v->kind != VAL_NAME)
-        return type_error(v, name, "a string");
+        return type_error(lw, v, name, "a string");
     *out = v->s;
     return 0;
 }
@@ -417,28 +415,35 @@ static int lookup(const char *s, const char *const *names, int n)
 }
 
 /* activation="relu", activation=relu, keras.activations.relu, None */
-static int get_act(const Value *v, const char *argname, int *out)
+static int get_act(const Lower *lw, const Value *v, const char *argname, Act *out)
 {
-    *out = SEQRT_ACT_LINEAR;
+    *out = act_default(SEQRT_ACT_LINEAR);
     if (!v || v->kind == VAL_NONE)
         return 0;
     if (v->kind != VAL_STRING && v->kind != VAL_NAME)
-        return type_error(v, argname, "an activation name");
+        return type_error(lw, v, argname, "an activation name");
     const char *s = v->kind == VAL_NAME ? strip_prefix(v->s) : v->s;
     if (!s)
         s = v->s;
-    if (!strcmp(s, "swish"))
-        s = "silu";
-    int a = lookup(s, act_names, COUNT_OF(act_names));
+    const Names *t = act_names();
+    int a = names_find(t, s, 0);
     if (a < 0) {
-        error_unknown(v->loc, "activation", s, act_names, COUNT_OF(act_names), "");
+        static const char *const needs_args[] = {"threshold", "glu", "sparsemax"};
+        if (lookup(s, needs_args, COUNT_OF(needs_args)) >= 0) {
+            diag_error(lw->src, v->loc, "activation '%s' is not supported by seqc%s", s,
+                       !strcmp(s, "threshold") ? " (Keras's threshold needs arguments; use ReLU(threshold=...))"
+                                               : "");
+            return -1;
+        }
+        error_unknown(lw, v->loc, "activation", s, t->spelling, t->n, "");
         return -1;
     }
-    *out = a;
+    *out = act_default((seqrt_act)a);
     return 0;
 }
 
-static int get_init(const Value *v, const char *argname, int def, int *out)
+static int get_init(const Lower *lw, const Value *v, const char *argname, seqrt_init_kind def,
+                    seqrt_init_kind *out)
 {
     *out = def;
     if (!v)
@@ -449,57 +454,103 @@ static int get_init(const Value *v, const char *argname, int def, int *out)
     else if (v->kind == VAL_CALL && !v->args)
         s = strip_prefix(v->s);
     else
-        return type_error(v, argname, "an initializer name");
+        return type_error(lw, v, argname, "an initializer name");
     if (!s)
         s = v->s;
-    int k = lookup(s, init_names, COUNT_OF(init_names));
-    if (k < 0)
-        k = lookup(s, init_class_names, COUNT_OF(init_class_names));
+    const Names *t = init_names();
+    int k = names_find(t, s, 0);
     if (k < 0) {
-        error_unknown(v->loc, "initializer", s, init_names, COUNT_OF(init_names), "");
+        error_unknown(lw, v->loc, "initializer", s, t->spelling, t->n, "");
         return -1;
     }
-    *out = k;
+    *out = (seqrt_init_kind)k;
+    return 0;
+}
+
+int lower_int(const Lower *lw, const char *name, int64_t def, int64_t *out)
+{
+    return get_int(lw, lower_arg(lw, name), name, def, out);
+}
+
+int lower_float(const Lower *lw, const char *name, double def, double *out)
+{
+    return get_float(lw, lower_arg(lw, name), name, def, out);
+}
+
+int lower_bool(const Lower *lw, const char *name, int def, int *out)
+{
+    return get_bool(lw, lower_arg(lw, name), name, def, out);
+}
+
+int lower_str(const Lower *lw, const char *name, const char *def, const char **out)
+{
+    return get_str(lw, lower_arg(lw, name), name, def, out);
+}
+
+int lower_act(const Lower *lw, const char *name, Act *out)
+{
+    return get_act(lw, lower_arg(lw, name), name, out);
+}
+
+int lower_init(const Lower *lw, const char *name, seqrt_init_kind def, seqrt_init_kind *out)
+{
+    return get_init(lw, lower_arg(lw, name), name, def, out);
+}
+
+int lower_axis(const Lower *lw, Axis *axis)
+{
+    int64_t v;
+    axis->loc = lower_loc(lw, "axis");
+    axis->axis = -1;
+    if (lower_int(lw, "axis", -1, &v))
+        return -1;
+    if (v < -1 || v == 0 || v > MAX_RANK) {
+        diag_error(lw->src, lower_loc(lw, "axis"), "axis %lld is not supported: seqc works over the last axis of a "
+                   "sample; use axis=-1", (long long)v);
+        return -1;
+    }
+    axis->axis = (int)v;
     return 0;
 }
 
 /* input_shape=[28, 28, 1], (10,), 10 */
-static int get_shape(const Value *v, const char *argname, int *dims, int *rank)
+static int get_shape(const Lower *lw, const Value *v, const char *argname, Shape *out)
 {
-    *rank = 0;
+    const Source *src = lw->src;
+    out->rank = 0;
     if (v->kind == VAL_INT) {
         if (v->i <= 0 || v->i > INT32_MAX) {
             diag_error(src, v->loc, "'%s' must be positive and below 2^31", argname);
             return -1;
         }
-        dims[(*rank)++] = (int)v->i;
+        out->dim[out->rank++] = (int)v->i;
         return 0;
     }
     if (v->kind != VAL_LIST)
-        return type_error(v, argname, "a list of sizes such as [10]");
+        return type_error(lw, v, argname, "a list of sizes such as [10]");
     for (const Value *e = v->items; e; e = e->next) {
-        if (e->kind == VAL_NONE && *rank == 0 && e->next) {
+        if (e->kind == VAL_NONE && out->rank == 0 && e->next) {
             continue;   /* batch_input_shape-style leading None */
         }
         if (e->kind != VAL_INT)
-            return type_error(e, argname, "a list of integers");
+            return type_error(lw, e, argname, "a list of integers");
         if (e->i <= 0 || e->i > INT32_MAX) {
             diag_error(src, e->loc, "every size in '%s' must be positive and below 2^31", argname);
             return -1;
         }
-        if (*rank == 8) {
-            diag_error(src, e->loc, "'%s' has more than 8 dimensions", argname);
+        if (out->rank == MAX_RANK) {
+            diag_error(src, e->loc, "'%s' has more than %d dimensions", argname, MAX_RANK);
             return -1;
         }
-        dims[(*rank)++] = (int)e->i;
+        out->dim[out->rank++] = (int)e->i;
     }
-    if (*rank == 0) {
+    if (out->rank == 0) {
         diag_error(src, v->loc, "'%s' is empty", argname);
         return -1;
     }
     long long n = 1;
-    for (int i = 0; i < *rank && n <= INT32_MAX; i++)
-        n *= dims[i];
+    for (int i = 0; i < out->rank && n <= INT32_MAX; i++)
+        n *= out->dim[i];
     if (n > INT32_MAX) {
         diag_error(src, v->loc, "the input shape has more than 2^31-1 elements");
         return -1;
@@ -509,168 +560,80 @@ static int get_shape(const Value *v, const char *argname, int *dims, int *rank)
 
 /* ---------------------------------------------------------------- layers */
 
-static int set_input(Model *m, const Value *shape, const char *argname)
+static int set_input(Lower *lw, const Value *shape, const char *argname)
 {
-    if (m->in_rank) {
-        diag_error(src, shape->loc, "the input shape is given twice");
+    Model *m = lw->m;
+    if (m->in_shape.rank) {
+        diag_error(lw->src, shape->loc, "the input shape is given twice");
         return -1;
     }
-    return get_shape(shape, argname, m->in_shape, &m->in_rank);
+    return get_shape(lw, shape, argname, &m->in_shape);
 }
 
 /* input_shape / input_dim on a layer: only on the first. */
-static int layer_input(Model *m, const CallSpec *spec, Value **vals)
+static int layer_input(Lower *lw)
 {
-    Value *shape = ARG(spec, vals, "input_shape");
-    Value *dim = ARG(spec, vals, "input_dim");
+    Value *shape = lower_arg(lw, "input_shape");
+    Value *dim = lower_arg(lw, "input_dim");
     int err = 0;
     if (shape && dim) {
-        diag_error(src, dim->loc, "give either input_shape or input_dim, not both");
+        diag_error(lw->src, dim->loc, "give either input_shape or input_dim, not both");
         return -1;
     }
     Value *v = shape ? shape : dim;
     if (v) {
-        if (m->nlayers > 0) {
-            diag_error(src, v->loc, "only the first layer can give the input shape");
+        if (lw->m->nlayers > 0) {
+            diag_error(lw->src, v->loc, "only the first layer can give the input shape");
             return -1;
         }
-        err = set_input(m, v, shape ? "input_shape" : "input_dim");
+        err = set_input(lw, v, shape ? "input_shape" : "input_dim");
     }
-    Value *tr = ARG(spec, vals, "trainable");
+    Value *tr = lower_arg(lw, "trainable");
     if (tr && !(tr->kind == VAL_BOOL && tr->i)) {
-        diag_error(src, tr->loc, "trainable=False is not supported by seqc");
+        diag_error(lw->src, tr->loc, "trainable=False is not supported by seqc");
         err = -1;
     }
     return err;
 }
 
-static int check_axis(const CallSpec *spec, Value **vals)
+/* The kind and syntax of a layer statement named `name`, or NULL. */
+static const Syntax *find_syntax(const char *name, const LayerKind **kind)
 {
-    int64_t axis;
-    if (get_int(ARG(spec, vals, "axis"), "axis", -1, &axis))
-        return -1;
-    if (axis != -1 && axis != 1) {
-        diag_error(src, ARG(spec, vals, "axis")->loc,
-                   "%s over axis %lld is not supported; seqc models are 1-D: use axis=-1",
-                   spec->name, (long long)axis);
-        return -1;
-    }
-    return 0;
+    for (int k = 0; k < nlayer_kinds; k++)
+        for (const Syntax *const *s = layer_kinds[k]->syntax; *s; s++)
+            if (!strcmp((*s)->spec->name, name)) {
+                *kind = layer_kinds[k];
+                return *s;
+            }
+    return NULL;
 }
 
-static int lower_layer(Model *m, const CallSpec *spec, const Value *call, int index)
+/* Every statement name, for "did you mean". */
+static const char *const *statement_names(int *n)
+{
+    static const char *names[128];
+    static int count;
+    if (!count) {
+        for (int k = 0; k < nlayer_kinds; k++)
+            for (const Syntax *const *s = layer_kinds[k]->syntax; *s && count < 120; s++)
+                names[count++] = (*s)->spec->name;
+        static const char *const others[] = {"Input", "InputLayer", "compile", "fit", "add"};
+        for (int i = 0; i < COUNT_OF(others); i++)
+            names[count++] = others[i];
+    }
+    *n = count;
+    return names;
+}
+
+static int lower_layer(Lower *lw, const LayerKind *kind, const Syntax *syn, const Value *call, int index)
 {
     Value *vals[MAX_ARGS];
-    if (bind(call, spec, vals) < 0)
+    if (bind_call(lw, call, syn->spec, vals) < 0)
         return -1;
-    if (layer_input(m, spec, vals) < 0)
+    if (layer_input(lw) < 0)
         return -1;
-    int err = 0;
-    Layer *l;
-    if (spec == &spec_dense) {
-        Value *u = ARG(spec, vals, "units");
-        l = ir_add_layer(m, OP_DENSE, index, call->loc);
-        int64_t units;
-        if (!u) {
-            diag_error(src, call->loc, "Dense needs the number of units, e.g. Dense(64)");
-            return -1;
-        }
-        err |= get_int(u, "units", 0, &units);
-        if (!err && (units <= 0 || units > INT32_MAX)) {
-            diag_error(src, u->loc, "Dense needs a positive number of units below 2^31, not %.*s",
-                       u->loc.end - u->loc.start, src->text + u->loc.start);
-            err = -1;
-        }
-        l->out = (int)units;
-        err |= get_act(ARG(spec, vals, "activation"), "activation", &l->act);
-        err |= get_bool(ARG(spec, vals, "use_bias"), "use_bias", 1, &l->use_bias);
-        err |= get_init(ARG(spec, vals, "kernel_initializer"), "kernel_initializer",
-                        SEQRT_INIT_GLOROT_UNIFORM, &l->kernel_init);
-        err |= get_init(ARG(spec, vals, "bias_initializer"), "bias_initializer",
-                        SEQRT_INIT_ZEROS, &l->bias_init);
-    } else if (spec == &spec_activation) {
-        Value *a = ARG(spec, vals, "activation");
-        l = ir_add_layer(m, OP_ACTIVATION, index, call->loc);
-        if (!a) {
-            diag_error(src, call->loc, "Activation needs an activation name, e.g. Activation(\"relu\")");
-            return -1;
-        }
-        err |= get_act(a, "activation", &l->act);
-    } else if (spec == &spec_relu || spec == &spec_softmax) {
-        l = ir_add_layer(m, OP_ACTIVATION, index, call->loc);
-        l->act = spec == &spec_relu ? SEQRT_ACT_RELU : SEQRT_ACT_SOFTMAX;
-        if (spec == &spec_relu) {
-            double slope, thr;
-            err |= get_float(ARG(spec, vals, "negative_slope"), "negative_slope", 0, &slope);
-            err |= get_float(ARG(spec, vals, "threshold"), "threshold", 0, &thr);
-            if (!err && (slope != 0 || thr != 0)) {
-                diag_error(src, ARG(spec, vals, slope != 0 ? "negative_slope" : "threshold")->loc,
-                           "ReLU with negative_slope or threshold is not supported; "
-                           "use Activation(\"leaky_relu\") for a slope of 0.2");
-                err = -1;
-            }
-        } else {
-            err |= check_axis(spec, vals);
-        }
-    } else if (spec == &spec_batchnorm || spec == &spec_layernorm) {
-        int bn = spec == &spec_batchnorm;
-        l = ir_add_layer(m, bn ? OP_BATCHNORM : OP_LAYERNORM, index, call->loc);
-        err |= check_axis(spec, vals);
-        if (bn)
-            err |= get_float(ARG(spec, vals, "momentum"), "momentum", 0.99, &l->momentum);
-        err |= get_float(ARG(spec, vals, "epsilon"), "epsilon", 1e-3, &l->epsilon);
-        err |= get_bool(ARG(spec, vals, "center"), "center", 1, &l->center);
-        err |= get_bool(ARG(spec, vals, "scale"), "scale", 1, &l->scale);
-        int init;
-        err |= get_init(ARG(spec, vals, "beta_initializer"), "beta_initializer", SEQRT_INIT_ZEROS, &init);
-        if (!err && init != SEQRT_INIT_ZEROS) {
-            diag_error(src, ARG(spec, vals, "beta_initializer")->loc, "only beta_initializer=\"zeros\" is supported");
-            err = -1;
-        }
-        err |= get_init(ARG(spec, vals, "gamma_initializer"), "gamma_initializer", SEQRT_INIT_ONES, &init);
-        if (!err && init != SEQRT_INIT_ONES) {
-            diag_error(src, ARG(spec, vals, "gamma_initializer")->loc, "only gamma_initializer=\"ones\" is supported");
-            err = -1;
-        }
-        if (bn && !err && (l->momentum < 0 || l->momentum > 1)) {
-            diag_error(src, ARG(spec, vals, "momentum")->loc, "momentum must be in [0, 1]");
-            err = -1;
-        }
-        if (!err && !(l->epsilon > 0)) {
-            diag_error(src, ARG(spec, vals, "epsilon")->loc, "epsilon must be positive");
-            err = -1;
-        }
-    } else if (spec == &spec_dropout) {
-        Value *r = ARG(spec, vals, "rate");
-        l = ir_add_layer(m, OP_DROPOUT, index, call->loc);
-        l->seed = -1;
-        if (!r) {
-            diag_error(src, call->loc, "Dropout needs a rate, e.g. Dropout(0.5)");
-            return -1;
-        }
-        err |= get_float(r, "rate", 0, &l->rate);
-        err |= get_int(ARG(spec, vals, "seed"), "seed", -1, &l->seed);
-        if (!err && !(l->rate >= 0 && l->rate < 1)) {
-            diag_error(src, r->loc, "dropout rate must be in [0, 1), not %g", l->rate);
-            err = -1;
-        }
-    } else if (spec == &spec_flatten) {
-        l = ir_add_layer(m, OP_FLATTEN, index, call->loc);
-    } else {
-        l = ir_add_layer(m, OP_NORMALIZATION, index, call->loc);
-        err |= check_axis(spec, vals);
-        int invert;
-        err |= get_bool(ARG(spec, vals, "invert"), "invert", 0, &invert);
-        if (!err && invert) {
-            diag_error(src, ARG(spec, vals, "invert")->loc, "Normalization(invert=True) is not supported");
-            err = -1;
-        }
-        if (!err && m->nlayers != 1) {
-            diag_error(src, call->loc, "Normalization must be the first layer: seqc adapts it to the input features");
-            err = -1;
-        }
-    }
-    return err;
+    Layer *l = ir_add_layer(lw->m, kind, index, call->loc);
+    return syn->lower(lw, l);
 }
 
 /* ---------------------------------------------------------------- compile */
@@ -685,60 +648,58 @@ static const char *spelled_name(const Value *v)
     return name ? name : v->s;
 }
 
-static int lower_optimizer(Model *m, const Value *v)
+static int lower_optimizer(Lower *lw, const Value *v)
 {
-    Optimizer *o = &m->opt;
+    Optimizer *o = &lw->m->opt;
+    const Source *src = lw->src;
     o->loc = v->loc;
     const char *name = spelled_name(v);
     if (!name)
-        return type_error(v, "optimizer", "an optimizer name or call such as Adam(learning_rate=0.001)");
-    int k = -1;
-    const char *lname[COUNT_OF(optimizer_names)];
-    for (int i = 0; i < COUNT_OF(optimizer_names); i++) {
-        lname[i] = optimizer_names[i].name;
-        if (!strcasecmp(name, optimizer_names[i].name))
-            k = i;
-    }
+        return type_error(lw, v, "optimizer", "an optimizer name or call such as Adam(learning_rate=0.001)");
+    const Names *t = optimizer_names();
+    int k = names_find(t, name, 1);
     if (k < 0) {
-        error_unknown(v->kind == VAL_CALL ? name_loc(v) : v->loc, "optimizer", name, lname,
-                      COUNT_OF(optimizer_names), "");
+        error_unknown(lw, v->kind == VAL_CALL ? name_loc(lw, v) : v->loc, "optimizer", name, t->spelling, t->n, "");
         return -1;
     }
-    const CallSpec *spec = optimizer_names[k].spec;
+    const CallSpec *spec = optimizer_specs[k];
     Value *vals[MAX_ARGS] = {0};
-    if (v->kind == VAL_CALL && bind(v, spec, vals) < 0)
+    lw->spec = spec;
+    lw->vals = vals;
+    lw->call = v;
+    if (v->kind == VAL_CALL && bind(lw, v, spec, vals) < 0)
         return -1;
-    o->kind = optimizer_names[k].kind;
+    o->kind = (seqrt_opt_kind)k;
     int err = 0;
     double lr_def = o->kind == SEQRT_OPT_SGD ? 0.01 : 0.001;
-    err |= get_float(ARG(spec, vals, "learning_rate"), "learning_rate", lr_def, &o->lr);
+    err |= lower_float(lw, "learning_rate", lr_def, &o->lr);
     if (!err && !(o->lr > 0 && isfinite(o->lr))) {
-        diag_error(src, ARG(spec, vals, "learning_rate")->loc, "learning_rate must be positive");
+        diag_error(src, lower_loc(lw, "learning_rate"), "learning_rate must be positive");
         err = -1;
     }
+    int flag;
+    if ((unsigned)o->kind >= SEQRT_OPT_COUNT)
+        ir_internal_error("an optimizer that is not a seqrt_opt_kind");
     switch (o->kind) {
     case SEQRT_OPT_SGD:
-        err |= get_float(ARG(spec, vals, "momentum"), "momentum", 0, &o->momentum);
-        err |= get_bool(ARG(spec, vals, "nesterov"), "nesterov", 0, &o->nesterov);
+        err |= lower_float(lw, "momentum", 0, &o->momentum);
+        err |= lower_bool(lw, "nesterov", 0, &o->nesterov);
         if (!err && !(o->momentum >= 0 && o->momentum <= 1)) {
-            diag_error(src, ARG(spec, vals, "momentum")->loc, "momentum must be in [0, 1]");
+            diag_error(src, lower_loc(lw, "momentum"), "momentum must be in [0, 1]");
             err = -1;
         }
         break;
     case SEQRT_OPT_ADAM:
     case SEQRT_OPT_ADAMW:
-        err |= get_float(ARG(spec, vals, "beta_1"), "beta_1", 0.9, &o->beta1);
-        err |= get_float(ARG(spec, vals, "beta_2"), "beta_2", 0.999, &o->beta2);
-        err |= get_float(ARG(spec, vals, "epsilon"), "epsilon", 1e-7, &o->epsilon);
+        err |= lower_float(lw, "beta_1", 0.9, &o->beta1);
+        err |= lower_float(lw, "beta_2", 0.999, &o->beta2);
+        err |= lower_float(lw, "epsilon", 1e-7, &o->epsilon);
         if (o->kind == SEQRT_OPT_ADAMW)
-            err |= get_float(ARG(spec, vals, "weight_decay"), "weight_decay", 0.004, &o->weight_decay);
-        {
-            int ams;
-            err |= get_bool(ARG(spec, vals, "amsgrad"), "amsgrad", 0, &ams);
-            if (!err && ams) {
-                diag_error(src, ARG(spec, vals, "amsgrad")->loc, "amsgrad=True is not supported");
-                err = -1;
-            }
+            err |= lower_float(lw, "weight_decay", 0.004, &o->weight_decay);
+        err |= lower_bool(lw, "amsgrad", 0, &flag);
+        if (!err && flag) {
+            diag_error(src, lower_loc(lw, "amsgrad"), "amsgrad=True is not supported");
+            err = -1;
         }
         if (!err && !(o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1)) {
             diag_error(src, v->loc, "beta_1 and beta_2 must be in [0, 1)");
@@ -746,124 +707,119 @@ static int lower_optimizer(Model *m, const Value *v)
         }
         break;
     case SEQRT_OPT_RMSPROP:
-        err |= get_float(ARG(spec, vals, "rho"), "rho", 0.9, &o->rho);
-        err |= get_float(ARG(spec, vals, "momentum"), "momentum", 0, &o->momentum);
-        err |= get_float(ARG(spec, vals, "epsilon"), "epsilon", 1e-7, &o->epsilon);
+        err |= lower_float(lw, "rho", 0.9, &o->rho);
+        err |= lower_float(lw, "momentum", 0, &o->momentum);
+        err |= lower_float(lw, "epsilon", 1e-7, &o->epsilon);
         if (!err && !(o->rho >= 0 && o->rho < 1)) {
-            diag_error(src, ARG(spec, vals, "rho")->loc, "rho must be in [0, 1)");
+            diag_error(src, lower_loc(lw, "rho"), "rho must be in [0, 1)");
             err = -1;
         }
         if (!err && !(o->momentum >= 0 && o->momentum <= 1)) {
-            diag_error(src, ARG(spec, vals, "momentum")->loc, "momentum must be in [0, 1]");
+            diag_error(src, lower_loc(lw, "momentum"), "momentum must be in [0, 1]");
             err = -1;
         }
-        {
-            int centered;
-            err |= get_bool(ARG(spec, vals, "centered"), "centered", 0, &centered);
-            if (!err && centered) {
-                diag_error(src, ARG(spec, vals, "centered")->loc, "centered=True is not supported");
-                err = -1;
-            }
+        err |= lower_bool(lw, "centered", 0, &flag);
+        if (!err && flag) {
+            diag_error(src, lower_loc(lw, "centered"), "centered=True is not supported");
+            err = -1;
         }
         break;
     }
     if (!err && o->kind != SEQRT_OPT_SGD && !(o->epsilon > 0 && isfinite(o->epsilon))) {
-        diag_error(src, ARG(spec, vals, "epsilon") ? ARG(spec, vals, "epsilon")->loc : v->loc,
-                   "epsilon must be positive");
+        diag_error(src, lower_arg(lw, "epsilon") ? lower_loc(lw, "epsilon") : v->loc, "epsilon must be positive");
         err = -1;
     }
     if (!err && !(o->weight_decay >= 0 && isfinite(o->weight_decay))) {
-        diag_error(src, ARG(spec, vals, "weight_decay") ? ARG(spec, vals, "weight_decay")->loc : v->loc,
+        diag_error(src, lower_arg(lw, "weight_decay") ? lower_loc(lw, "weight_decay") : v->loc,
                    "weight_decay must be 0 or more");
         err = -1;
     }
     return err;
 }
 
-static int lower_loss(Model *m, const Value *v)
+static int lower_loss(Lower *lw, const Value *v)
 {
+    Model *m = lw->m;
+    const Source *src = lw->src;
     const char *name = spelled_name(v);
     if (!name)
-        return type_error(v, "loss", "a loss name such as \"mse\"");
-    const char *names[COUNT_OF(loss_names)];
-    int k = -1;
-    for (int i = 0; i < COUNT_OF(loss_names); i++) {
-        names[i] = loss_names[i].name;
-        if (!strcmp(name, names[i]))
-            k = i;
-    }
+        return type_error(lw, v, "loss", "a loss name such as \"mse\"");
+    const Names *t = loss_names();
+    int k = names_find(t, name, 0);
     if (k < 0) {
-        error_unknown(v->kind == VAL_CALL ? name_loc(v) : v->loc, "loss", name, names, COUNT_OF(loss_names), "");
+        error_unknown(lw, v->kind == VAL_CALL ? name_loc(lw, v) : v->loc, "loss", name, t->spelling, t->n, "");
         return -1;
     }
-    m->loss = loss_names[k].loss;
+    m->has_loss = 1;
+    m->loss = (seqrt_loss_kind)k;
     m->loss_loc = v->loc;
-    if (v->kind == VAL_CALL) {
-        Value *vals[MAX_ARGS];
-        if (bind(v, &spec_loss_call, vals) < 0)
-            return -1;
-        int err = get_bool(ARG(&spec_loss_call, vals, "from_logits"), "from_logits", 0, &m->loss_on_logits);
-        double delta;
-        Value *d = ARG(&spec_loss_call, vals, "delta");
-        err |= get_float(d, "delta", 1.0, &delta);
-        if (!err && d && (m->loss != SEQRT_LOSS_HUBER || delta != 1.0)) {
-            diag_error(src, d->loc, "only Huber(delta=1.0) is supported");
-            err = -1;
-        }
-        if (!err && m->loss_on_logits && m->loss != SEQRT_LOSS_BINARY_CROSSENTROPY &&
-            m->loss != SEQRT_LOSS_CATEGORICAL_CROSSENTROPY &&
-            m->loss != SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) {
-            diag_error(src, v->loc, "from_logits applies only to cross-entropy losses");
-            err = -1;
-        }
-        return err;
+    if (v->kind != VAL_CALL)
+        return 0;
+    Value *vals[MAX_ARGS];
+    if (bind_call(lw, v, &spec_loss_call, vals) < 0)
+        return -1;
+    int err = lower_bool(lw, "from_logits", 0, &m->loss_on_logits);
+    double delta;
+    err |= lower_float(lw, "delta", 1.0, &delta);
+    if (!err && lower_arg(lw, "delta") && (m->loss != SEQRT_LOSS_HUBER || delta != 1.0)) {
+        diag_error(src, lower_loc(lw, "delta"), "only Huber(delta=1.0) is supported");
+        err = -1;
     }
-    return 0;
+    if (!err && m->loss_on_logits && m->loss != SEQRT_LOSS_BINARY_CROSSENTROPY &&
+        m->loss != SEQRT_LOSS_CATEGORICAL_CROSSENTROPY && m->loss != SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) {
+        diag_error(src, v->loc, "from_logits applies only to cross-entropy losses");
+        err = -1;
+    }
+    return err;
 }
 
-static int resolve_metric(Model *m, const Value *v)
+static int is_accuracy(seqrt_metric_kind k)
 {
+    return k == SEQRT_METRIC_BINARY_ACCURACY || k == SEQRT_METRIC_CATEGORICAL_ACCURACY ||
+           k == SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY;
+}
+
+static int resolve_metric(Lower *lw, const Value *v)
+{
+    Model *m = lw->m;
+    const Source *src = lw->src;
     const char *name = spelled_name(v);
     if (!name)
-        return type_error(v, "metrics", "a list of metric names");
-    const char *names[COUNT_OF(metric_names)];
-    int k = -1;
-    for (int i = 0; i < COUNT_OF(metric_names); i++) {
-        names[i] = metric_names[i].name;
-        if (!strcmp(name, names[i]))
-            k = i;
-    }
-    if (k < 0) {
-        error_unknown(v->kind == VAL_CALL ? name_loc(v) : v->loc, "metric", name, names, COUNT_OF(metric_names), "");
+        return type_error(lw, v, "metrics", "a list of metric names");
+    const Names *t = metric_names();
+    int k = names_find(t, name, 0);
+    if (k == -2) {
+        error_unknown(lw, v->kind == VAL_CALL ? name_loc(lw, v) : v->loc, "metric", name, t->spelling, t->n, "");
         return -1;
     }
     if (v->kind == VAL_CALL) {
         Value *vals[MAX_ARGS];
-        if (bind(v, &spec_metric_call, vals) < 0)
+        if (bind_call(lw, v, &spec_metric_call, vals) < 0)
             return -1;
-        Value *t = ARG(&spec_metric_call, vals, "threshold");
         double thr;
-        if (get_float(t, "threshold", 0.5, &thr))
+        if (lower_float(lw, "threshold", 0.5, &thr))
             return -1;
-        if (t && thr != 0.5) {
-            diag_error(src, t->loc, "only threshold=0.5 is supported");
-            return -1;
-        }
-    }
-    int metric = metric_names[k].metric;
-    if (metric < 0) {
-        switch (m->loss) {
-        case SEQRT_LOSS_BINARY_CROSSENTROPY: metric = SEQRT_METRIC_BINARY_ACCURACY; break;
-        case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY: metric = SEQRT_METRIC_CATEGORICAL_ACCURACY; break;
-        case SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY: metric = SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY; break;
-        default:
-            diag_error(src, v->loc, "'%s' needs a classification loss; with %s use \"mae\" or \"mse\"",
-                       name, m->loss >= 0 ? seqrt_loss_name(m->loss) : "no loss");
+        if (lower_arg(lw, "threshold") && thr != 0.5) {
+            diag_error(src, lower_loc(lw, "threshold"), "only threshold=0.5 is supported");
             return -1;
         }
     }
-    if (m->nmetrics == COUNT_OF(m->metric)) {
-        diag_error(src, v->loc, "at most %d metrics", COUNT_OF(m->metric));
+    seqrt_metric_kind metric;
+    if (k >= 0) {
+        metric = (seqrt_metric_kind)k;
+    } else if (m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY) {
+        metric = SEQRT_METRIC_BINARY_ACCURACY;
+    } else if (m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY) {
+        metric = SEQRT_METRIC_CATEGORICAL_ACCURACY;
+    } else if (m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) {
+        metric = SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY;
+    } else {
+        diag_error(src, v->loc, "'%s' needs a classification loss; with %s use \"mae\" or \"mse\"", name,
+                   m->has_loss ? seqrt_loss_name(m->loss) : "no loss");
+        return -1;
+    }
+    if (m->nmetrics == SEQRT_MAX_METRICS) {
+        diag_error(src, v->loc, "at most %d metrics", SEQRT_MAX_METRICS);
         return -1;
     }
     for (int i = 0; i < m->nmetrics; i++)
@@ -876,87 +832,89 @@ static int resolve_metric(Model *m, const Value *v)
     return 0;
 }
 
-static int lower_compile(Model *m, const Value *call, int *seen)
+static int lower_compile(Lower *lw, const Value *call, int *seen)
 {
+    Model *m = lw->m;
     if ((*seen)++) {
-        diag_error(src, name_loc(call), "compile() appears twice in model '%s'", m->name);
+        diag_error(lw->src, name_loc(lw, call), "compile() appears twice in model '%s'", m->name);
         return -1;
     }
     Value *vals[MAX_ARGS];
-    if (bind(call, &spec_compile, vals) < 0)
+    if (bind_call(lw, call, &spec_compile, vals) < 0)
         return -1;
+    Value *opt = lower_arg(lw, "optimizer"), *loss = lower_arg(lw, "loss"), *metrics = lower_arg(lw, "metrics");
     int err = 0;
-    Value *opt = ARG(&spec_compile, vals, "optimizer");
-    Value *loss = ARG(&spec_compile, vals, "loss");
-    Value *metrics = ARG(&spec_compile, vals, "metrics");
     if (opt)
-        err |= lower_optimizer(m, opt);
+        err |= lower_optimizer(lw, opt);
     if (!loss) {
-        diag_error(src, call->loc, "compile() needs a loss, e.g. compile(optimizer=\"adam\", loss=\"mse\")");
+        diag_error(lw->src, call->loc, "compile() needs a loss, e.g. compile(optimizer=\"adam\", loss=\"mse\")");
         return -1;
     }
-    err |= lower_loss(m, loss);
+    err |= lower_loss(lw, loss);
     if (err)
         return err;
     if (metrics && metrics->kind == VAL_LIST) {
         for (const Value *e = metrics->items; e; e = e->next)
-            err |= resolve_metric(m, e);
+            err |= resolve_metric(lw, e);
     } else if (metrics && metrics->kind != VAL_NONE) {
-        err |= resolve_metric(m, metrics);
+        err |= resolve_metric(lw, metrics);
     }
     return err;
 }
 
 /* ---------------------------------------------------------------- fit */
 
-static int lower_early_stopping(Model *m, const Value *v)
+static int lower_early_stopping(Lower *lw, const Value *v)
 {
-    EarlyStopping *es = &m->es;
+    EarlyStopping *es = &lw->m->es;
+    const Source *src = lw->src;
     Value *vals[MAX_ARGS];
-    if (bind(v, &spec_early_stopping, vals) < 0)
+    if (bind_call(lw, v, &spec_early_stopping, vals) < 0)
         return -1;
     if (es->enabled) {
         diag_error(src, v->loc, "EarlyStopping given twice");
         return -1;
     }
     es->enabled = 1;
-    es->loc = ARG(&spec_early_stopping, vals, "monitor") ? ARG(&spec_early_stopping, vals, "monitor")->loc : v->loc;
-    const CallSpec *s = &spec_early_stopping;
+    es->loc = lower_loc(lw, "monitor");
     int err = 0;
     int64_t patience, start;
     const char *mode;
-    err |= get_str(ARG(s, vals, "monitor"), "monitor", "val_loss", &es->monitor);
-    err |= get_float(ARG(s, vals, "min_delta"), "min_delta", 0, &es->min_delta);
-    err |= get_int(ARG(s, vals, "patience"), "patience", 0, &patience);
-    err |= get_str(ARG(s, vals, "mode"), "mode", "auto", &mode);
-    err |= get_bool(ARG(s, vals, "restore_best_weights"), "restore_best_weights", 0, &es->restore_best_weights);
-    err |= get_int(ARG(s, vals, "start_from_epoch"), "start_from_epoch", 0, &start);
+    err |= lower_str(lw, "monitor", "val_loss", &es->monitor);
+    err |= lower_float(lw, "min_delta", 0, &es->min_delta);
+    err |= lower_int(lw, "patience", 0, &patience);
+    err |= lower_str(lw, "mode", "auto", &mode);
+    err |= lower_bool(lw, "restore_best_weights", 0, &es->restore_best_weights);
+    err |= lower_int(lw, "start_from_epoch", 0, &start);
     if (err)
         return err;
     if (patience < 0 || patience > INT32_MAX) {
-        diag_error(src, ARG(s, vals, "patience")->loc, "patience must be 0 or more");
+        diag_error(src, lower_loc(lw, "patience"), "patience must be 0 or more");
         return -1;
     }
     if (start < 0 || start > INT32_MAX) {
-        diag_error(src, ARG(s, vals, "start_from_epoch")->loc, "start_from_epoch must be 0 or more");
+        diag_error(src, lower_loc(lw, "start_from_epoch"), "start_from_epoch must be 0 or more");
         return -1;
     }
     es->patience = (int)patience;
     es->start_from_epoch = (int)start;
     es->min_delta = fabs(es->min_delta);   /* Keras takes abs() too */
     static const char *const modes[] = {"auto", "min", "max"};
-    es->mode = lookup(mode, modes, 3);
-    if (es->mode < 0) {
-        error_unknown(ARG(s, vals, "mode")->loc, "mode", mode, modes, 3, " for EarlyStopping");
+    int k = lookup(mode, modes, 3);
+    if (k < 0) {
+        error_unknown(lw, lower_loc(lw, "mode"), "mode", mode, modes, 3, " for EarlyStopping");
         return -1;
     }
+    es->mode = (MonitorMode)k;
     return 0;
 }
 
 /* The monitor names a quantity the training loop reports: loss, val_loss,
- * or a metric (as written, or its canonical name) with or without val_. */
-static int check_monitor(Model *m)
+ * or a metric (as written, or any spelling of its kind) with or without
+ * val_. It is rewritten to the canonical name. */
+static int check_monitor(Lower *lw)
 {
+    Model *m = lw->m;
     EarlyStopping *es = &m->es;
     if (!es->enabled)
         return 0;
@@ -965,49 +923,44 @@ static int check_monitor(Model *m)
     const char *base = val ? mon + 4 : mon;
     if (!strcmp(base, "loss"))
         return 0;
-    const char *known[2 + 2 * 8];
+    const char *known[2 + 2 * SEQRT_MAX_METRICS];
     int nk = 0;
     known[nk++] = "loss";
     known[nk++] = "val_loss";
-    /* any spelling of a compiled metric: "mae", "mean_absolute_error",
-     * "accuracy" for whichever accuracy the loss chose */
-    int kind = -2;
-    for (int k = 0; k < COUNT_OF(metric_names); k++)
-        if (!strcmp(base, metric_names[k].name))
-            kind = metric_names[k].metric;
+    int kind = names_find(metric_names(), base, 0);
     for (int i = 0; i < m->nmetrics; i++) {
         const char *mn = seqrt_metric_name(m->metric[i]);
         known[nk++] = mn;
         known[nk++] = arena_printf("val_%s", mn);
-        int is_acc = m->metric[i] <= SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY;
-        if (!strcmp(base, mn) || kind == m->metric[i] || (is_acc && kind == -1)) {
+        if (!strcmp(base, mn) || kind == (int)m->metric[i] || (is_accuracy(m->metric[i]) && kind == -1)) {
             es->monitor = arena_printf("%s%s", val ? "val_" : "", mn);
             return 0;
         }
     }
-    error_unknown(es->loc, "monitor", mon, known, nk,
+    error_unknown(lw, es->loc, "monitor", mon, known, nk,
                   " for EarlyStopping (it must name the loss or a metric given to compile())");
     return -1;
 }
 
-static int lower_fit(Model *m, const Value *call, int *seen)
+static int lower_fit(Lower *lw, const Value *call, int *seen)
 {
+    Model *m = lw->m;
+    const Source *src = lw->src;
     if ((*seen)++) {
-        diag_error(src, name_loc(call), "fit() appears twice in model '%s'", m->name);
+        diag_error(src, name_loc(lw, call), "fit() appears twice in model '%s'", m->name);
         return -1;
     }
-    const CallSpec *s = &spec_fit;
     Value *vals[MAX_ARGS];
-    if (bind(call, s, vals) < 0)
+    if (bind_call(lw, call, &spec_fit, vals) < 0)
         return -1;
     int err = 0;
     int64_t batch, epochs, seed;
-    err |= get_int(ARG(s, vals, "batch_size"), "batch_size", 32, &batch);
-    err |= get_int(ARG(s, vals, "epochs"), "epochs", 1, &epochs);
-    err |= get_int(ARG(s, vals, "seed"), "seed", 0, &seed);
-    err |= get_float(ARG(s, vals, "validation_split"), "validation_split", 0, &m->validation_split);
-    err |= get_bool(ARG(s, vals, "shuffle"), "shuffle", 1, &m->shuffle);
-    Value *verbose = ARG(s, vals, "verbose");
+    err |= lower_int(lw, "batch_size", 32, &batch);
+    err |= lower_int(lw, "epochs", 1, &epochs);
+    err |= lower_int(lw, "seed", 0, &seed);
+    err |= lower_float(lw, "validation_split", 0, &m->validation_split);
+    err |= lower_bool(lw, "shuffle", 1, &m->shuffle);
+    Value *verbose = lower_arg(lw, "verbose");
     m->verbose = 1;
     if (verbose) {
         if (verbose->kind == VAL_INT && verbose->i >= 0 && verbose->i <= 2)
@@ -1020,34 +973,35 @@ static int lower_fit(Model *m, const Value *call, int *seen)
     if (err)
         return err;
     if (batch <= 0 || batch > 1 << 24) {
-        diag_error(src, ARG(s, vals, "batch_size")->loc, "batch_size must be between 1 and 16777216");
+        diag_error(src, lower_loc(lw, "batch_size"), "batch_size must be between 1 and 16777216");
         return -1;
     }
     if (epochs < 0 || epochs > INT32_MAX) {
-        diag_error(src, ARG(s, vals, "epochs")->loc, "epochs must be 0 or more");
+        diag_error(src, lower_loc(lw, "epochs"), "epochs must be 0 or more");
         return -1;
     }
     if (!(m->validation_split >= 0 && m->validation_split < 1)) {
-        diag_error(src, ARG(s, vals, "validation_split")->loc, "validation_split must be in [0, 1)");
+        diag_error(src, lower_loc(lw, "validation_split"), "validation_split must be in [0, 1)");
         return -1;
     }
     m->batch_size = (int)batch;
     m->epochs = (int)epochs;
     m->seed = seed;
-    Value *cbs = ARG(s, vals, "callbacks");
+    Value *cbs = lower_arg(lw, "callbacks");
     if (cbs && cbs->kind != VAL_NONE) {
         if (cbs->kind != VAL_LIST)
-            return type_error(cbs, "callbacks", "a list such as [EarlyStopping(patience=5)]");
+            return type_error(lw, cbs, "callbacks", "a list such as [EarlyStopping(patience=5)]");
         for (const Value *c = cbs->items; c; c = c->next) {
             const char *name = c->kind == VAL_CALL ? strip_prefix(c->s) : NULL;
-            if (c->kind != VAL_CALL)
-                err |= type_error(c, "callbacks", "a list of calls such as EarlyStopping()");
-            else if (!name || strcmp(name, "EarlyStopping")) {
+            if (c->kind != VAL_CALL) {
+                err |= type_error(lw, c, "callbacks", "a list of calls such as EarlyStopping()");
+            } else if (!name || strcmp(name, "EarlyStopping")) {
                 static const char *const cb[] = {"EarlyStopping"};
-                error_unknown(name_loc(c), "callback", name ? name : c->s, cb, 1, " (seqc supports EarlyStopping)");
+                error_unknown(lw, name_loc(lw, c), "callback", name ? name : c->s, cb, 1,
+                              " (seqc supports EarlyStopping)");
                 err = -1;
             } else {
-                err |= lower_early_stopping(m, c);
+                err |= lower_early_stopping(lw, c);
             }
         }
     }
@@ -1056,21 +1010,32 @@ static int lower_fit(Model *m, const Value *call, int *seen)
 
 /* ---------------------------------------------------------------- model checks */
 
-static int check_loss(Model *m)
+static int check_loss(Lower *lw)
 {
-    if (m->loss < 0)
+    Model *m = lw->m;
+    const Source *src = lw->src;
+    if (!m->has_loss)
         return 0;
     const Layer *last = &m->layer[m->nlayers - 1];
-    int out_act = last->op == OP_DENSE || last->op == OP_ACTIVATION ? last->act : -1;
+    int out_act = -1;
+    if (has_prop(last, LK_TAKES_ACT) || has_prop(last, LK_ACTIVATION))
+        out_act = last->act.kind;
     if (out_act == SEQRT_ACT_SOFTMAX && m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY) {
         diag_error(src, m->loss_loc, "binary_crossentropy needs a sigmoid output, but the last layer is softmax");
         diag_note(src, last->loc, "the output layer is here; use sigmoid, or categorical_crossentropy");
         return -1;
     }
-    if ((m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY ||
-         m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) && m->out < 2) {
+    int categorical = m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY ||
+                      m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    if (categorical && m->out < 2) {
         diag_error(src, m->loss_loc, "%s needs one output per class (at least 2), but the model has %d output",
                    seqrt_loss_name(m->loss), m->out);
+        return -1;
+    }
+    if (categorical && m->out_shape.rank > 1) {
+        diag_error(src, m->loss_loc, "%s needs a flat output (one score per class), but the model's output has "
+                   "shape %s; add Flatten() before the last Dense layer", seqrt_loss_name(m->loss),
+                   shape_str(&m->out_shape));
         return -1;
     }
     if (ir_param_count(m, 1) == 0) {
@@ -1083,27 +1048,26 @@ static int check_loss(Model *m)
         diag_warning(src, m->loss_loc, "binary_crossentropy expects probabilities, but the output activation is "
                      "%s; use sigmoid, or BinaryCrossentropy(from_logits=True)",
                      out_act >= 0 ? seqrt_act_name(out_act) : "not sigmoid");
-    if ((m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY ||
-         m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) && out_act != SEQRT_ACT_SOFTMAX)
+    if (categorical && out_act != SEQRT_ACT_SOFTMAX)
         diag_warning(src, m->loss_loc, "%s expects probabilities, but the output activation is %s; use softmax, "
                      "or from_logits=True", seqrt_loss_name(m->loss),
                      out_act >= 0 ? seqrt_act_name(out_act) : "not softmax");
     /* The loss is computed from the logits when the last layer's activation
      * is the one the loss expects: stable, and its gradient is p - y. */
     if ((m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY && out_act == SEQRT_ACT_SIGMOID) ||
-        (m->loss != SEQRT_LOSS_BINARY_CROSSENTROPY && m->loss >= SEQRT_LOSS_CATEGORICAL_CROSSENTROPY &&
-         out_act == SEQRT_ACT_SOFTMAX))
+        (categorical && out_act == SEQRT_ACT_SOFTMAX))
         m->loss_from_logits = 1;
     return 0;
 }
 
-static Model *lower_model(ModelAst *ma)
+static Model *lower_model(Lower *lw, ModelAst *ma)
 {
+    const Source *src = lw->src;
     Model *m = arena_alloc(sizeof *m);
+    lw->m = m;
     m->name = ma->name;
     m->loc = ma->name_loc;
     m->src = src;
-    m->loss = -1;
     m->opt.kind = SEQRT_OPT_RMSPROP;   /* Keras compile()'s default */
     m->opt.lr = 0.001;
     m->opt.rho = 0.9;
@@ -1112,6 +1076,7 @@ static Model *lower_model(ModelAst *ma)
     m->epochs = 1;
     m->shuffle = 1;
     m->verbose = 1;
+    m->input_buf = -1;
     int err = 0, ncompile = 0, nfit = 0, index = 0;
     if (lookup(m->name, reserved_names, COUNT_OF(reserved_names)) >= 0) {
         diag_error(src, ma->name_loc, "'%s' cannot name a model: it is a C keyword or a name the generated code uses",
@@ -1134,43 +1099,44 @@ static Model *lower_model(ModelAst *ma)
             call = call->args->val;
             name = strip_prefix(call->s);
         }
+        int nnames;
+        const char *const *names = statement_names(&nnames);
         if (!name) {
-            error_unknown(name_loc(call), "statement", call->s, statement_names, COUNT_OF(statement_names), "");
+            error_unknown(lw, name_loc(lw, call), "statement", call->s, names, nnames, "");
             err = -1;
             continue;
         }
-        const CallSpec *spec = NULL;
-        for (int i = 0; i < COUNT_OF(layer_specs); i++)
-            if (!strcmp(name, layer_specs[i]->name))
-                spec = layer_specs[i];
-        if (spec) {
-            err |= lower_layer(m, spec, call, index++);
+        const LayerKind *kind;
+        const Syntax *syn = find_syntax(name, &kind);
+        if (syn) {
+            err |= lower_layer(lw, kind, syn, call, index++);
         } else if (!strcmp(name, "Input") || !strcmp(name, "InputLayer")) {
             Value *vals[MAX_ARGS];
-            if (bind(call, &spec_input, vals) < 0) {
+            if (bind_call(lw, call, &spec_input, vals) < 0) {
                 err = -1;
             } else if (m->nlayers > 0) {
                 diag_error(src, call->loc, "Input must come before the first layer");
                 err = -1;
-            } else if (!ARG(&spec_input, vals, "shape")) {
+            } else if (!lower_arg(lw, "shape")) {
                 diag_error(src, call->loc, "Input needs a shape, e.g. Input(shape=[10])");
                 err = -1;
             } else {
-                err |= set_input(m, ARG(&spec_input, vals, "shape"), "shape");
+                err |= set_input(lw, lower_arg(lw, "shape"), "shape");
             }
         } else if (!strcmp(name, "compile")) {
-            err |= lower_compile(m, call, &ncompile);
+            err |= lower_compile(lw, call, &ncompile);
         } else if (!strcmp(name, "fit")) {
-            err |= lower_fit(m, call, &nfit);
+            err |= lower_fit(lw, call, &nfit);
         } else {
+            int torch = -1;
             for (int i = 0; i < COUNT_OF(torch_names); i++)
-                if (!strcmp(name, torch_names[i][0])) {
-                    diag_error(src, name_loc(call), "unknown layer '%s'; the Keras name is %s", name,
-                               torch_names[i][1]);
-                    goto next;
-                }
-            error_unknown(name_loc(call), "layer", name, statement_names, COUNT_OF(statement_names), "");
-        next:
+                if (!strcmp(name, torch_names[i][0]))
+                    torch = i;
+            if (torch >= 0)
+                diag_error(src, name_loc(lw, call), "unknown layer '%s'; the Keras name is %s", name,
+                           torch_names[torch][1]);
+            else
+                error_unknown(lw, name_loc(lw, call), "layer", name, names, nnames, "");
             err = -1;
         }
     }
@@ -1180,21 +1146,22 @@ static Model *lower_model(ModelAst *ma)
         diag_error(src, ma->name_loc, "model '%s' has no layers", m->name);
         return NULL;
     }
-    if (!m->in_rank) {
+    if (!m->in_shape.rank) {
         diag_error(src, m->layer[0].loc, "the input shape is not given: add input_shape=[n] (or input_dim=n) "
                    "to the first layer, or an Input(shape=[n]) statement before it");
         return NULL;
     }
     if (ir_infer_shapes(m) < 0)
         return NULL;
-    if (check_loss(m) < 0 || check_monitor(m) < 0)
+    if (check_loss(lw) < 0 || check_monitor(lw) < 0)
         return NULL;
     return m;
 }
 
-Program *lower_program(const Source *source, ModelAst *models)
+Program *lower_program(const Source *src, ModelAst *models)
 {
-    src = source;
+    ir_check_kinds();
+    Lower lw = {.src = src};
     Program *p = arena_alloc(sizeof *p);
     int n = 0;
     for (ModelAst *ma = models; ma; ma = ma->next)
@@ -1211,7 +1178,7 @@ Program *lower_program(const Source *source, ModelAst *models)
             }
         if (dup)
             continue;
-        Model *m = lower_model(ma);
+        Model *m = lower_model(&lw, ma);
         if (m)
             p->model[p->n++] = m;
     }

@@ -4,7 +4,7 @@
  *     source = diag_open_source(path)       read the model file
  *     ast    = parse_source(source)         tokens -> syntax tree
  *     prog   = lower_program(source, ast)   syntax tree -> checked IR
- *     passes[i].fn(model), ir_verify(...)   optimize, check after each pass
+ *     passes[i].fn(model, level), ir_verify  optimize and plan, check after each pass
  *     emit_model(model, ...)                IR -> NAME.h, NAME.c [NAME_main.c]
  *
  * Exit status: 0 on success, 1 when an input has errors (nothing is
@@ -33,7 +33,8 @@ static const char help[] =
     "  --inference         emit prediction-only C with the weights compiled in\n"
     "                      (needs --weights); it needs only libm\n"
     "  --weights FILE      safetensors checkpoint for --inference\n"
-    "  -O0, -O1, -O2       optimization level (default -O2); -O0 runs no pass\n"
+    "  -O0, -O1, -O2       optimization level (default -O2); -O0 runs no\n"
+    "                      optimization pass, only the buffer plan\n"
     "  --dump-after=PASS   print the IR after PASS (or 'all' passes, or 'lower')\n"
     "                      to standard output\n"
     "  --version           print the version and exit\n"
@@ -152,7 +153,7 @@ static int optimize(const Options *o, Model *m)
     for (int i = 0; i < npasses; i++) {
         if (o->opt_level < passes[i].min_level)
             continue;
-        passes[i].fn(m);
+        passes[i].fn(m, o->opt_level);
         if (ir_verify(m, passes[i].name) < 0)
             return -1;
         dump(o, m, passes[i].name);
@@ -206,7 +207,7 @@ int main(int argc, char **argv)
     /* Errors that depend on the options, before anything is written. */
     for (int f = 0; f < o.nfiles; f++)
         for (int i = 0; i < progs[f]->n; i++)
-            if (o.main_program && progs[f]->model[i]->loss < 0)
+            if (o.main_program && !progs[f]->model[i]->has_loss)
                 diag_error(progs[f]->model[i]->src, progs[f]->model[i]->loc,
                            "--main needs a model with compile(loss=...)");
     if (diag_error_count())

@@ -1,31 +1,36 @@
 /*
  * pass_canonicalize.c - one spelling for each computation.
  *
- * Dense(..., activation=X) becomes Dense followed by Activation(X), so that
- * later passes see activations only as layers; linear activations,
- * Flatten (a no-op on row-major data once shapes are inferred) and
- * Dropout(0) are dropped. The model computes the same function after it.
+ * A layer that takes an activation (Dense(..., activation=X)) becomes the
+ * layer followed by an Activation(X), so that later passes see activations
+ * only as layers; layers whose kind says they compute nothing (a linear
+ * Activation, Dropout(0)) are dropped, and so are the training-only layers
+ * (Dropout) of a model that never trains. The model computes the same
+ * function after it.
  */
 #include "seqc.h"
 
-int pass_canonicalize(Model *m)
+int pass_canonicalize(Model *m, int level)
 {
+    (void)level;
     int changed = 0;
     for (int i = 0; i < m->nlayers; i++) {
         Layer *l = &m->layer[i];
-        if (l->op == OP_DENSE && l->norm == OP_COUNT && l->act != SEQRT_ACT_LINEAR) {
-            Layer a = *l;
-            a.op = OP_ACTIVATION;
+        if (has_prop(l, LK_TAKES_ACT) && !l->norm && !act_is_linear(l->act)) {
+            Layer a = {0};
+            a.kind = &kind_activation;
+            a.index = l->index;
+            a.loc = l->loc;
             a.in = a.out = l->out;
-            a.nparam = 0;
+            a.act = l->act;
             a.act_index = l->index;
-            l->act = SEQRT_ACT_LINEAR;
+            a.out_buf = a.mid_buf = a.dy_buf = a.dx_buf = -1;
+            l->act = act_default(SEQRT_ACT_LINEAR);
             ir_insert_layer(m, i + 1, &a);
             changed = 1;
             continue;
         }
-        int noop = (l->op == OP_ACTIVATION && l->act == SEQRT_ACT_LINEAR) || l->op == OP_FLATTEN ||
-                   (l->op == OP_DROPOUT && l->rate == 0);
+        int noop = (l->kind->noop && l->kind->noop(l)) || (has_prop(l, LK_TRAIN_ONLY) && !m->has_loss);
         if (noop && m->nlayers > 1) {
             ir_remove_layer(m, i);
             i--;

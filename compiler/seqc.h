@@ -5,7 +5,16 @@
  * syntax tree (grammar/model.y, ast.c) -> IR (lower.c: Keras names and
  * defaults resolved, shapes inferred, every error reported with its
  * location) -> passes (passes.def, pass_*.c, each checked by ir_verify) ->
- * C (emit_c.c, emit_h.c, emit_main.c, emit_baked.c).
+ * C (emit_c.c: NAME.h, NAME.c, NAME_main.c; bake_plan.c and bake_write.c:
+ * the baked NAME_infer.c).
+ *
+ * A layer kind (Dense, BatchNormalization, ...) is described in one file,
+ * layer_NAME.c, by one LayerKind: its Keras statements and arguments, shape
+ * rule, parameters, the buffers it keeps, its forward and backward C and
+ * its baked stages. layers.def lists the kinds; the generic code (lowering,
+ * shape inference, verification, printing, planning, emission, the tensor
+ * table) iterates over them and asks their properties. docs/internals.md
+ * says what a new layer kind or activation takes.
  *
  * Memory: the compiler is a short-lived process. Everything it builds lives
  * in one arena (arena_alloc) freed at exit; nothing is freed piecemeal.
@@ -61,6 +70,8 @@ void diag_note(const Source *src, Loc loc, const char *fmt, ...)
 /* An error not tied to a place in a source file ("seqc: error: ..."). */
 void diag_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int diag_error_count(void);
+/* The 0-based line of byte offset off. */
+int diag_line_of(const Source *s, int off);
 void diag_reset(void);                    /* error count back to 0 */
 void diag_set_stream(FILE *f);            /* default stderr */
 /* The closest of `names` to `s` by edit distance, or NULL if none is close. */
@@ -137,60 +148,105 @@ ModelAst *parse_source(const Source *src);
 
 /* ---------------------------------------------------------------- ir.c */
 
-typedef enum {
-#define OP(id, name) OP_##id,
-#include "ops.def"
-#undef OP
-    OP_COUNT
-} OpKind;
+#define MAX_RANK SEQRT_MAX_RANK
 
-/* What a parameter tensor of a layer holds. */
-typedef enum {
-    P_KERNEL,        /* Dense weight (out, in), PyTorch layout: "k.weight" */
-    P_BIAS,          /* Dense bias (out): "k.bias" */
-    P_GAMMA,         /* norm scale (c): "k.weight" */
-    P_BETA,          /* norm shift (c): "k.bias" */
-    P_RUN_MEAN,      /* BatchNorm moving mean: "k.running_mean" */
-    P_RUN_VAR,       /* BatchNorm moving variance: "k.running_var" */
-    P_NORM_MEAN,     /* Normalization mean: "k.mean" */
-    P_NORM_VAR       /* Normalization variance: "k.variance" */
-} ParamRole;
-
+/* The shape of one sample (the batch axis excluded), row-major. */
 typedef struct {
-    const char *name;     /* safetensors name, "3.weight" */
-    const char *cname;    /* C member name, "l3_weight" */
-    ParamRole role;
+    int rank;
+    int dim[MAX_RANK];
+} Shape;
+
+long shape_size(const Shape *s);          /* the product of the dims */
+int shape_last(const Shape *s);           /* the size of the last axis */
+long shape_lead(const Shape *s);          /* the product of all axes but the last */
+int shape_eq(const Shape *a, const Shape *b);
+Shape shape_1d(int n);
+const char *shape_str(const Shape *s);    /* "[28, 28, 1]" (arena) */
+
+typedef struct LayerKind LayerKind;
+typedef struct Layer Layer;
+
+/* An axis argument: -1 or a number (the batch is 0), where it was written. */
+typedef struct {
+    int axis;
+    Loc loc;
+} Axis;
+
+/* An activation function with its parameters (seqrt_acts.def names them). */
+typedef struct {
+    seqrt_act kind;
+    double p[3];
+} Act;
+
+Act act_default(seqrt_act kind);          /* with Keras's default parameters */
+int act_is(Act a, seqrt_act kind);        /* kind, any parameters */
+int act_is_linear(Act a);
+int act_rowwise(Act a);                   /* softmax, log_softmax */
+int act_idempotent(Act a);                /* act(act(x)) == act(x) */
+/* Only y is read by the derivative (linear, plain relu, row-wise): the
+ * pre-activation need not be kept for backward. */
+int act_backward_needs_y_only(Act a);
+const char *act_str(Act a);               /* "relu", "leaky_relu(negative_slope=0.3)" */
+
+/* One parameter tensor of a layer. */
+typedef struct {
+    const char *name;     /* checkpoint name, a PyTorch state_dict key: "3.weight" */
+    const char *cname;    /* C member name: "l3_weight" */
+    const char *role;     /* the kind's name for it: "kernel", "bias", "gamma", ... */
     int trainable;
-    int rows, cols;       /* cols == 0: a vector of `rows` */
-    int init;             /* seqrt_init_kind */
+    Shape shape;
+    seqrt_init_kind init;
+    int fan_in, fan_out;  /* for the Keras initializers */
 } Param;
 
 #define MAX_PARAMS 8
+#define MAX_KEEP 6
 
-typedef struct Layer {
-    OpKind op;
-    int index;            /* position of the layer statement in the model */
+/* A buffer of the generated state that the plan (pass_plan) allocates. */
+typedef enum {
+    BUF_INPUT,            /* copy of the model's input, for backward */
+    BUF_VALUE,            /* a layer's output or intermediate value */
+    BUF_KEEP,             /* kept by forward for backward only (xhat, a mask) */
+    BUF_GRAD              /* d loss / d value, in backward */
+} BufRole;
+
+typedef struct {
+    const char *name;     /* member of the state: "l3_y", "grad_a" */
+    BufRole role;
+    Shape shape;          /* of one row of the batch if per_row, else of all of it */
+    long floats;          /* shape_size(&shape) */
+    int per_row;
+    const char *what;     /* the comment in the generated struct */
+} Buffer;
+
+/* What the layer keeps, by the kind's role name ("z", "xhat", "mask"). */
+typedef struct {
+    const char *role;
+    int buf;              /* index into Model.buf */
+} Keep;
+
+struct Layer {
+    const LayerKind *kind;
+    int index;            /* the statement it came from: names follow it */
     Loc loc;
-    int in, out;          /* features per row */
-    int act;              /* seqrt_act: DENSE's fused activation, ACTIVATION's */
-    /* DENSE */
-    int use_bias;
-    int kernel_init, bias_init;
-    /* BATCHNORM / LAYERNORM, or the norm fused into a DENSE (norm != OP_COUNT) */
-    OpKind norm;
-    int norm_index;       /* statement index of the fused norm layer */
-    double momentum, epsilon;
-    int center, scale;
-    /* DROPOUT */
-    double rate;
-    int64_t seed;         /* -1: none given */
-    /* fused activation's statement index (for printing), -1 if none */
-    int act_index;
+    Shape in, out;        /* one sample each */
+    void *attr;           /* the kind's own attributes (layer_NAME.c) */
+    Act act;              /* the activation it applies (fused, or an Activation layer's) */
+    int act_index;        /* statement of a fused or split-off activation, -1 */
+    Layer *norm;          /* a normalization fused into it (pass_fuse), or NULL */
     Param param[MAX_PARAMS];
     int nparam;
-} Layer;
+    /* The buffer plan (pass_plan); -1 where there is none. */
+    int out_buf;          /* forward output; a view's is its input's */
+    int mid_buf;          /* fused norm: the value between the layer and its norm */
+    int dy_buf;           /* backward: holds d loss / d output */
+    int dx_buf;           /* backward: receives d loss / d input */
+    Keep keep[MAX_KEEP];
+    int nkeep;
+};
 
 typedef enum {
+    MONITOR_AUTO = 0,
     MONITOR_MIN = 1,
     MONITOR_MAX = 2
 } MonitorMode;
@@ -201,13 +257,13 @@ typedef struct {
     const char *monitor;
     double min_delta;
     int patience;
-    int mode;             /* 0 auto, MONITOR_MIN, MONITOR_MAX */
+    MonitorMode mode;
     int restore_best_weights;
     int start_from_epoch;
 } EarlyStopping;
 
 typedef struct {
-    int kind;             /* seqrt_opt_kind */
+    seqrt_opt_kind kind;
     Loc loc;
     double lr, momentum, beta1, beta2, epsilon, rho, weight_decay;
     int nesterov;
@@ -217,15 +273,17 @@ typedef struct Model {
     const char *name;
     Loc loc;
     const Source *src;
-    int in_shape[8], in_rank;
-    int in, out;
+    Shape in_shape, out_shape;
+    int in, out;          /* floats per sample */
     Layer *layer;
     int nlayers, cap;
-    int loss;             /* seqrt_loss_kind, -1 before compile() */
+    int has_loss;         /* compile(loss=...) given: the model trains */
+    seqrt_loss_kind loss;
     Loc loss_loc;
     Optimizer opt;
-    int metric[8], nmetrics;
-    const char *metric_label[8];   /* as the user wrote it: "accuracy" */
+    seqrt_metric_kind metric[SEQRT_MAX_METRICS];
+    int nmetrics;
+    const char *metric_label[SEQRT_MAX_METRICS];   /* as written: "accuracy" */
     /* fit() */
     int batch_size, epochs, shuffle, verbose;
     double validation_split;
@@ -236,8 +294,14 @@ typedef struct Model {
     int loss_from_logits;
     /* the loss was given with from_logits=True: the output is logits */
     int loss_on_logits;
-    /* set by pass_plan: gradient buffers are reused (ping-pong) */
+    /* the buffer plan (pass_plan): every buffer of the generated state */
     int planned;
+    Buffer *buf;
+    int nbuf, bufcap;
+    int grad_start;       /* backward runs from this layer ... */
+    int grad_end;         /* ... down to this one (the first with trainable parameters) */
+    int skip_last_act;    /* grad_start's activation is folded into the loss */
+    int input_buf;        /* the input copy (training), or -1 */
 } Model;
 
 typedef struct {
@@ -245,34 +309,189 @@ typedef struct {
     int n;
 } Program;
 
-extern const char *const op_names[OP_COUNT];
-Layer *ir_add_layer(Model *m, OpKind op, int index, Loc loc);
+Layer *ir_add_layer(Model *m, const LayerKind *kind, int index, Loc loc);
 void ir_insert_layer(Model *m, int at, const Layer *l);
 void ir_remove_layer(Model *m, int at);
-/* (Re)computes every layer's in/out from the model's input and each layer's
- * attributes, and names its parameters; returns 0 or reports errors. */
+/* Declares a parameter of l (from a kind's params hook), named
+ * "<index>.<suffix>" after l's statement. */
+Param *ir_add_param(Layer *l, const char *suffix, const char *role, int trainable, Shape shape,
+                    seqrt_init_kind init, int fan_in, int fan_out);
+const Param *ir_param(const Layer *l, const char *role);   /* NULL if absent */
+/* Every parameter of a layer, its fused norm's included, in order. */
+int ir_nparams(const Layer *l);
+const Param *ir_param_at(const Layer *l, int k);
+/* (Re)computes every layer's shapes from the model's input and each kind's
+ * shape rule, and declares the parameters; returns 0 or reports errors. */
 int ir_infer_shapes(Model *m);
-/* Checks the IR's invariants; prints "seqc: internal error" and returns -1
- * on the first violation. Run after lowering and after every pass. */
+/* Checks the IR's invariants (shapes, kinds, parameters, the plan);
+ * prints "seqc: internal error" and returns -1 on the first violation.
+ * Run after lowering and after every pass. */
 int ir_verify(const Model *m, const char *after);
 long ir_param_count(const Model *m, int trainable);
-/* The layer whose output is the model's output before the loss's logits
- * (for loss_from_logits). */
-const char *ir_act_name(int act);
+/* axis (-1, or by Keras number with the batch as 0) must be the last axis
+ * of l's input; 0, or -1 after an error at l->loc. */
+int ir_check_last_axis(const Source *src, const Layer *l, Axis axis, const char *what);
+/* "l3" for a layer of statement 3; "l3_act" for the activation split out
+ * of Dense statement 3 by canonicalize: the prefix of its C names. */
+const char *ir_tag(const Layer *l);
+/* Checks that every kind of layers.def describes itself completely (the
+ * hooks the generic code calls unconditionally); an internal error if not. */
+void ir_check_kinds(void);
+/* Stops the compiler: a state the IR's invariants rule out. */
+void ir_internal_error(const char *what) __attribute__((noreturn));
 
 /* ---------------------------------------------------------------- ir_print.c */
 
+/* The one text form of the IR; prints the plan too once pass_plan ran. */
 void ir_print(FILE *out, const Model *m);
+/* "true"/"false" and "%.9g" for the kinds' print hooks. */
+const char *ir_bool(int b);
 
 /* ---------------------------------------------------------------- lower.c */
+
+/* Argument types of the Keras argument tables. */
+typedef enum {
+    T_INT,       /* integer */
+    T_FLOAT,     /* integer or float */
+    T_BOOL,
+    T_STR,       /* string or bare name */
+    T_ACT,       /* activation name or None */
+    T_INIT,      /* initializer name (or class call without arguments) */
+    T_SHAPE,     /* list of positive integers, or one integer */
+    T_NONE,      /* a Keras argument seqc does not support: only None */
+    T_IGNORED,   /* accepted and ignored (name=, dtype=) */
+    T_ANY        /* checked by the lowering function */
+} ArgType;
+
+typedef struct {
+    const char *name;
+    ArgType type;
+} ArgSpec;
+
+#define MAX_ARGS 24
+
+/* A Keras call: its name and its arguments in Keras's positional order. */
+typedef struct {
+    const char *name;
+    int npositional;          /* how many leading args may be positional */
+    ArgSpec args[MAX_ARGS];
+} CallSpec;
+
+/* Arguments every Keras layer accepts through **kwargs. */
+#define LAYER_KWARGS                                                     \
+    {"input_shape", T_SHAPE}, {"input_dim", T_INT}, {"name", T_IGNORED}, \
+    {"dtype", T_IGNORED}, {"trainable", T_BOOL}
+
+/* The lowering of one model: what the layer kinds' lower hooks see. */
+typedef struct {
+    const Source *src;
+    Model *m;
+    const CallSpec *spec;     /* of the call being lowered */
+    Value **vals;             /* its bound arguments, in spec order */
+    const Value *call;
+} Lower;
+
+/* The bound value of argument `name` of the call (NULL if not given);
+ * stops with an internal error for a name not in the spec. */
+Value *lower_arg(const Lower *lw, const char *name);
+/* Read an argument with its Keras default when absent; 0, or -1 after a
+ * located error. */
+int lower_int(const Lower *lw, const char *name, int64_t def, int64_t *out);
+int lower_float(const Lower *lw, const char *name, double def, double *out);
+int lower_bool(const Lower *lw, const char *name, int def, int *out);
+int lower_str(const Lower *lw, const char *name, const char *def, const char **out);
+int lower_act(const Lower *lw, const char *name, Act *out);
+int lower_init(const Lower *lw, const char *name, seqrt_init_kind def, seqrt_init_kind *out);
+/* The location of argument `name`, or of the call when it is absent. */
+Loc lower_loc(const Lower *lw, const char *name);
+/* Reads `axis` (default -1); an axis below -1 or 0 (the batch) is an error
+ * here, and ir_check_last_axis checks the rest against the input's rank:
+ * seqc's normalizations and softmax work over the last axis. */
+int lower_axis(const Lower *lw, Axis *axis);
+
+/* A Keras statement that makes a layer of some kind: Dense(...),
+ * ReLU(...). lower fills l->attr (and l->act) from the bound arguments
+ * with Keras's defaults; 0, or -1 after reporting. */
+typedef struct {
+    const CallSpec *spec;
+    int (*lower)(Lower *lw, Layer *l);
+} Syntax;
 
 /* Lowers each model of the syntax tree, reporting semantic errors. Models
  * with errors are left out. */
 Program *lower_program(const Source *src, ModelAst *models);
 
+/* ---------------------------------------------------------------- layer kinds */
+
+/* What a kind is, for the passes and the generic emitter. */
+typedef enum {
+    LK_TAKES_ACT = 1 << 0,    /* a following activation fuses into it (Dense) */
+    LK_TAKES_NORM = 1 << 1,   /* a following normalization fuses into it */
+    LK_NORM = 1 << 2,         /* a normalization that LK_TAKES_NORM kinds absorb */
+    LK_VIEW = 1 << 3,         /* its output is its input's memory, reshaped (Flatten) */
+    LK_TRAIN_ONLY = 1 << 4,   /* the identity at inference (Dropout) */
+    LK_ACTIVATION = 1 << 5,   /* computes l->act and nothing else (Activation) */
+    LK_GRAD_IN_PLACE = 1 << 6, /* backward may write d input over d output */
+    LK_DX_OPTIONAL = 1 << 7   /* backward takes NULL for d input (the first layer skips it) */
+} LayerProps;
+
+typedef struct Plan Plan;
+typedef struct Emit Emit;
+typedef struct Site Site;
+typedef struct Bake Bake;
+
+struct LayerKind {
+    const char *name;         /* in the IR: "dense" */
+    unsigned props;           /* LayerProps */
+    const Syntax *const *syntax;   /* its Keras statements, NULL-terminated */
+    /* l->out from l->in and the attributes; 0, or -1 after an error at l->loc */
+    int (*infer)(const Source *src, Layer *l);
+    /* declares the parameters (ir_add_param), once the shapes are known */
+    void (*params)(Layer *l);
+    /* the attributes in the IR text (after the shapes); NULL: none */
+    void (*print)(FILE *f, const Layer *l);
+    /* canonicalize drops the layer when this says it computes nothing */
+    int (*noop)(const Layer *l);
+    /* the buffers it keeps for backward (plan_keep), in a training model */
+    void (*plan)(Plan *p, Layer *l);
+    /* C statements: forward, and backward (NULL: no backward, the first
+     * layers of a model that nothing trains before) */
+    void (*forward)(Emit *e, const Site *s);
+    void (*backward)(Emit *e, const Site *s);
+    /* the baked build: the stages that compute it (bake_*) */
+    void (*bake)(Bake *b, const Layer *l);
+    /* a random stream of its own, seeded with this (Dropout(seed=...)); -1
+     * or NULL: it draws from the model's stream */
+    int64_t (*seed)(const Layer *l);
+};
+
+/* The role under which a kind that LK_TAKES_ACT keeps its pre-activation:
+ * the loss reads it as the logits when the output activation is folded
+ * into the loss (Plan.keep_logits asks for it). */
+#define KEEP_PREACT "z"
+
+/* What BatchNormalization and LayerNormalization share (layer_batchnorm.c). */
+typedef struct {
+    Axis axis;
+    double momentum;      /* BatchNormalization only */
+    double epsilon;
+    int center, scale;
+} NormAttr;
+int lower_norm_attr(Lower *lw, NormAttr *a, const char *what);
+
+#define LAYER(name) extern const LayerKind kind_##name;
+#include "layers.def"
+#undef LAYER
+
+/* Every kind, in layers.def order. */
+extern const LayerKind *const layer_kinds[];
+extern const int nlayer_kinds;
+
+static inline int has_prop(const Layer *l, LayerProps p) { return (l->kind->props & p) != 0; }
+
 /* ---------------------------------------------------------------- passes */
 
-typedef int (*PassFn)(Model *m);   /* returns 1 if it changed the model */
+typedef int (*PassFn)(Model *m, int level);   /* returns 1 if it changed the model */
 typedef struct {
     const char *name;
     PassFn fn;
@@ -280,10 +499,22 @@ typedef struct {
 } Pass;
 extern const Pass passes[];
 extern const int npasses;
-int pass_canonicalize(Model *m);
-int pass_fuse(Model *m);
-int pass_fold(Model *m);
-int pass_plan(Model *m);
+#define PASS(name, min_level) int pass_##name(Model *m, int level);
+#include "passes.def"
+#undef PASS
+
+/* ---------------------------------------------------------------- pass_plan.c */
+
+struct Plan {
+    Model *m;
+    int training;         /* the model has a loss: backward exists */
+    int keep_logits;      /* the layer being planned must keep KEEP_PREACT for the loss */
+};
+/* From a kind's plan hook: l keeps `role` for backward, of `shape` per row
+ * of the batch. Nothing is kept in a model that does not train. */
+void plan_keep(Plan *p, Layer *l, const char *role, Shape shape, const char *what);
+/* The same for a buffer of a fixed size (not per row): BatchNorm's mean. */
+void plan_keep_fixed(Plan *p, Layer *l, const char *role, Shape shape, const char *what);
 
 /* ---------------------------------------------------------------- tensors.c */
 
@@ -291,10 +522,11 @@ int pass_plan(Model *m);
  * member of the generated state struct that holds it. */
 typedef struct {
     const char *name;
-    int kind, dtype;      /* seqrt_tensor_kind, seqrt_dtype */
+    seqrt_tensor_kind kind;
+    seqrt_dtype dtype;
     const char *member;   /* "param.l3_weight", "step", "rng" */
     const Param *param;   /* NULL for counters */
-    int ndim, shape[2];
+    int ndim, shape[MAX_RANK];
 } TensorRow;
 
 int ir_tensors(const Model *m, TensorRow **rows);
@@ -302,7 +534,25 @@ int ir_tensors(const Model *m, TensorRow **rows);
  * whether the model trains (has a loss). */
 int ir_opt_slots(const Model *m, const char **slot_m, const char **slot_v);
 
-/* ---------------------------------------------------------------- emit */
+/* ---------------------------------------------------------------- emit_util.c */
+
+/* Output buffer: generated files are built in memory, then written. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} Buf;
+void buf_printf(Buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_bytes(Buf *b, const void *data, size_t n);
+const char *float_literal(double v);      /* "0.001f": shortest exact; HUGE_VALF */
+const char *upper_name(const char *s);    /* "iris" -> "IRIS" */
+const char *base_name(const char *path);
+int write_file_atomic(const char *path, const Buf *b);
+/* Several files, all written before any is renamed into place. */
+int write_files_atomic(const char *const *paths, const Buf *const *bufs, int n);
+int make_dirs(const char *path);          /* mkdir -p; 0 or -1 (message printed) */
+
+/* ---------------------------------------------------------------- emit_c.c */
 
 typedef struct {
     const char *outdir;
@@ -314,28 +564,73 @@ typedef struct {
  * file is written to a temporary name and renamed, so a failure leaves no
  * partial file. Returns 0 or -1 (message printed). */
 int emit_model(const Model *m, const EmitOptions *opt);
+/* Builds NAME.h and NAME.c in memory only (what emit_model writes); the
+ * caller frees h->data and c->data. */
+void emit_model_buffers(const Model *m, Buf *h, Buf *c);
 
-/* Writes prediction-only NAME_infer.h/.c with the weights of opt->weights
- * compiled in (emit_baked.c). */
+/* One piece of computation in forward or backward: a layer, or the fused
+ * norm of a layer. The kinds' forward/backward hooks read it. */
+struct Site {
+    const Layer *l;       /* the layer (for a fused norm: the norm itself) */
+    const Layer *owner;   /* the IR layer it belongs to */
+    const char *x, *y;    /* forward: input and output pointers */
+    const char *rows;     /* the rows of the last axis: "n" or "n * 28" */
+    Act act;              /* the activation it applies */
+    /* backward */
+    const char *dy;       /* d loss / d y (the kinds may overwrite it) */
+    const char *dx;       /* where d loss / d x goes: "NULL" when not needed */
+};
+
+/* For the kinds' hooks: C text. */
+void emit_line(Emit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "net->param.l3_weight" (or buffer/grad block), or "NULL" when absent. */
+const char *emit_param(const Emit *e, const Layer *l, const char *role);
+const char *emit_grad(const Emit *e, const Layer *l, const char *role);
+/* "net->l3_z" for a buffer the layer keeps, or "NULL" when the plan keeps
+ * none (an inference-only model). */
+const char *emit_keep(const Emit *e, const Layer *l, const char *role);
+/* The activation as a C expression of type seqrt_actfn: a file-scope
+ * constant of the generated code ("act_relu"). */
+const char *emit_act(Emit *e, Act a);
+/* The RNG state a layer draws from ("net->rng", "net->rng_l4"). */
+const char *emit_rng(const Emit *e, const Layer *l);
+/* Shape dims as a C99 compound literal: "(const int[]){28, 28, 1}". */
+const char *emit_dims(const Shape *s);
+int emit_training(const Emit *e);   /* the model trains: backward exists */
+
+/* ---------------------------------------------------------------- bake_plan.c, bake_write.c */
+
+/* Writes prediction-only NAME_infer.h/.c (and .bin) with the weights of
+ * opt->weights compiled in. */
 int emit_baked(const Model *m, const EmitOptions *opt);
 
-/* Output buffer: generated files are built in memory, then written. */
+/* A stage of the baked build: one loop nest over a sample. */
+typedef enum {
+    ST_AFFINE,            /* y (r, out) = x (r, in) w^T + b, over r rows of the last axis */
+    ST_SCALE,             /* y = x * s + t, per channel of the last axis */
+    ST_ACT,               /* an elementwise or row-wise activation */
+    ST_LAYERNORM,         /* normalize each row of the last axis, then * s + t */
+    ST_PRELU              /* x > 0 ? x : alpha x, alpha broadcast over shared axes */
+} StageKind;
+
 typedef struct {
-    char *data;
-    size_t len, cap;
-} Buf;
-/* Builds NAME.h and NAME.c in memory only (what emit_model writes); the
- * caller frees h->data and c->data. Returns 1 for a model that trains,
- * 0 for an inference-only one, -1 on an error (message printed). */
-int emit_model_buffers(const Model *m, Buf *h, Buf *c);
-void buf_printf(Buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void buf_bytes(Buf *b, const void *data, size_t n);
-void buf_float(Buf *b, float f);          /* round-trip exact, C syntax */
-const char *float_literal(double v);      /* "0.001f": shortest exact */
-int write_file_atomic(const char *path, const Buf *b);
-/* Several files, all written before any is renamed into place. */
-int write_files_atomic(const char *const *paths, const Buf *const *bufs, int n);
-int make_dirs(const char *path);          /* mkdir -p; 0 or -1 (message printed) */
+    StageKind kind;
+    Shape in, out;        /* one sample */
+    double *w, *b;        /* AFFINE: w (out, in), b (out) */
+    double *s, *t;        /* SCALE: y = x * s + t; LAYERNORM: gamma, beta; PRELU: s = alpha */
+    Shape adims;          /* PRELU: alpha's dims */
+    double eps;           /* LAYERNORM */
+    Act act;              /* ACT */
+    const char *what;     /* the layers it computes, for comments */
+} Stage;
+
+/* From a kind's bake hook. */
+Stage *bake_stage(Bake *b, StageKind kind, const Layer *l, const char *what);
+/* The values of l's parameter `role` from the checkpoint (count doubles),
+ * or `def` everywhere when l has no such parameter. */
+double *bake_param(Bake *b, const Layer *l, const char *role, long count, double def);
+double *bake_alloc(long n);
+/* Folds BatchNorm's running statistics into a scale (s, t) per channel. */
+void bake_norm_scale(Bake *b, const Layer *bn, double epsilon, double **s, double **t);
 
 #endif

@@ -179,20 +179,6 @@ void yyerror(Loc *loc, yyscan_t scanner, ParseResult *result, const char *msg)
     diag_error(result->src, *loc, "%s", msg);
 }
 
-static int line_of_offset(const Source *src, int off)
-{
-    /* binary search of the line starts: this runs once per syntax error */
-    int lo = 0, hi = src->nlines - 1;
-    while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (src->line_start[mid] <= off)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    return lo;
-}
-
 static int is(yysymbol_kind_t sym, const char *name) { return !strcmp(yysymbol_name(sym), name); }
 
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, ParseResult *result)
@@ -225,7 +211,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     if (at_brace && closer)
         diag_note(src, st->unclosed, "to match this '%c'", src->text[st->unclosed.start]);
     else if (closer && depth > 0 && depth <= COUNT_OF(st->open) &&
-             line_of_offset(src, st->open[depth - 1].start) < line_of_offset(src, loc->start))
+             diag_line_of(src, st->open[depth - 1].start) < diag_line_of(src, loc->start))
         diag_note(src, st->open[depth - 1], "to match this '%c'", src->text[st->open[depth - 1].start]);
     else if (brace && tok == YYSYMBOL_YYEOF)
         diag_note(src, st->brace, "to match this '{'");

@@ -3,36 +3,41 @@
  *
  * w is (out,in), PyTorch's layout, so forward is one GEMM with B transposed
  * (z = x w^T, beta 0) followed by a single sweep per row that adds the bias
- * and applies the activation (act_inline.h). z is kept for backward; y may
- * alias z, in which case z holds act(z) afterwards (fine for inference, and
- * for training with a linear activation).
+ * and applies the activation (act_inline.h). z is kept for backward when
+ * the caller gives it; otherwise the GEMM writes y and the sweep activates
+ * it in place.
  *
- * Backward: dz = act'(z) * dy (in place over dy allowed), then two GEMMs,
+ * Backward: dz = act'(z) * dy, in place over dy, then two GEMMs,
  * dw = dz^T x (overwrite) and dx = dz w, and db = column sums of dz.
  */
 #include "act_inline.h"
 
 void seqrt_dense_forward(float *y, float *z, const float *x, const float *w,
-                         const float *b, int n, int in, int out, int act)
+                         const float *b, int n, int in, int out,
+                         seqrt_actfn act)
 {
-    /* y: (n,out), z: (n,out), x: (n,in), w: (out,in), b: (out) or NULL */
-    seqrt_gemm(0, 1, n, out, in, 1.0f, x, in, w, in, 0.0f, z, out);
+    /* y: (n,out), z: (n,out) or NULL, x: (n,in), w: (out,in),
+     * b: (out) or NULL */
+    float *pre = z ? z : y;
+    seqrt_gemm(0, 1, n, out, in, 1.0f, x, in, w, in, 0.0f, pre, out);
     for (int i = 0; i < n; i++)
         seqrt_act_row_bias_forward(act, y + (size_t)i * out,
-                                   z + (size_t)i * out, b, out);
+                                   pre + (size_t)i * out, b, out);
 }
 
-void seqrt_dense_backward(float *dx, float *dw, float *db, float *dz,
-                          const float *dy, const float *x, const float *w,
-                          const float *z, const float *y, int n, int in,
-                          int out, int act)
+void seqrt_dense_backward(float *dx, float *dw, float *db, float *dy,
+                          const float *x, const float *w, const float *z,
+                          const float *y, int n, int in, int out,
+                          seqrt_actfn act)
 {
-    /* dx: (n,in) or NULL, dw: (out,in), db: (out) or NULL, dz: (n,out),
-     * dy: (n,out), x: (n,in), w: (out,in), z: (n,out), y: (n,out) */
+    /* dx: (n,in) or NULL, dw: (out,in), db: (out) or NULL,
+     * dy: (n,out) in, dz out; x: (n,in), w: (out,in), z: (n,out) or NULL,
+     * y: (n,out) */
     for (int i = 0; i < n; i++) {
         size_t o = (size_t)i * out;
-        seqrt_act_row_backward(act, dz + o, dy + o, z + o, y + o, out);
+        seqrt_act_row_backward(act, dy + o, dy + o, z ? z + o : NULL, y + o, out);
     }
+    const float *dz = dy;
     seqrt_gemm(1, 0, out, in, n, 1.0f, dz, out, x, in, 0.0f, dw, in);
     if (db) {
         for (int j = 0; j < out; j++)

@@ -192,9 +192,12 @@ int seqrt_adapt(const seqrt_model *m, void *net, const seqrt_data *d)
         return seqrt_fail("adapt: no rows to adapt the Normalization layer "
                           "to");
     unsigned char *s = net;
+    /* statistics per feature of the last axis, over the rows and every
+     * position of the other axes */
+    int features = m->norm_features > 0 ? m->norm_features : m->in;
     seqrt_normalization_adapt((float *)(s + m->norm_mean_offset),
                               (float *)(s + m->norm_var_offset), d->x,
-                              d->rows, m->in);
+                              d->rows * (long)(m->in / features), features);
     return 0;
 }
 

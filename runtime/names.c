@@ -9,13 +9,59 @@
  */
 #include "seqrt_kernels.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const act_names[SEQRT_ACT_COUNT] = {
-#define ACT(id, name) name,
+#define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) name,
+#define ACT_ROW(id, name, flags, FR, BR, desc) name,
 #include "seqrt_acts.def"
 #undef ACT
+#undef ACT_ROW
 };
+
+static const seqrt_actfn act_defaults[SEQRT_ACT_COUNT] = {
+#define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) {SEQRT_ACT_##id, {d0, d1, d2}},
+#define ACT_ROW(id, name, flags, FR, BR, desc) {SEQRT_ACT_##id, {0.0f, 0.0f, 0.0f}},
+#include "seqrt_acts.def"
+#undef ACT
+#undef ACT_ROW
+};
+
+static const unsigned char act_nparams[SEQRT_ACT_COUNT] = {
+#define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) np,
+#define ACT_ROW(id, name, flags, FR, BR, desc) 0,
+#include "seqrt_acts.def"
+#undef ACT
+#undef ACT_ROW
+};
+
+seqrt_actfn seqrt_act_default(seqrt_act kind)
+{
+    if ((unsigned)kind >= SEQRT_ACT_COUNT)
+        abort(); /* not a seqrt_act: a corrupt call */
+    return act_defaults[kind];
+}
+
+int seqrt_act_is_rowwise(seqrt_act kind)
+{
+    switch (kind) {
+#define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) case SEQRT_ACT_##id: return 0;
+#define ACT_ROW(id, name, flags, FR, BR, desc) case SEQRT_ACT_##id: return 1;
+#include "seqrt_acts.def"
+#undef ACT
+#undef ACT_ROW
+    }
+    abort(); /* not a seqrt_act: a corrupt call */
+}
+
+int seqrt_act_nparams(seqrt_act kind)
+{
+    if ((unsigned)kind >= SEQRT_ACT_COUNT)
+        abort(); /* not a seqrt_act: a corrupt call */
+    return act_nparams[kind];
+}
 
 static const char *const loss_names[SEQRT_LOSS_COUNT] = {
 #define LOSS(id, name, cls, aliases) name,

@@ -28,21 +28,14 @@
 /* dh (c) = d act(h)/dh * dy for one row, h = gamma xhat + beta recomputed
  * only for the activations whose derivative needs it (the others use y).
  * dh may equal dy. gamma/beta: (c) or NULL. */
-static void norm_act_row_backward(int act, float *dh, const float *dy,
+static void norm_act_row_backward(seqrt_actfn act, float *dh, const float *dy,
                                   const float *xhat, const float *gamma,
                                   const float *beta, const float *y, int c)
 {
-    if (act == SEQRT_ACT_LINEAR || act == SEQRT_ACT_SOFTMAX ||
-        act == SEQRT_ACT_RELU) {
+    if (act.kind == SEQRT_ACT_LINEAR || seqrt_act_rowwise(act) ||
+        seqrt_act_is_relu(act)) {
         /* these read only y: x may be NULL */
         seqrt_act_row_backward(act, dh, dy, NULL, y, c);
-        return;
-    }
-    if (act == SEQRT_ACT_SIGMOID || act == SEQRT_ACT_TANH) {
-        /* derivatives of y alone, but seqrt_act_row_backward reads x for
-         * them: it must not be given NULL */
-        for (int j = 0; j < c; j++)
-            dh[j] = dy[j] * seqrt_act_df(act, 0.0f, y[j]);
         return;
     }
     for (int j = 0; j < c; j++) {
@@ -61,7 +54,7 @@ static void norm_row_forward(float *restrict y, float *restrict xhat,
                              const float *restrict mean, float invstd_or_0,
                              const float *restrict invstd,
                              const float *restrict gamma,
-                             const float *restrict beta, int c, int act)
+                             const float *restrict beta, int c, seqrt_actfn act)
 {
     if (mean)
         for (int j = 0; j < c; j++)
@@ -88,7 +81,7 @@ void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
                              float *invstd, float *run_mean, float *run_var,
                              const float *x, const float *gamma,
                              const float *beta, int n, int c, float momentum,
-                             float eps, int act, int training)
+                             float eps, seqrt_actfn act, int training)
 {
     /* y: (n,c), xhat: (n,c), mean: (c), invstd: (c), run_mean: (c),
      * run_var: (c), x: (n,c), gamma: (c) or NULL, beta: (c) or NULL */
@@ -162,14 +155,14 @@ void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
                               const float *dy, const float *xhat,
                               const float *invstd, const float *gamma,
                               const float *beta, const float *y, int n, int c,
-                              int act)
+                              seqrt_actfn act)
 {
     /* dx: (n,c), dgamma: (c) or NULL, dbeta: (c) or NULL, dy: (n,c),
      * xhat: (n,c), invstd: (c), gamma: (c) or NULL, beta: (c) or NULL,
      * y: (n,c) */
     /* softmax needs whole rows: with it, or with more columns than one
      * block, the activation's backward runs over whole rows first */
-    int rowwise = act == SEQRT_ACT_SOFTMAX || c > SEQRT_NORM_BLOCK;
+    int rowwise = seqrt_act_rowwise(act) || c > SEQRT_NORM_BLOCK;
     if (rowwise)
         for (int i = 0; i < n; i++) {
             size_t o = (size_t)i * c;
@@ -184,7 +177,7 @@ void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
         /* pass 1: dh = act'(h) dy (into dx), and the column sums */
         for (int i = 0; i < n; i++) {
             size_t o = (size_t)i * c + j0;
-            norm_act_row_backward(rowwise ? SEQRT_ACT_LINEAR : act, dx + o,
+            norm_act_row_backward(rowwise ? seqrt_act_default(SEQRT_ACT_LINEAR) : act, dx + o,
                                   (rowwise ? dx : dy) + o, xhat + o,
                                   gamma ? gamma + j0 : NULL,
                                   beta ? beta + j0 : NULL, y + o, jb);
@@ -220,7 +213,7 @@ void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
 void seqrt_layernorm_forward(float *y, float *xhat, float *mean,
                              float *invstd, const float *x, const float *gamma,
                              const float *beta, int n, int c, float eps,
-                             int act)
+                             seqrt_actfn act)
 {
     /* y: (n,c), xhat: (n,c), mean: (n), invstd: (n), x: (n,c),
      * gamma: (c) or NULL, beta: (c) or NULL */
@@ -249,7 +242,7 @@ void seqrt_layernorm_backward(float *dx, float *dgamma, float *dbeta,
                               const float *dy, const float *xhat,
                               const float *invstd, const float *gamma,
                               const float *beta, const float *y, int n, int c,
-                              int act)
+                              seqrt_actfn act)
 {
     /* dx: (n,c), dgamma: (c) or NULL, dbeta: (c) or NULL, dy: (n,c),
      * xhat: (n,c), invstd: (n), gamma: (c) or NULL, beta: (c) or NULL,

@@ -614,7 +614,7 @@ static int validate(st_parser *ps, const seqrt_tensor *t, int nt,
                               "expects %s", path, e->name, e->dtype,
                               dtype_name(t[k].dtype));
         int same = e->ndim == t[k].ndim;
-        uint64_t want[2] = {0, 0};
+        uint64_t want[ST_MAX_DIMS] = {0};
         for (int d = 0; d < t[k].ndim; d++) {
             want[d] = (uint64_t)(t[k].shape[d] > 0 ? t[k].shape[d] : 0);
             if (same && e->shape[d] != want[d])

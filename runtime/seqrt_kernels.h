@@ -22,6 +22,7 @@
 #ifndef SEQRT_KERNELS_H
 #define SEQRT_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,9 +39,11 @@ extern "C" {
 /* ---------------------------------------------------------------- enums */
 
 typedef enum {
-#define ACT(id, name) SEQRT_ACT_##id,
+#define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) SEQRT_ACT_##id,
+#define ACT_ROW(id, name, flags, FR, BR, desc) SEQRT_ACT_##id,
 #include "seqrt_acts.def"
 #undef ACT
+#undef ACT_ROW
 } seqrt_act;
 
 typedef enum {
@@ -72,9 +75,11 @@ typedef enum {
  * the one it misses. */
 enum {
     SEQRT_ACT_COUNT = 0
-#define ACT(id, name) + 1
+#define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) + 1
+#define ACT_ROW(id, name, flags, FR, BR, desc) + 1
 #include "seqrt_acts.def"
 #undef ACT
+#undef ACT_ROW
     ,
     SEQRT_LOSS_COUNT = 0
 #define LOSS(id, name, cls, aliases) + 1
@@ -96,6 +101,21 @@ enum {
 #include "seqrt_inits.def"
 #undef INIT
 };
+
+/* An activation function with its parameters (seqrt_acts.def names them:
+ * relu's negative_slope, max_value, threshold; elu's alpha; ...). Unused
+ * parameters are 0; relu's max_value "None" is HUGE_VALF. */
+typedef struct {
+    seqrt_act kind;
+    float p[3];
+} seqrt_actfn;
+
+/* The activation with Keras's default parameters. */
+seqrt_actfn seqrt_act_default(seqrt_act kind);
+/* How many parameters it takes (0 to 3). */
+int seqrt_act_nparams(seqrt_act kind);
+/* 1 for the activations computed over whole rows (softmax, log_softmax). */
+int seqrt_act_is_rowwise(seqrt_act kind);
 
 /* Names as the model language spells them ("relu", "mae", "adam", ...);
  * "unknown" for a value out of range (names.c). */
@@ -142,26 +162,43 @@ const char *seqrt_gemm_backend(void);
 
 /* ---------------------------------------------------------------- dense.c */
 
-/* z (n,out) = x (n,in) . w^T + b;  w (out,in) PyTorch layout; b (out) or NULL.
- * Then y (n,out) = act(z) row by row. y may equal z (then z is overwritten
- * by the activation; only valid for act == LINEAR in training). */
+/* y (n,out) = act(x (n,in) . w^T + b); w (out,in) PyTorch layout; b (out)
+ * or NULL. z (n,out) receives the pre-activation x w^T + b when backward
+ * needs it; NULL when it is not kept (y then holds it until it is activated
+ * in place). */
 void seqrt_dense_forward(float *y, float *z, const float *x, const float *w,
-                         const float *b, int n, int in, int out, int act);
-/* Given dy = dL/dy: dz = act'(z) * dy (written into dz, which may equal dy),
+                         const float *b, int n, int in, int out,
+                         seqrt_actfn act);
+/* dy (n,out): dL/dy on entry, overwritten with dz = act'(z) * dy.
  * dw (out,in) = dz^T x, db (out) = column sums of dz (if db != NULL),
- * dx (n,in) = dz w (if dx != NULL). */
-void seqrt_dense_backward(float *dx, float *dw, float *db, float *dz,
-                          const float *dy, const float *x, const float *w,
-                          const float *z, const float *y, int n, int in,
-                          int out, int act);
+ * dx (n,in) = dz w (if dx != NULL). z: the pre-activation kept by forward
+ * (NULL for a linear or plain relu activation, which read only y). */
+void seqrt_dense_backward(float *dx, float *dw, float *db, float *dy,
+                          const float *x, const float *w, const float *z,
+                          const float *y, int n, int in, int out,
+                          seqrt_actfn act);
 
 /* ---------------------------------------------------------------- act.c */
 
-/* y (n,c) = act(x); softmax is over each row. y may equal x. */
-void seqrt_act_forward(int act, float *y, const float *x, int n, int c);
-/* dx (n,c) = dL/dx from dy, the input x and the output y. dx may equal dy. */
-void seqrt_act_backward(int act, float *dx, const float *dy, const float *x,
-                        const float *y, int n, int c);
+/* y (n,c) = act(x); row-wise activations (softmax) over each row of c.
+ * y may equal x. */
+void seqrt_act_forward(float *y, const float *x, int n, int c, seqrt_actfn act);
+/* dx (n,c) = dL/dx from dy, the input x and the output y. dx may equal dy
+ * (in place). x may be NULL for linear, plain relu and row-wise activations. */
+void seqrt_act_backward(float *dx, const float *dy, const float *x,
+                        const float *y, int n, int c, seqrt_actfn act);
+
+/* PReLU: y = x for x > 0, alpha * x otherwise, with a learned alpha per
+ * element of a sample broadcast over the axes where alpha_dims is 1 (Keras
+ * shared_axes). x, y: (n, size), size = the product of dims[0..rank);
+ * alpha: the product of alpha_dims. y may equal x. */
+void seqrt_prelu_forward(float *y, const float *x, const float *alpha, int n,
+                         int rank, const int *dims, const int *alpha_dims);
+/* dx = dy * (x > 0 ? 1 : alpha) (dx may equal dy); dalpha (overwritten) =
+ * the sum over the batch and the shared axes of dy * (x > 0 ? 0 : x). */
+void seqrt_prelu_backward(float *dx, float *dalpha, const float *dy,
+                          const float *x, const float *alpha, int n, int rank,
+                          const int *dims, const int *alpha_dims);
 
 /* ---------------------------------------------------------------- norm.c */
 
@@ -179,26 +216,26 @@ void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
                              float *invstd, float *run_mean, float *run_var,
                              const float *x, const float *gamma,
                              const float *beta, int n, int c, float momentum,
-                             float eps, int act, int training);
+                             float eps, seqrt_actfn act, int training);
 /* Backward of a training-mode forward. dgamma/dbeta may be NULL. dx may
  * equal dy. */
 void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
                               const float *dy, const float *xhat,
                               const float *invstd, const float *gamma,
                               const float *beta, const float *y, int n, int c,
-                              int act);
+                              seqrt_actfn act);
 
 /* LayerNormalization over the features of each row, then an activation.
  * xhat (n,c), mean (n), invstd (n) saved for backward. */
 void seqrt_layernorm_forward(float *y, float *xhat, float *mean,
                              float *invstd, const float *x, const float *gamma,
                              const float *beta, int n, int c, float eps,
-                             int act);
+                             seqrt_actfn act);
 void seqrt_layernorm_backward(float *dx, float *dgamma, float *dbeta,
                               const float *dy, const float *xhat,
                               const float *invstd, const float *gamma,
                               const float *beta, const float *y, int n, int c,
-                              int act);
+                              seqrt_actfn act);
 
 /* Keras Normalization: y = (x - mean) / max(sqrt(var), 1e-7). */
 void seqrt_normalization_forward(float *y, const float *x, const float *mean,
@@ -332,6 +369,7 @@ typedef struct seqrt_model {
     /* Normalization layer as the first layer (adapted before fit), else
      * norm_mean_offset == 0. Offsets of its mean and variance, bytes. */
     size_t norm_mean_offset, norm_var_offset;
+    int norm_features;       /* the size of its last axis (0: in) */
     /* int64 counters in the state: optimizer steps taken, epochs completed
      * (fit keeps the latter so that a resumed run continues exactly). */
     size_t step_offset, epoch_offset;

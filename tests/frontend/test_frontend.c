@@ -58,7 +58,7 @@ static Result compile(const char *text, int level)
         CHECK(ir_verify(m, "lower") == 0);
         for (int k = 0; k < npasses; k++)
             if (passes[k].min_level <= level) {
-                passes[k].fn(m);
+                passes[k].fn(m, level);
                 CHECK(ir_verify(m, passes[k].name) == 0);
             }
     }
@@ -86,10 +86,50 @@ static Model *one_model(const char *text, int level)
 static const Param *param(const Model *m, const char *name)
 {
     for (int i = 0; i < m->nlayers; i++)
-        for (int k = 0; k < m->layer[i].nparam; k++)
-            if (!strcmp(m->layer[i].param[k].name, name))
-                return &m->layer[i].param[k];
+        for (int k = 0; k < ir_nparams(&m->layer[i]); k++)
+            if (!strcmp(ir_param_at(&m->layer[i], k)->name, name))
+                return ir_param_at(&m->layer[i], k);
     return NULL;
+}
+
+/* The IR text of m (malloc'd). Attributes are the kinds' own: tests read
+ * them from the one text form. */
+static char *ir_text(const Model *m)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ir_print(f, m);
+    fclose(f);
+    return text;
+}
+
+/* The line of layer statement `index` in m's IR text contains `want`. */
+#define CHECK_ATTR(m, index, want)                                             \
+    do {                                                                       \
+        char *t_ = ir_text(m), key_[16];                                       \
+        snprintf(key_, sizeof key_, "  L%d ", (index));                        \
+        char *l_ = strstr(t_, key_), *e_ = l_ ? strchr(l_, '\n') : NULL;       \
+        if (e_)                                                                \
+            *e_ = 0;                                                           \
+        checks++;                                                              \
+        if (!l_ || !strstr(l_, (want))) {                                      \
+            failures++;                                                        \
+            fprintf(stderr, "%s:%d: layer %d has no '%s' in: %s\n", __FILE__, __LINE__, (index), (want), \
+                    l_ ? l_ : "(no such layer)");                              \
+        }                                                                      \
+        free(t_);                                                              \
+    } while (0)
+
+static int dims_are(const Shape *s, int rank, int d0, int d1, int d2)
+{
+    int d[3] = {d0, d1, d2};
+    if (s->rank != rank)
+        return 0;
+    for (int i = 0; i < rank && i < 3; i++)
+        if (s->dim[i] != d[i])
+            return 0;
+    return 1;
 }
 
 static void test_shapes(void)
@@ -107,26 +147,27 @@ static void test_shapes(void)
     Model *m = one_model(text, 0);
     if (!m)
         return;
-    CHECK(m->in_rank == 3 && m->in_shape[0] == 8 && m->in_shape[1] == 8 && m->in_shape[2] == 1);
+    CHECK(dims_are(&m->in_shape, 3, 8, 8, 1));
     CHECK(m->in == 64 && m->out == 3);
     CHECK(m->nlayers == 7);
     static const int in[] = {64, 64, 16, 16, 10, 10, 10}, out[] = {64, 16, 16, 10, 10, 10, 3};
     for (int i = 0; i < 7 && i < m->nlayers; i++) {
         CHECK(m->layer[i].index == i);
-        CHECK(m->layer[i].in == in[i] && m->layer[i].out == out[i]);
+        CHECK(shape_size(&m->layer[i].in) == in[i] && shape_size(&m->layer[i].out) == out[i]);
     }
+    CHECK(dims_are(&m->layer[0].in, 3, 8, 8, 1) && dims_are(&m->layer[0].out, 1, 64, 0, 0));
     const Param *p = param(m, "1.weight");
-    CHECK(p && p->rows == 16 && p->cols == 64 && p->trainable && p->role == P_KERNEL);
+    CHECK(p && dims_are(&p->shape, 2, 16, 64, 0) && p->trainable && !strcmp(p->role, "kernel"));
     if (p)
         CHECK_STR(p->cname, "l1_weight");
     p = param(m, "1.bias");
-    CHECK(p && p->rows == 16 && p->cols == 0 && p->role == P_BIAS);
+    CHECK(p && dims_are(&p->shape, 1, 16, 0, 0) && !strcmp(p->role, "bias"));
     p = param(m, "2.weight");
-    CHECK(p && p->rows == 16 && p->role == P_GAMMA && p->trainable);
+    CHECK(p && dims_are(&p->shape, 1, 16, 0, 0) && !strcmp(p->role, "gamma") && p->trainable);
     p = param(m, "2.running_mean");
-    CHECK(p && p->rows == 16 && p->role == P_RUN_MEAN && !p->trainable);
+    CHECK(p && dims_are(&p->shape, 1, 16, 0, 0) && !strcmp(p->role, "running_mean") && !p->trainable);
     p = param(m, "2.running_var");
-    CHECK(p && p->role == P_RUN_VAR && !p->trainable && p->init == SEQRT_INIT_ONES);
+    CHECK(p && !strcmp(p->role, "running_var") && !p->trainable && p->init == SEQRT_INIT_ONES);
     CHECK(param(m, "3.weight") && !param(m, "3.bias"));
     CHECK(param(m, "4.weight") && param(m, "4.bias") && !param(m, "4.running_mean"));
     CHECK(m->layer[0].nparam == 0 && m->layer[5].nparam == 0);
@@ -137,9 +178,19 @@ static void test_shapes(void)
     m = one_model("model n { Normalization(input_shape=[5]), Dense(2) }\n", 2);
     if (m) {
         p = param(m, "0.mean");
-        CHECK(p && p->rows == 5 && !p->trainable && p->role == P_NORM_MEAN);
+        CHECK(p && dims_are(&p->shape, 1, 5, 0, 0) && !p->trainable && !strcmp(p->role, "mean"));
         p = param(m, "0.variance");
-        CHECK(p && p->rows == 5 && !p->trainable && p->role == P_NORM_VAR);
+        CHECK(p && dims_are(&p->shape, 1, 5, 0, 0) && !p->trainable && !strcmp(p->role, "variance"));
+    }
+
+    /* Dense on a rank-3 input applies to the last axis, as Keras */
+    m = one_model("model r { Dense(128, input_shape=[28, 28]), LayerNormalization(), Flatten(), Dense(3) }\n", 2);
+    if (m) {
+        CHECK(dims_are(&m->layer[0].out, 2, 28, 128, 0));
+        p = param(m, "0.weight");
+        CHECK(p && dims_are(&p->shape, 2, 128, 28, 0));
+        CHECK(dims_are(&m->layer[1].out, 1, 28 * 128, 0, 0));
+        CHECK(dims_are(&m->out_shape, 1, 3, 0, 0));
     }
 }
 
@@ -163,18 +214,20 @@ static void test_levels(void)
     if (!m0 || !m1 || !m2)
         return;
     CHECK(m0->nlayers == 9);
-    CHECK(m0->layer[3].op == OP_DENSE && m0->layer[3].act == SEQRT_ACT_TANH);
-    /* -O1: dense, bn, relu, dense, tanh, ln, dense, relu */
-    CHECK(m1->nlayers == 8);
+    CHECK(m0->layer[3].kind == &kind_dense && m0->layer[3].act.kind == SEQRT_ACT_TANH);
+    /* -O1: dense, bn, relu, dense, tanh, ln, flatten (a view), dense, relu */
+    CHECK(m1->nlayers == 9);
     for (int i = 0; i < m1->nlayers; i++)
-        CHECK(m1->layer[i].op != OP_FLATTEN && m1->layer[i].op != OP_DROPOUT);
-    /* -O2: dense+bn+relu, dense+tanh, ln, dense+relu */
-    CHECK(m2->nlayers == 4);
-    CHECK(m2->layer[0].op == OP_DENSE && m2->layer[0].norm == OP_BATCHNORM && m2->layer[0].act == SEQRT_ACT_RELU);
-    CHECK(m2->layer[0].nparam == 6 && m2->layer[0].norm_index == 1 && m2->layer[0].act_index == 2);
-    CHECK(m2->layer[1].op == OP_DENSE && m2->layer[1].norm == OP_COUNT && m2->layer[1].act == SEQRT_ACT_TANH);
-    CHECK(m2->layer[2].op == OP_LAYERNORM);
-    CHECK(m2->layer[3].op == OP_DENSE && m2->layer[3].act == SEQRT_ACT_RELU);
+        CHECK(m1->layer[i].kind != &kind_dropout);
+    /* -O2: dense+bn+relu, dense+tanh, ln, flatten, dense+relu */
+    CHECK(m2->nlayers == 5);
+    CHECK(m2->layer[0].kind == &kind_dense && m2->layer[0].norm && m2->layer[0].norm->kind == &kind_batchnorm &&
+          m2->layer[0].act.kind == SEQRT_ACT_RELU);
+    CHECK(ir_nparams(&m2->layer[0]) == 6 && m2->layer[0].norm->index == 1 && m2->layer[0].act_index == 2);
+    CHECK(m2->layer[1].kind == &kind_dense && !m2->layer[1].norm && m2->layer[1].act.kind == SEQRT_ACT_TANH);
+    CHECK(m2->layer[2].kind == &kind_layernorm);
+    CHECK(m2->layer[3].kind == &kind_flatten);
+    CHECK(m2->layer[4].kind == &kind_dense && m2->layer[4].act.kind == SEQRT_ACT_RELU);
     /* fusing keeps the parameters and their names */
     CHECK(ir_param_count(m0, 1) == ir_param_count(m2, 1) && ir_param_count(m0, 0) == ir_param_count(m2, 0));
     CHECK(param(m2, "1.running_var") && param(m2, "4.weight"));
@@ -182,14 +235,14 @@ static void test_levels(void)
     /* -O1 folds relu after relu */
     m = one_model("model r { Dense(3, input_shape=[4]), Activation(\"relu\"), ReLU() }\n", 1);
     if (m)
-        CHECK(m->nlayers == 2 && m->layer[1].op == OP_ACTIVATION && m->layer[1].act == SEQRT_ACT_RELU);
+        CHECK(m->nlayers == 2 && m->layer[1].kind == &kind_activation && m->layer[1].act.kind == SEQRT_ACT_RELU);
 
     /* the final softmax stays a layer after a fused norm when the loss
      * reads the logits */
     m = one_model("model g { Dense(3, input_shape=[4]), BatchNormalization(), Activation(\"softmax\"),\n"
                          "  compile(loss=\"categorical_crossentropy\") }\n", 2);
     if (m) {
-        CHECK(m->nlayers == 2 && m->layer[0].norm == OP_BATCHNORM && m->layer[1].act == SEQRT_ACT_SOFTMAX);
+        CHECK(m->nlayers == 2 && m->layer[0].norm && m->layer[1].act.kind == SEQRT_ACT_SOFTMAX);
         CHECK(m->loss_from_logits);
     }
 }
@@ -210,7 +263,7 @@ static void test_keras_forms(void)
     Model *m = one_model(pasted, 0);
     if (m) {
         CHECK(m->in == 20 && m->nlayers == 4 && m->out == 1);
-        CHECK(m->layer[2].act == SEQRT_ACT_RELU && m->layer[3].act == SEQRT_ACT_SIGMOID);
+        CHECK(m->layer[2].act.kind == SEQRT_ACT_RELU && m->layer[3].act.kind == SEQRT_ACT_SIGMOID);
     }
     /* the same model in every spelling gives the same IR */
     static const char *const forms[] = {
@@ -266,16 +319,19 @@ static void test_defaults(void)
                          "  Dropout(0.5)\n  Dense(1)\n  compile(optimizer=\"adam\", loss=\"mse\")\n}\n", 0);
     if (!m)
         return;
-    const Layer *d = &m->layer[0], *bn = &m->layer[1], *ln = &m->layer[2], *dr = &m->layer[3];
-    CHECK(d->use_bias == 1 && d->act == SEQRT_ACT_LINEAR);
-    CHECK(d->kernel_init == SEQRT_INIT_GLOROT_UNIFORM && d->bias_init == SEQRT_INIT_ZEROS);
-    CHECK_NEAR(bn->momentum, 0.99);
-    CHECK_NEAR(bn->epsilon, 1e-3);
-    CHECK(bn->center == 1 && bn->scale == 1);
-    CHECK_NEAR(ln->epsilon, 1e-3);
-    CHECK(ln->center == 1 && ln->scale == 1);
-    CHECK(dr->seed == -1);
-    CHECK_NEAR(dr->rate, 0.5);
+    CHECK_ATTR(m, 0, "use_bias=true");
+    CHECK(m->layer[0].act.kind == SEQRT_ACT_LINEAR);
+    CHECK(param(m, "0.weight")->init == SEQRT_INIT_GLOROT_UNIFORM && param(m, "0.bias")->init == SEQRT_INIT_ZEROS);
+    CHECK_ATTR(m, 1, "momentum=0.99 epsilon=0.001 center=true scale=true");
+    CHECK_ATTR(m, 2, "epsilon=0.001 center=true scale=true");
+    CHECK_ATTR(m, 3, "rate=0.5");
+    {
+        char *t = ir_text(m), *dl = strstr(t, "  L3 dropout"), *e = dl ? strchr(dl, '\n') : NULL;
+        if (e)
+            *e = 0;
+        CHECK(dl && !strstr(dl, "seed="));   /* no seed given: the model's stream */
+        free(t);
+    }
     CHECK(m->opt.kind == SEQRT_OPT_ADAM);
     CHECK_NEAR(m->opt.lr, 1e-3);
     CHECK_NEAR(m->opt.beta1, 0.9);
@@ -306,7 +362,7 @@ static void test_defaults(void)
     /* no compile(): no loss */
     m = one_model("model s { Dense(1, input_dim=2) }\n", 2);
     if (m)
-        CHECK(m->loss == -1 && m->batch_size == 32 && m->epochs == 1);
+        CHECK(!m->has_loss && m->batch_size == 32 && m->epochs == 1);
     m = one_model("model e { Dense(1, input_dim=2), compile(loss='mse'), fit(callbacks=[EarlyStopping()]) }\n", 2);
     if (m) {
         CHECK(m->es.enabled && m->es.patience == 0 && m->es.mode == 0 && !m->es.restore_best_weights);

@@ -32,7 +32,7 @@ execute_process(COMMAND ${NM} -u ${WORK}/${MODEL}_infer.o OUTPUT_VARIABLE undef 
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "nm failed on ${MODEL}_infer.o")
 endif()
-set(allowed expf expm1f erff tanhf log1pf fabsf sqrt sqrtf logf exp)
+set(allowed expf expm1f erff erfcf tanhf log1pf logf fabsf sqrt sqrtf exp fminf fmaxf hypotf)
 if(BIN)
   list(APPEND allowed fopen fread fclose fgetc memcmp)
 endif()

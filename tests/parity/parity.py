@@ -84,10 +84,9 @@ def log(msg):
 
 # ---------------------------------------------------------------- the IR
 
-LAYER_RE = re.compile(r"^L(\d+) (\S+)(?: (\S+))? (\d+) -> (\d+)(.*)$")
+LAYER_RE = re.compile(r"^L(\d+) (\S+)(?: (\S+))? \[([\d, ]+)\] -> \[([\d, ]+)\](.*)$")
 PARAM_RE = re.compile(r"(\S+?)\[([\d,]+)\](\*?)")
-ACTS = {"linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "leaky_relu", "gelu", "silu",
-        "softplus"}
+ACT_RE = re.compile(r"^([a-z_0-9]+)(?:\((.*)\))?$")
 
 
 def parse_attrs(text):
@@ -99,6 +98,23 @@ def parse_attrs(text):
     return out
 
 
+def parse_act(text):
+    """'leaky_relu(negative_slope=0.3)' -> ('leaky_relu', {'negative_slope': 0.3}); None for 'None'."""
+    m = ACT_RE.match(text)
+    if not m:
+        raise ValueError(f"cannot parse activation {text}")
+    params = {}
+    if m.group(2):
+        for kv in m.group(2).split(","):
+            k, v = kv.split("=")
+            params[k] = None if v == "None" else float(v)
+    return (m.group(1), params)
+
+
+def dims(text):
+    return tuple(int(v) for v in text.split(","))
+
+
 def parse_ir(text):
     model = {"layers": []}
     for raw in text.splitlines():
@@ -106,27 +122,27 @@ def parse_ir(text):
         if s.startswith("model "):
             model["name"] = s.split()[1]
         elif s.startswith("input ["):
-            m = re.match(r"input \[([\d, ]+)\] -> (\d+)", s)
-            model["in"] = math.prod(int(v) for v in m.group(1).split(","))
-            model["out"] = int(m.group(2))
+            m = re.match(r"input \[([\d, ]+)\] -> \[([\d, ]+)\]", s)
+            model["in_shape"] = dims(m.group(1))
+            model["out_shape"] = dims(m.group(2))
+            model["in"] = math.prod(model["in_shape"])
+            model["out"] = math.prod(model["out_shape"])
         elif re.match(r"^L\d+ ", s):
             head, _, params = s.partition("  params ")
             m = LAYER_RE.match(head.strip())
             if not m:
                 raise ValueError(f"cannot parse IR line: {s}")
-            index, ops, act, n_in, n_out, rest = m.groups()
+            index, ops, act, d_in, d_out, rest = m.groups()
             ops = ops.split("+")
-            layer = {"index": int(index), "op": ops[0], "in": int(n_in), "out": int(n_out),
-                     "norm": None, "act": "linear", "attrs": parse_attrs(rest), "params": []}
-            if layer["op"] == "activation":
-                layer["act"] = act
+            layer = {"index": int(index), "op": ops[0], "in_shape": dims(d_in), "out_shape": dims(d_out),
+                     "norm": None, "act": ("linear", {}), "attrs": parse_attrs(rest), "params": []}
+            if layer["op"] == "activation" and act:
+                layer["act"] = parse_act(act)
             for extra in ops[1:]:
                 if extra in ("batchnorm", "layernorm"):
                     layer["norm"] = extra
-                elif extra in ACTS:
-                    layer["act"] = extra
                 else:
-                    raise ValueError(f"unknown fused operation {extra} in: {s}")
+                    layer["act"] = parse_act(extra)
             for name, shape, star in PARAM_RE.findall(params):
                 layer["params"].append((name, tuple(int(v) for v in shape.split(",")), star != "*"))
             model["layers"].append(layer)
@@ -261,30 +277,58 @@ def dropout_mask(gen, rows, cols, rate):
 
 # ---------------------------------------------------------------- the model in torch
 
-def activation(name, z):
-    if name == "linear":
-        return z
-    if name == "relu":
-        return torch.relu(z)
-    if name == "sigmoid":
-        return torch.sigmoid(z)
-    if name == "tanh":
-        return torch.tanh(z)
-    if name == "softmax":
-        return torch.softmax(z, dim=1)
-    if name == "elu":
-        return F.elu(z, alpha=1.0)
-    if name == "selu":
-        return F.selu(z)
-    if name == "leaky_relu":
-        return F.leaky_relu(z, negative_slope=0.2)   # Keras 3 default; torch's is 0.01
-    if name == "gelu":
-        return F.gelu(z, approximate="none")        # Keras: approximate=False
-    if name == "silu":
-        return F.silu(z)
-    if name == "softplus":
-        return torch.where(z > 0, z + torch.log1p(torch.exp(-z)), torch.log1p(torch.exp(z)))
-    raise ValueError(name)
+def _relu_general(z, negative_slope=0.0, max_value=None, threshold=0.0):
+    # Keras's relu(x, negative_slope, max_value, threshold)
+    v = torch.where(z > threshold, z, torch.zeros_like(z))
+    if max_value is not None:
+        v = torch.clamp(v, max=max_value)
+    return v - negative_slope * torch.clamp(threshold - z, min=0.0)
+
+
+def _softplus(z):
+    return torch.where(z > 0, z + torch.log1p(torch.exp(-z)), torch.log1p(torch.exp(z)))
+
+
+# The reference of every activation of runtime/seqrt_acts.def, one line each,
+# written with torch's own functions where torch has the activation (the
+# independent implementation the C code is checked against) and with torch
+# ops after Keras 3's formula where it has none. Parameters come from the IR
+# text; their defaults here are Keras's.
+ACTIVATIONS = {
+    "linear": lambda z, p: z,
+    "relu": lambda z, p: _relu_general(z, **{k: v for k, v in p.items()}) if p else torch.relu(z),
+    "sigmoid": lambda z, p: torch.sigmoid(z),
+    "tanh": lambda z, p: torch.tanh(z),
+    "softmax": lambda z, p: torch.softmax(z, dim=-1),
+    "elu": lambda z, p: F.elu(z, alpha=p.get("alpha", 1.0)),
+    "selu": lambda z, p: F.selu(z),
+    "leaky_relu": lambda z, p: F.leaky_relu(z, negative_slope=p.get("negative_slope", 0.2)),  # torch's is 0.01
+    "gelu": lambda z, p: F.gelu(z, approximate="none"),   # Keras: approximate=False
+    "silu": lambda z, p: F.silu(z),
+    "softplus": lambda z, p: _softplus(z),
+    "relu6": lambda z, p: F.relu6(z),
+    "hard_sigmoid": lambda z, p: F.hardsigmoid(z),           # Keras 3: relu6(x + 3) / 6
+    "hard_silu": lambda z, p: F.hardswish(z),
+    "mish": lambda z, p: F.mish(z),
+    "softsign": lambda z, p: F.softsign(z),
+    "exponential": lambda z, p: torch.exp(z),
+    "log_sigmoid": lambda z, p: F.logsigmoid(z),
+    "celu": lambda z, p: F.celu(z, alpha=p.get("alpha", 1.0)),
+    "hard_tanh": lambda z, p: F.hardtanh(z),
+    "tanh_shrink": lambda z, p: F.tanhshrink(z),
+    "squareplus": lambda z, p: (z + torch.sqrt(z * z + p.get("b", 4.0))) / 2,   # no torch function
+    "sparse_plus": lambda z, p: torch.where(z <= -1, torch.zeros_like(z),
+                                            torch.where(z < 1, (z + 1) ** 2 / 4, z)),   # no torch function
+    "soft_shrink": lambda z, p: F.softshrink(z, lambd=p.get("threshold", 0.5)),
+    "hard_shrink": lambda z, p: F.hardshrink(z, lambd=p.get("threshold", 0.5)),
+    "log_softmax": lambda z, p: F.log_softmax(z, dim=-1),
+    "sparse_sigmoid": lambda z, p: torch.clamp((z + 1) / 2, 0.0, 1.0),   # no torch function
+}
+
+
+def activation(act, z):
+    name, params = act
+    return ACTIVATIONS[name](z, params)
 
 
 class Reference:
@@ -302,7 +346,12 @@ class Reference:
         eps = f32(float(a["epsilon"]))
         gamma = self.P.get(pfx + "weight")
         beta = self.P.get(pfx + "bias")
-        c = x.shape[1]
+        c = x.shape[-1]
+        if kind == "batchnorm" and x.dim() > 2:
+            # statistics per channel (the last axis) over the batch and every
+            # other axis: the same as BatchNorm1d on (n * positions, c)
+            shape = x.shape
+            return self.norm(kind, layer, x.reshape(-1, c), pfx, training).reshape(shape)
         if kind == "layernorm":
             # Keras LayerNormalization = torch layer_norm with eps = 1e-3
             # (torch's default is 1e-5); biased variance inside the sqrt in both.
@@ -336,7 +385,7 @@ class Reference:
     def forward(self, x, training):
         """Returns (y, logits): logits is the input of the last layer's
         activation (None when the last layer has none)."""
-        h = x
+        h = x.reshape((x.shape[0],) + tuple(self.ir["in_shape"]))
         logits = None
         layers = self.ir["layers"]
         for i, l in enumerate(layers):
@@ -361,18 +410,22 @@ class Reference:
             elif op == "dropout":
                 if training:
                     key = f"train.rng.{l['index']}" if "seed" in l["attrs"] else "train.rng"
-                    h = h * dropout_mask(self.rngs[key], h.shape[0], h.shape[1], float(l["attrs"]["rate"]))
+                    size = math.prod(h.shape[1:])
+                    h = h * dropout_mask(self.rngs[key], h.shape[0], size, float(l["attrs"]["rate"])).reshape(h.shape)
             elif op == "flatten":
-                pass   # the batch is already (n, features)
+                h = h.reshape(h.shape[0], -1)   # row-major, channels last: torch's flatten of (n, h, w, c)
+            elif op == "prelu":
+                alpha = self.P[pfx + "weight"]   # the shape of a sample, 1 along shared axes: broadcasts
+                h = torch.where(h > 0, h, alpha * h)
             elif op == "normalization":
                 # Keras: (x - mean) / max(sqrt(variance), epsilon = 1e-7)
                 mean, var = self.B[pfx + "mean"], self.B[pfx + "variance"]
                 h = (h - mean) / torch.clamp(torch.sqrt(var), min=f32(1e-7))
             else:
                 raise ValueError(op)
-            if i == len(layers) - 1 and l["act"] != "linear":
+            if i == len(layers) - 1 and l["act"][0] != "linear":
                 logits = z
-        return h, logits
+        return h.reshape(h.shape[0], -1), (logits.reshape(logits.shape[0], -1) if logits is not None else None)
 
     def loss(self, y, logits, t):
         ir = self.ir
@@ -575,7 +628,9 @@ def random_state(ir, rs):
     params, buffers = {}, {}
     for l in ir["layers"]:
         for name, shape, trainable in l["params"]:
-            if not trainable:
+            if l["op"] == "prelu":               # slopes around Keras's typical learned values
+                params[name] = (0.25 + 0.1 * rs.standard_normal(shape)).astype(np.float32)
+            elif not trainable:
                 if name.endswith("var") or name.endswith("variance"):
                     v = rs.uniform(0.5, 1.5, size=shape)
                 else:

@@ -43,7 +43,7 @@ typedef struct {
     char name[192];
     int f32;            /* 1 F32, 0 I64 */
     int ndim;
-    long shape[4];
+    long shape[SEQRT_MAX_RANK];
     unsigned char *data;
     long bytes;
 } tensor;
@@ -190,7 +190,7 @@ static void read_file(const char *path)
                         die("unsupported dtype", dt);
                     have_dtype = 1;
                 } else if (!strcmp(key, "shape")) {
-                    p = parse_ints(p, t->shape, 4, &t->ndim);
+                    p = parse_ints(p, t->shape, SEQRT_MAX_RANK, &t->ndim);
                     have_shape = 1;
                 } else if (!strcmp(key, "data_offsets")) {
                     p = parse_ints(p, off, 2, &noff);
@@ -239,7 +239,7 @@ static const tensor *get(const char *name, int required)
 static tensor out_t[MAX_T];
 static int n_out;
 
-static void put(const char *name, int f32, int ndim, long d0, long d1, const void *data)
+static void put_shape(const char *name, int f32, int ndim, const long *shape, const void *data)
 {
     if (n_out >= MAX_T)
         die("too many output tensors", name);
@@ -247,12 +247,18 @@ static void put(const char *name, int f32, int ndim, long d0, long d1, const voi
     snprintf(t->name, sizeof t->name, "%s", name);
     t->f32 = f32;
     t->ndim = ndim;
-    t->shape[0] = d0;
-    t->shape[1] = d1;
-    long count = ndim == 0 ? 1 : ndim == 1 ? d0 : d0 * d1;
+    long count = 1;
+    for (int d = 0; d < ndim; d++)
+        count *= t->shape[d] = shape[d];
     t->bytes = count * (f32 ? 4 : 8);
     t->data = malloc((size_t)t->bytes + 1);
     memcpy(t->data, data, (size_t)t->bytes);
+}
+
+static void put(const char *name, int f32, int ndim, long d0, long d1, const void *data)
+{
+    long shape[2] = {d0, d1};
+    put_shape(name, f32, ndim, shape, data);
 }
 
 static void write_file(const char *path)
@@ -304,7 +310,10 @@ static void put_table(const seqrt_tensor *t, const char *prefix, const unsigned 
 {
     char name[160];
     snprintf(name, sizeof name, "%s%s", prefix, t->name);
-    put(name, t->dtype == SEQRT_F32, t->ndim, t->shape[0], t->shape[1], state + t->offset);
+    long shape[SEQRT_MAX_RANK];
+    for (int d = 0; d < t->ndim; d++)
+        shape[d] = t->shape[d];
+    put_shape(name, t->dtype == SEQRT_F32, t->ndim, shape, state + t->offset);
 }
 
 /* The rows of a batch tensor, checked against the model's widths. */

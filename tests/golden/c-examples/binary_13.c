@@ -13,6 +13,11 @@
  * BINARY_13_STATE_BYTES: check it at compile time. */
 typedef char binary_13_state_bytes_check[sizeof(binary_13) == BINARY_13_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_sigmoid = {SEQRT_ACT_SIGMOID, {0.0f}}; /* sigmoid */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void binary_13_init(binary_13 *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -30,13 +35,16 @@ void binary_13_forward(binary_13 *net, const float *x, float *y, int n, int trai
         memcpy(net->input, x, sizeof(float) * (size_t)n * 13);
 
     /* 0: dense + relu, (n, 13) -> (n, 1024) */
-    seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 13, 1024, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l0_y, NULL, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 13, 1024, act_relu);
 
     /* 1: dense + relu, (n, 1024) -> (n, 512) */
-    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 1024, 512, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l1_y, NULL, net->l0_y, net->param.l1_weight, net->param.l1_bias,
+                        n, 1024, 512, act_relu);
 
     /* 2: dense + sigmoid, (n, 512) -> (n, 1) */
-    seqrt_dense_forward(net->l2_y, net->l2_z, net->l1_y, net->param.l2_weight, net->param.l2_bias, n, 512, 1, SEQRT_ACT_SIGMOID);
+    seqrt_dense_forward(net->l2_y, net->l2_z, net->l1_y, net->param.l2_weight, net->param.l2_bias,
+                        n, 512, 1, act_sigmoid);
 
     if (y)
         memcpy(y, net->l2_y, sizeof(float) * (size_t)n * 1);
@@ -49,17 +57,17 @@ float binary_13_backward(binary_13 *net, const float *target, int n)
     /* loss: binary_crossentropy, mean over the batch, computed from the logits (gradient p - t) */
     float loss = seqrt_loss(SEQRT_LOSS_BINARY_CROSSENTROPY, net->grad_a, net->l2_y, net->l2_z, target, n, 1);
 
-    /* 2: dense + sigmoid (folded into the loss) */
-    seqrt_dense_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_a, net->grad_a, net->l1_y, net->param.l2_weight,
-                         net->l2_z, net->l2_y, n, 512, 1, SEQRT_ACT_LINEAR);
+    /* 2: dense + sigmoid (the activation is folded into the loss) */
+    seqrt_dense_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_a,
+                         net->l1_y, net->param.l2_weight, net->l2_z, net->l2_y, n, 512, 1, act_linear);
 
     /* 1: dense + relu */
-    seqrt_dense_backward(net->grad_a, net->grad.l1_weight, net->grad.l1_bias, net->grad_b, net->grad_b, net->l0_y, net->param.l1_weight,
-                         net->l1_z, net->l1_y, n, 1024, 512, SEQRT_ACT_RELU);
+    seqrt_dense_backward(net->grad_a, net->grad.l1_weight, net->grad.l1_bias, net->grad_b,
+                         net->l0_y, net->param.l1_weight, NULL, net->l1_y, n, 1024, 512, act_relu);
 
     /* 0: dense + relu */
-    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_a, net->grad_a, net->input, net->param.l0_weight,
-                         net->l0_z, net->l0_y, n, 13, 1024, SEQRT_ACT_RELU);
+    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_a,
+                         net->input, net->param.l0_weight, NULL, net->l0_y, n, 13, 1024, act_relu);
     return loss;
 }
 

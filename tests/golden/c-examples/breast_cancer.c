@@ -13,6 +13,11 @@
  * BREAST_CANCER_STATE_BYTES: check it at compile time. */
 typedef char breast_cancer_state_bytes_check[sizeof(breast_cancer) == BREAST_CANCER_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_sigmoid = {SEQRT_ACT_SIGMOID, {0.0f}}; /* sigmoid */
+
 void breast_cancer_init(breast_cancer *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -35,10 +40,11 @@ void breast_cancer_forward(breast_cancer *net, const float *x, float *y, int n, 
     seqrt_normalization_forward(net->l0_y, x, net->buffer.l0_mean, net->buffer.l0_variance, n, 30);
 
     /* 1: dense + batchnorm (2) + relu, (n, 30) -> (n, 32) */
-    seqrt_dense_forward(net->l1_z, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 30, 32, SEQRT_ACT_LINEAR);
-    seqrt_batchnorm_forward(net->l1_y, net->l1_xhat, net->l1_mean, net->l1_invstd,
+    seqrt_dense_forward(net->l1_z, NULL, net->l0_y, net->param.l1_weight, net->param.l1_bias,
+                        n, 30, 32, act_linear);
+    seqrt_batchnorm_forward(net->l1_y, net->l2_xhat, net->l2_mean, net->l2_invstd,
                             net->buffer.l2_running_mean, net->buffer.l2_running_var,
-                            net->l1_z, net->param.l2_weight, net->param.l2_bias, n, 32, 0.99f, 0.001f, SEQRT_ACT_RELU, training);
+                            net->l1_z, net->param.l2_weight, net->param.l2_bias, n, 32, 0.99f, 0.001f, act_relu, training);
 
     /* 4: dropout, (n, 32) -> (n, 32) */
     const float *l4_out = net->l1_y;
@@ -48,7 +54,8 @@ void breast_cancer_forward(breast_cancer *net, const float *x, float *y, int n, 
     }
 
     /* 5: dense + sigmoid, (n, 32) -> (n, 1) */
-    seqrt_dense_forward(net->l5_y, net->l5_z, l4_out, net->param.l5_weight, net->param.l5_bias, n, 32, 1, SEQRT_ACT_SIGMOID);
+    seqrt_dense_forward(net->l5_y, net->l5_z, l4_out, net->param.l5_weight, net->param.l5_bias,
+                        n, 32, 1, act_sigmoid);
 
     if (y)
         memcpy(y, net->l5_y, sizeof(float) * (size_t)n * 1);
@@ -61,18 +68,18 @@ float breast_cancer_backward(breast_cancer *net, const float *target, int n)
     /* loss: binary_crossentropy, mean over the batch, computed from the logits (gradient p - t) */
     float loss = seqrt_loss(SEQRT_LOSS_BINARY_CROSSENTROPY, net->grad_a, net->l5_y, net->l5_z, target, n, 1);
 
-    /* 5: dense + sigmoid (folded into the loss) */
-    seqrt_dense_backward(net->grad_b, net->grad.l5_weight, net->grad.l5_bias, net->grad_a, net->grad_a, net->l4_y, net->param.l5_weight,
-                         net->l5_z, net->l5_y, n, 32, 1, SEQRT_ACT_LINEAR);
+    /* 5: dense + sigmoid (the activation is folded into the loss) */
+    seqrt_dense_backward(net->grad_b, net->grad.l5_weight, net->grad.l5_bias, net->grad_a,
+                         net->l4_y, net->param.l5_weight, net->l5_z, net->l5_y, n, 32, 1, act_linear);
 
     /* 4: dropout */
-    seqrt_dropout_backward(net->grad_a, net->grad_b, net->l4_mask, (long)n * 32);
+    seqrt_dropout_backward(net->grad_b, net->grad_b, net->l4_mask, (long)n * 32); /* in place */
 
     /* 1: dense + batchnorm (2) + relu */
-    seqrt_batchnorm_backward(net->grad_a, net->grad.l2_weight, net->grad.l2_bias, net->grad_a, net->l1_xhat, net->l1_invstd,
-                             net->param.l2_weight, net->param.l2_bias, net->l1_y, n, 32, SEQRT_ACT_RELU);
-    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_a, net->grad_a, net->l0_y, net->param.l1_weight,
-                         net->l1_z, net->l1_z, n, 30, 32, SEQRT_ACT_LINEAR);
+    seqrt_batchnorm_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_b,
+                             net->l2_xhat, net->l2_invstd, net->param.l2_weight, net->param.l2_bias, net->l1_y, n, 32, act_relu); /* in place */
+    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_b,
+                         net->l0_y, net->param.l1_weight, NULL, net->l1_z, n, 30, 32, act_linear);
     return loss;
 }
 
@@ -165,6 +172,7 @@ const seqrt_model breast_cancer_model = {
     .param_count = BREAST_CANCER_PARAM_COUNT,
     .norm_mean_offset = offsetof(breast_cancer, buffer.l0_mean), /* Normalization, adapted before fit */
     .norm_var_offset = offsetof(breast_cancer, buffer.l0_variance),
+    .norm_features = 30,
     .step_offset = offsetof(breast_cancer, step),
     .epoch_offset = offsetof(breast_cancer, epoch),
     .fit = {

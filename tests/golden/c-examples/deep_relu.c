@@ -13,6 +13,10 @@
  * DEEP_RELU_STATE_BYTES: check it at compile time. */
 typedef char deep_relu_state_bytes_check[sizeof(deep_relu) == DEEP_RELU_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void deep_relu_init(deep_relu *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -30,13 +34,16 @@ void deep_relu_forward(deep_relu *net, const float *x, float *y, int n, int trai
         memcpy(net->input, x, sizeof(float) * (size_t)n * 2);
 
     /* 0: dense + relu, (n, 2) -> (n, 4) */
-    seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 2, 4, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l0_y, NULL, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 2, 4, act_relu);
 
     /* 1: dense + relu, (n, 4) -> (n, 3) */
-    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 4, 3, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l1_y, NULL, net->l0_y, net->param.l1_weight, net->param.l1_bias,
+                        n, 4, 3, act_relu);
 
     /* 2: dense, (n, 3) -> (n, 1) */
-    seqrt_dense_forward(net->l2_y, net->l2_y, net->l1_y, net->param.l2_weight, net->param.l2_bias, n, 3, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l2_y, NULL, net->l1_y, net->param.l2_weight, net->param.l2_bias,
+                        n, 3, 1, act_linear);
 
     if (y)
         memcpy(y, net->l2_y, sizeof(float) * (size_t)n * 1);
@@ -50,16 +57,16 @@ float deep_relu_backward(deep_relu *net, const float *target, int n)
     float loss = seqrt_loss(SEQRT_LOSS_MSE, net->grad_a, net->l2_y, NULL, target, n, 1);
 
     /* 2: dense */
-    seqrt_dense_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_a, net->grad_a, net->l1_y, net->param.l2_weight,
-                         net->l2_y, net->l2_y, n, 3, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_a,
+                         net->l1_y, net->param.l2_weight, NULL, net->l2_y, n, 3, 1, act_linear);
 
     /* 1: dense + relu */
-    seqrt_dense_backward(net->grad_a, net->grad.l1_weight, net->grad.l1_bias, net->grad_b, net->grad_b, net->l0_y, net->param.l1_weight,
-                         net->l1_z, net->l1_y, n, 4, 3, SEQRT_ACT_RELU);
+    seqrt_dense_backward(net->grad_a, net->grad.l1_weight, net->grad.l1_bias, net->grad_b,
+                         net->l0_y, net->param.l1_weight, NULL, net->l1_y, n, 4, 3, act_relu);
 
     /* 0: dense + relu */
-    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_a, net->grad_a, net->input, net->param.l0_weight,
-                         net->l0_z, net->l0_y, n, 2, 4, SEQRT_ACT_RELU);
+    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_a,
+                         net->input, net->param.l0_weight, NULL, net->l0_y, n, 2, 4, act_relu);
     return loss;
 }
 

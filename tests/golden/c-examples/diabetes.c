@@ -13,6 +13,10 @@
  * DIABETES_STATE_BYTES: check it at compile time. */
 typedef char diabetes_state_bytes_check[sizeof(diabetes) == DIABETES_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void diabetes_init(diabetes *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -38,7 +42,8 @@ void diabetes_forward(diabetes *net, const float *x, float *y, int n, int traini
     seqrt_normalization_forward(net->l0_y, x, net->buffer.l0_mean, net->buffer.l0_variance, n, 10);
 
     /* 1: dense + relu, (n, 10) -> (n, 64) */
-    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 10, 64, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l1_y, NULL, net->l0_y, net->param.l1_weight, net->param.l1_bias,
+                        n, 10, 64, act_relu);
 
     /* 2: dropout, (n, 64) -> (n, 64) */
     const float *l2_out = net->l1_y;
@@ -50,10 +55,11 @@ void diabetes_forward(diabetes *net, const float *x, float *y, int n, int traini
     /* 3: batchnorm, (n, 64) -> (n, 64) */
     seqrt_batchnorm_forward(net->l3_y, net->l3_xhat, net->l3_mean, net->l3_invstd,
                             net->buffer.l3_running_mean, net->buffer.l3_running_var,
-                            l2_out, net->param.l3_weight, net->param.l3_bias, n, 64, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l2_out, net->param.l3_weight, net->param.l3_bias, n, 64, 0.99f, 0.001f, act_linear, training);
 
     /* 4: dense + relu, (n, 64) -> (n, 64) */
-    seqrt_dense_forward(net->l4_y, net->l4_z, net->l3_y, net->param.l4_weight, net->param.l4_bias, n, 64, 64, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l4_y, NULL, net->l3_y, net->param.l4_weight, net->param.l4_bias,
+                        n, 64, 64, act_relu);
 
     /* 5: dropout, (n, 64) -> (n, 64) */
     const float *l5_out = net->l4_y;
@@ -65,10 +71,11 @@ void diabetes_forward(diabetes *net, const float *x, float *y, int n, int traini
     /* 6: batchnorm, (n, 64) -> (n, 64) */
     seqrt_batchnorm_forward(net->l6_y, net->l6_xhat, net->l6_mean, net->l6_invstd,
                             net->buffer.l6_running_mean, net->buffer.l6_running_var,
-                            l5_out, net->param.l6_weight, net->param.l6_bias, n, 64, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l5_out, net->param.l6_weight, net->param.l6_bias, n, 64, 0.99f, 0.001f, act_linear, training);
 
     /* 7: dense, (n, 64) -> (n, 1) */
-    seqrt_dense_forward(net->l7_y, net->l7_y, net->l6_y, net->param.l7_weight, net->param.l7_bias, n, 64, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l7_y, NULL, net->l6_y, net->param.l7_weight, net->param.l7_bias,
+                        n, 64, 1, act_linear);
 
     if (y)
         memcpy(y, net->l7_y, sizeof(float) * (size_t)n * 1);
@@ -82,30 +89,30 @@ float diabetes_backward(diabetes *net, const float *target, int n)
     float loss = seqrt_loss(SEQRT_LOSS_MAE, net->grad_a, net->l7_y, NULL, target, n, 1);
 
     /* 7: dense */
-    seqrt_dense_backward(net->grad_b, net->grad.l7_weight, net->grad.l7_bias, net->grad_a, net->grad_a, net->l6_y, net->param.l7_weight,
-                         net->l7_y, net->l7_y, n, 64, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_backward(net->grad_b, net->grad.l7_weight, net->grad.l7_bias, net->grad_a,
+                         net->l6_y, net->param.l7_weight, NULL, net->l7_y, n, 64, 1, act_linear);
 
     /* 6: batchnorm */
-    seqrt_batchnorm_backward(net->grad_a, net->grad.l6_weight, net->grad.l6_bias, net->grad_b, net->l6_xhat, net->l6_invstd,
-                             net->param.l6_weight, net->param.l6_bias, net->l6_y, n, 64, SEQRT_ACT_LINEAR);
+    seqrt_batchnorm_backward(net->grad_b, net->grad.l6_weight, net->grad.l6_bias, net->grad_b,
+                             net->l6_xhat, net->l6_invstd, net->param.l6_weight, net->param.l6_bias, net->l6_y, n, 64, act_linear); /* in place */
 
     /* 5: dropout */
-    seqrt_dropout_backward(net->grad_b, net->grad_a, net->l5_mask, (long)n * 64);
+    seqrt_dropout_backward(net->grad_b, net->grad_b, net->l5_mask, (long)n * 64); /* in place */
 
     /* 4: dense + relu */
-    seqrt_dense_backward(net->grad_a, net->grad.l4_weight, net->grad.l4_bias, net->grad_b, net->grad_b, net->l3_y, net->param.l4_weight,
-                         net->l4_z, net->l4_y, n, 64, 64, SEQRT_ACT_RELU);
+    seqrt_dense_backward(net->grad_a, net->grad.l4_weight, net->grad.l4_bias, net->grad_b,
+                         net->l3_y, net->param.l4_weight, NULL, net->l4_y, n, 64, 64, act_relu);
 
     /* 3: batchnorm */
-    seqrt_batchnorm_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a, net->l3_xhat, net->l3_invstd,
-                             net->param.l3_weight, net->param.l3_bias, net->l3_y, n, 64, SEQRT_ACT_LINEAR);
+    seqrt_batchnorm_backward(net->grad_a, net->grad.l3_weight, net->grad.l3_bias, net->grad_a,
+                             net->l3_xhat, net->l3_invstd, net->param.l3_weight, net->param.l3_bias, net->l3_y, n, 64, act_linear); /* in place */
 
     /* 2: dropout */
-    seqrt_dropout_backward(net->grad_a, net->grad_b, net->l2_mask, (long)n * 64);
+    seqrt_dropout_backward(net->grad_a, net->grad_a, net->l2_mask, (long)n * 64); /* in place */
 
     /* 1: dense + relu */
-    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_a, net->grad_a, net->l0_y, net->param.l1_weight,
-                         net->l1_z, net->l1_y, n, 10, 64, SEQRT_ACT_RELU);
+    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_a,
+                         net->l0_y, net->param.l1_weight, NULL, net->l1_y, n, 10, 64, act_relu);
     return loss;
 }
 
@@ -216,6 +223,7 @@ const seqrt_model diabetes_model = {
     .param_count = DIABETES_PARAM_COUNT,
     .norm_mean_offset = offsetof(diabetes, buffer.l0_mean), /* Normalization, adapted before fit */
     .norm_var_offset = offsetof(diabetes, buffer.l0_variance),
+    .norm_features = 10,
     .step_offset = offsetof(diabetes, step),
     .epoch_offset = offsetof(diabetes, epoch),
     .fit = {

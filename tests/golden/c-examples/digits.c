@@ -13,6 +13,11 @@
  * DIGITS_STATE_BYTES: check it at compile time. */
 typedef char digits_state_bytes_check[sizeof(digits) == DIGITS_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_softmax = {SEQRT_ACT_SOFTMAX, {0.0f}}; /* softmax */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void digits_init(digits *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -34,7 +39,8 @@ void digits_forward(digits *net, const float *x, float *y, int n, int training)
     seqrt_normalization_forward(net->l0_y, x, net->buffer.l0_mean, net->buffer.l0_variance, n, 64);
 
     /* 1: dense + relu, (n, 64) -> (n, 128) */
-    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 64, 128, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l1_y, NULL, net->l0_y, net->param.l1_weight, net->param.l1_bias,
+                        n, 64, 128, act_relu);
 
     /* 2: dropout, (n, 128) -> (n, 128) */
     const float *l2_out = net->l1_y;
@@ -44,7 +50,8 @@ void digits_forward(digits *net, const float *x, float *y, int n, int training)
     }
 
     /* 3: dense + relu, (n, 128) -> (n, 64) */
-    seqrt_dense_forward(net->l3_y, net->l3_z, l2_out, net->param.l3_weight, net->param.l3_bias, n, 128, 64, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l3_y, NULL, l2_out, net->param.l3_weight, net->param.l3_bias,
+                        n, 128, 64, act_relu);
 
     /* 4: dropout, (n, 64) -> (n, 64) */
     const float *l4_out = net->l3_y;
@@ -54,7 +61,8 @@ void digits_forward(digits *net, const float *x, float *y, int n, int training)
     }
 
     /* 5: dense + softmax, (n, 64) -> (n, 10) */
-    seqrt_dense_forward(net->l5_y, net->l5_z, l4_out, net->param.l5_weight, net->param.l5_bias, n, 64, 10, SEQRT_ACT_SOFTMAX);
+    seqrt_dense_forward(net->l5_y, net->l5_z, l4_out, net->param.l5_weight, net->param.l5_bias,
+                        n, 64, 10, act_softmax);
 
     if (y)
         memcpy(y, net->l5_y, sizeof(float) * (size_t)n * 10);
@@ -67,23 +75,23 @@ float digits_backward(digits *net, const float *target, int n)
     /* loss: sparse_categorical_crossentropy, mean over the batch, computed from the logits (gradient p - t) */
     float loss = seqrt_loss(SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, net->grad_a, net->l5_y, net->l5_z, target, n, 10);
 
-    /* 5: dense + softmax (folded into the loss) */
-    seqrt_dense_backward(net->grad_b, net->grad.l5_weight, net->grad.l5_bias, net->grad_a, net->grad_a, net->l4_y, net->param.l5_weight,
-                         net->l5_z, net->l5_y, n, 64, 10, SEQRT_ACT_LINEAR);
+    /* 5: dense + softmax (the activation is folded into the loss) */
+    seqrt_dense_backward(net->grad_b, net->grad.l5_weight, net->grad.l5_bias, net->grad_a,
+                         net->l4_y, net->param.l5_weight, net->l5_z, net->l5_y, n, 64, 10, act_linear);
 
     /* 4: dropout */
-    seqrt_dropout_backward(net->grad_a, net->grad_b, net->l4_mask, (long)n * 64);
+    seqrt_dropout_backward(net->grad_b, net->grad_b, net->l4_mask, (long)n * 64); /* in place */
 
     /* 3: dense + relu */
-    seqrt_dense_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a, net->grad_a, net->l2_y, net->param.l3_weight,
-                         net->l3_z, net->l3_y, n, 128, 64, SEQRT_ACT_RELU);
+    seqrt_dense_backward(net->grad_a, net->grad.l3_weight, net->grad.l3_bias, net->grad_b,
+                         net->l2_y, net->param.l3_weight, NULL, net->l3_y, n, 128, 64, act_relu);
 
     /* 2: dropout */
-    seqrt_dropout_backward(net->grad_a, net->grad_b, net->l2_mask, (long)n * 128);
+    seqrt_dropout_backward(net->grad_a, net->grad_a, net->l2_mask, (long)n * 128); /* in place */
 
     /* 1: dense + relu */
-    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_a, net->grad_a, net->l0_y, net->param.l1_weight,
-                         net->l1_z, net->l1_y, n, 64, 128, SEQRT_ACT_RELU);
+    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_a,
+                         net->l0_y, net->param.l1_weight, NULL, net->l1_y, n, 64, 128, act_relu);
     return loss;
 }
 
@@ -174,6 +182,7 @@ const seqrt_model digits_model = {
     .param_count = DIGITS_PARAM_COUNT,
     .norm_mean_offset = offsetof(digits, buffer.l0_mean), /* Normalization, adapted before fit */
     .norm_var_offset = offsetof(digits, buffer.l0_variance),
+    .norm_features = 64,
     .step_offset = offsetof(digits, step),
     .epoch_offset = offsetof(digits, epoch),
     .fit = {

@@ -13,6 +13,9 @@
  * LINEAR_UNIT_STATE_BYTES: check it at compile time. */
 typedef char linear_unit_state_bytes_check[sizeof(linear_unit) == LINEAR_UNIT_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void linear_unit_init(linear_unit *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -28,7 +31,8 @@ void linear_unit_forward(linear_unit *net, const float *x, float *y, int n, int 
         memcpy(net->input, x, sizeof(float) * (size_t)n * 3);
 
     /* 0: dense, (n, 3) -> (n, 1) */
-    seqrt_dense_forward(net->l0_y, net->l0_y, x, net->param.l0_weight, net->param.l0_bias, n, 3, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l0_y, NULL, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 3, 1, act_linear);
 
     if (y)
         memcpy(y, net->l0_y, sizeof(float) * (size_t)n * 1);
@@ -42,8 +46,8 @@ float linear_unit_backward(linear_unit *net, const float *target, int n)
     float loss = seqrt_loss(SEQRT_LOSS_MSE, net->grad_a, net->l0_y, NULL, target, n, 1);
 
     /* 0: dense */
-    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_a, net->grad_a, net->input, net->param.l0_weight,
-                         net->l0_y, net->l0_y, n, 3, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_a,
+                         net->input, net->param.l0_weight, NULL, net->l0_y, n, 3, 1, act_linear);
     return loss;
 }
 

@@ -13,6 +13,11 @@
  * TORCH_CLASSIFIER_STATE_BYTES: check it at compile time. */
 typedef char torch_classifier_state_bytes_check[sizeof(torch_classifier) == TORCH_CLASSIFIER_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_sigmoid = {SEQRT_ACT_SIGMOID, {0.0f}}; /* sigmoid */
+
 void torch_classifier_init(torch_classifier *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -31,10 +36,11 @@ void torch_classifier_forward(torch_classifier *net, const float *x, float *y, i
         memcpy(net->input, x, sizeof(float) * (size_t)n * 10);
 
     /* 0: dense + batchnorm (1) + relu, (n, 10) -> (n, 64) */
-    seqrt_dense_forward(net->l0_z, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 10, 64, SEQRT_ACT_LINEAR);
-    seqrt_batchnorm_forward(net->l0_y, net->l0_xhat, net->l0_mean, net->l0_invstd,
+    seqrt_dense_forward(net->l0_z, NULL, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 10, 64, act_linear);
+    seqrt_batchnorm_forward(net->l0_y, net->l1_xhat, net->l1_mean, net->l1_invstd,
                             net->buffer.l1_running_mean, net->buffer.l1_running_var,
-                            net->l0_z, net->param.l1_weight, net->param.l1_bias, n, 64, 0.9f, 1e-05f, SEQRT_ACT_RELU, training);
+                            net->l0_z, net->param.l1_weight, net->param.l1_bias, n, 64, 0.9f, 1e-05f, act_relu, training);
 
     /* 3: dropout, (n, 64) -> (n, 64) */
     const float *l3_out = net->l0_y;
@@ -44,7 +50,8 @@ void torch_classifier_forward(torch_classifier *net, const float *x, float *y, i
     }
 
     /* 4: dense + sigmoid, (n, 64) -> (n, 1) */
-    seqrt_dense_forward(net->l4_y, net->l4_z, l3_out, net->param.l4_weight, net->param.l4_bias, n, 64, 1, SEQRT_ACT_SIGMOID);
+    seqrt_dense_forward(net->l4_y, net->l4_z, l3_out, net->param.l4_weight, net->param.l4_bias,
+                        n, 64, 1, act_sigmoid);
 
     if (y)
         memcpy(y, net->l4_y, sizeof(float) * (size_t)n * 1);
@@ -57,18 +64,18 @@ float torch_classifier_backward(torch_classifier *net, const float *target, int 
     /* loss: binary_crossentropy, mean over the batch, computed from the logits (gradient p - t) */
     float loss = seqrt_loss(SEQRT_LOSS_BINARY_CROSSENTROPY, net->grad_a, net->l4_y, net->l4_z, target, n, 1);
 
-    /* 4: dense + sigmoid (folded into the loss) */
-    seqrt_dense_backward(net->grad_b, net->grad.l4_weight, net->grad.l4_bias, net->grad_a, net->grad_a, net->l3_y, net->param.l4_weight,
-                         net->l4_z, net->l4_y, n, 64, 1, SEQRT_ACT_LINEAR);
+    /* 4: dense + sigmoid (the activation is folded into the loss) */
+    seqrt_dense_backward(net->grad_b, net->grad.l4_weight, net->grad.l4_bias, net->grad_a,
+                         net->l3_y, net->param.l4_weight, net->l4_z, net->l4_y, n, 64, 1, act_linear);
 
     /* 3: dropout */
-    seqrt_dropout_backward(net->grad_a, net->grad_b, net->l3_mask, (long)n * 64);
+    seqrt_dropout_backward(net->grad_b, net->grad_b, net->l3_mask, (long)n * 64); /* in place */
 
     /* 0: dense + batchnorm (1) + relu */
-    seqrt_batchnorm_backward(net->grad_a, net->grad.l1_weight, net->grad.l1_bias, net->grad_a, net->l0_xhat, net->l0_invstd,
-                             net->param.l1_weight, net->param.l1_bias, net->l0_y, n, 64, SEQRT_ACT_RELU);
-    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_a, net->grad_a, net->input, net->param.l0_weight,
-                         net->l0_z, net->l0_z, n, 10, 64, SEQRT_ACT_LINEAR);
+    seqrt_batchnorm_backward(net->grad_b, net->grad.l1_weight, net->grad.l1_bias, net->grad_b,
+                             net->l1_xhat, net->l1_invstd, net->param.l1_weight, net->param.l1_bias, net->l0_y, n, 64, act_relu); /* in place */
+    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_b,
+                         net->input, net->param.l0_weight, NULL, net->l0_z, n, 10, 64, act_linear);
     return loss;
 }
 

@@ -13,6 +13,10 @@
  * WIDE_REGRESSION_STATE_BYTES: check it at compile time. */
 typedef char wide_regression_state_bytes_check[sizeof(wide_regression) == WIDE_REGRESSION_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void wide_regression_init(wide_regression *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -37,7 +41,8 @@ void wide_regression_forward(wide_regression *net, const float *x, float *y, int
         memcpy(net->input, x, sizeof(float) * (size_t)n * 11);
 
     /* 0: dense + relu, (n, 11) -> (n, 1024) */
-    seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 11, 1024, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l0_y, NULL, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 11, 1024, act_relu);
 
     /* 1: dropout, (n, 1024) -> (n, 1024) */
     const float *l1_out = net->l0_y;
@@ -49,10 +54,11 @@ void wide_regression_forward(wide_regression *net, const float *x, float *y, int
     /* 2: batchnorm, (n, 1024) -> (n, 1024) */
     seqrt_batchnorm_forward(net->l2_y, net->l2_xhat, net->l2_mean, net->l2_invstd,
                             net->buffer.l2_running_mean, net->buffer.l2_running_var,
-                            l1_out, net->param.l2_weight, net->param.l2_bias, n, 1024, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l1_out, net->param.l2_weight, net->param.l2_bias, n, 1024, 0.99f, 0.001f, act_linear, training);
 
     /* 3: dense + relu, (n, 1024) -> (n, 512) */
-    seqrt_dense_forward(net->l3_y, net->l3_z, net->l2_y, net->param.l3_weight, net->param.l3_bias, n, 1024, 512, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l3_y, NULL, net->l2_y, net->param.l3_weight, net->param.l3_bias,
+                        n, 1024, 512, act_relu);
 
     /* 4: dropout, (n, 512) -> (n, 512) */
     const float *l4_out = net->l3_y;
@@ -64,10 +70,11 @@ void wide_regression_forward(wide_regression *net, const float *x, float *y, int
     /* 5: batchnorm, (n, 512) -> (n, 512) */
     seqrt_batchnorm_forward(net->l5_y, net->l5_xhat, net->l5_mean, net->l5_invstd,
                             net->buffer.l5_running_mean, net->buffer.l5_running_var,
-                            l4_out, net->param.l5_weight, net->param.l5_bias, n, 512, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l4_out, net->param.l5_weight, net->param.l5_bias, n, 512, 0.99f, 0.001f, act_linear, training);
 
     /* 6: dense + relu, (n, 512) -> (n, 1024) */
-    seqrt_dense_forward(net->l6_y, net->l6_z, net->l5_y, net->param.l6_weight, net->param.l6_bias, n, 512, 1024, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l6_y, NULL, net->l5_y, net->param.l6_weight, net->param.l6_bias,
+                        n, 512, 1024, act_relu);
 
     /* 7: dropout, (n, 1024) -> (n, 1024) */
     const float *l7_out = net->l6_y;
@@ -79,10 +86,11 @@ void wide_regression_forward(wide_regression *net, const float *x, float *y, int
     /* 8: batchnorm, (n, 1024) -> (n, 1024) */
     seqrt_batchnorm_forward(net->l8_y, net->l8_xhat, net->l8_mean, net->l8_invstd,
                             net->buffer.l8_running_mean, net->buffer.l8_running_var,
-                            l7_out, net->param.l8_weight, net->param.l8_bias, n, 1024, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            l7_out, net->param.l8_weight, net->param.l8_bias, n, 1024, 0.99f, 0.001f, act_linear, training);
 
     /* 9: dense, (n, 1024) -> (n, 1) */
-    seqrt_dense_forward(net->l9_y, net->l9_y, net->l8_y, net->param.l9_weight, net->param.l9_bias, n, 1024, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l9_y, NULL, net->l8_y, net->param.l9_weight, net->param.l9_bias,
+                        n, 1024, 1, act_linear);
 
     if (y)
         memcpy(y, net->l9_y, sizeof(float) * (size_t)n * 1);
@@ -96,41 +104,41 @@ float wide_regression_backward(wide_regression *net, const float *target, int n)
     float loss = seqrt_loss(SEQRT_LOSS_MAE, net->grad_a, net->l9_y, NULL, target, n, 1);
 
     /* 9: dense */
-    seqrt_dense_backward(net->grad_b, net->grad.l9_weight, net->grad.l9_bias, net->grad_a, net->grad_a, net->l8_y, net->param.l9_weight,
-                         net->l9_y, net->l9_y, n, 1024, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_backward(net->grad_b, net->grad.l9_weight, net->grad.l9_bias, net->grad_a,
+                         net->l8_y, net->param.l9_weight, NULL, net->l9_y, n, 1024, 1, act_linear);
 
     /* 8: batchnorm */
-    seqrt_batchnorm_backward(net->grad_a, net->grad.l8_weight, net->grad.l8_bias, net->grad_b, net->l8_xhat, net->l8_invstd,
-                             net->param.l8_weight, net->param.l8_bias, net->l8_y, n, 1024, SEQRT_ACT_LINEAR);
+    seqrt_batchnorm_backward(net->grad_b, net->grad.l8_weight, net->grad.l8_bias, net->grad_b,
+                             net->l8_xhat, net->l8_invstd, net->param.l8_weight, net->param.l8_bias, net->l8_y, n, 1024, act_linear); /* in place */
 
     /* 7: dropout */
-    seqrt_dropout_backward(net->grad_b, net->grad_a, net->l7_mask, (long)n * 1024);
+    seqrt_dropout_backward(net->grad_b, net->grad_b, net->l7_mask, (long)n * 1024); /* in place */
 
     /* 6: dense + relu */
-    seqrt_dense_backward(net->grad_a, net->grad.l6_weight, net->grad.l6_bias, net->grad_b, net->grad_b, net->l5_y, net->param.l6_weight,
-                         net->l6_z, net->l6_y, n, 512, 1024, SEQRT_ACT_RELU);
+    seqrt_dense_backward(net->grad_a, net->grad.l6_weight, net->grad.l6_bias, net->grad_b,
+                         net->l5_y, net->param.l6_weight, NULL, net->l6_y, n, 512, 1024, act_relu);
 
     /* 5: batchnorm */
-    seqrt_batchnorm_backward(net->grad_b, net->grad.l5_weight, net->grad.l5_bias, net->grad_a, net->l5_xhat, net->l5_invstd,
-                             net->param.l5_weight, net->param.l5_bias, net->l5_y, n, 512, SEQRT_ACT_LINEAR);
+    seqrt_batchnorm_backward(net->grad_a, net->grad.l5_weight, net->grad.l5_bias, net->grad_a,
+                             net->l5_xhat, net->l5_invstd, net->param.l5_weight, net->param.l5_bias, net->l5_y, n, 512, act_linear); /* in place */
 
     /* 4: dropout */
-    seqrt_dropout_backward(net->grad_a, net->grad_b, net->l4_mask, (long)n * 512);
+    seqrt_dropout_backward(net->grad_a, net->grad_a, net->l4_mask, (long)n * 512); /* in place */
 
     /* 3: dense + relu */
-    seqrt_dense_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a, net->grad_a, net->l2_y, net->param.l3_weight,
-                         net->l3_z, net->l3_y, n, 1024, 512, SEQRT_ACT_RELU);
+    seqrt_dense_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a,
+                         net->l2_y, net->param.l3_weight, NULL, net->l3_y, n, 1024, 512, act_relu);
 
     /* 2: batchnorm */
-    seqrt_batchnorm_backward(net->grad_a, net->grad.l2_weight, net->grad.l2_bias, net->grad_b, net->l2_xhat, net->l2_invstd,
-                             net->param.l2_weight, net->param.l2_bias, net->l2_y, n, 1024, SEQRT_ACT_LINEAR);
+    seqrt_batchnorm_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_b,
+                             net->l2_xhat, net->l2_invstd, net->param.l2_weight, net->param.l2_bias, net->l2_y, n, 1024, act_linear); /* in place */
 
     /* 1: dropout */
-    seqrt_dropout_backward(net->grad_b, net->grad_a, net->l1_mask, (long)n * 1024);
+    seqrt_dropout_backward(net->grad_b, net->grad_b, net->l1_mask, (long)n * 1024); /* in place */
 
     /* 0: dense + relu */
-    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_b, net->grad_b, net->input, net->param.l0_weight,
-                         net->l0_z, net->l0_y, n, 11, 1024, SEQRT_ACT_RELU);
+    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_b,
+                         net->input, net->param.l0_weight, NULL, net->l0_y, n, 11, 1024, act_relu);
     return loss;
 }
 

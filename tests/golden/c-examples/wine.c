@@ -13,6 +13,11 @@
  * WINE_STATE_BYTES: check it at compile time. */
 typedef char wine_state_bytes_check[sizeof(wine) == WINE_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_softmax = {SEQRT_ACT_SOFTMAX, {0.0f}}; /* softmax */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void wine_init(wine *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -33,7 +38,8 @@ void wine_forward(wine *net, const float *x, float *y, int n, int training)
     seqrt_normalization_forward(net->l0_y, x, net->buffer.l0_mean, net->buffer.l0_variance, n, 13);
 
     /* 1: dense + relu, (n, 13) -> (n, 32) */
-    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 13, 32, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l1_y, NULL, net->l0_y, net->param.l1_weight, net->param.l1_bias,
+                        n, 13, 32, act_relu);
 
     /* 2: dropout, (n, 32) -> (n, 32) */
     const float *l2_out = net->l1_y;
@@ -43,7 +49,8 @@ void wine_forward(wine *net, const float *x, float *y, int n, int training)
     }
 
     /* 3: dense + softmax, (n, 32) -> (n, 3) */
-    seqrt_dense_forward(net->l3_y, net->l3_z, l2_out, net->param.l3_weight, net->param.l3_bias, n, 32, 3, SEQRT_ACT_SOFTMAX);
+    seqrt_dense_forward(net->l3_y, net->l3_z, l2_out, net->param.l3_weight, net->param.l3_bias,
+                        n, 32, 3, act_softmax);
 
     if (y)
         memcpy(y, net->l3_y, sizeof(float) * (size_t)n * 3);
@@ -56,16 +63,16 @@ float wine_backward(wine *net, const float *target, int n)
     /* loss: sparse_categorical_crossentropy, mean over the batch, computed from the logits (gradient p - t) */
     float loss = seqrt_loss(SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, net->grad_a, net->l3_y, net->l3_z, target, n, 3);
 
-    /* 3: dense + softmax (folded into the loss) */
-    seqrt_dense_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a, net->grad_a, net->l2_y, net->param.l3_weight,
-                         net->l3_z, net->l3_y, n, 32, 3, SEQRT_ACT_LINEAR);
+    /* 3: dense + softmax (the activation is folded into the loss) */
+    seqrt_dense_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a,
+                         net->l2_y, net->param.l3_weight, net->l3_z, net->l3_y, n, 32, 3, act_linear);
 
     /* 2: dropout */
-    seqrt_dropout_backward(net->grad_a, net->grad_b, net->l2_mask, (long)n * 32);
+    seqrt_dropout_backward(net->grad_b, net->grad_b, net->l2_mask, (long)n * 32); /* in place */
 
     /* 1: dense + relu */
-    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_a, net->grad_a, net->l0_y, net->param.l1_weight,
-                         net->l1_z, net->l1_y, n, 13, 32, SEQRT_ACT_RELU);
+    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_b,
+                         net->l0_y, net->param.l1_weight, NULL, net->l1_y, n, 13, 32, act_relu);
     return loss;
 }
 
@@ -148,6 +155,7 @@ const seqrt_model wine_model = {
     .param_count = WINE_PARAM_COUNT,
     .norm_mean_offset = offsetof(wine, buffer.l0_mean), /* Normalization, adapted before fit */
     .norm_var_offset = offsetof(wine, buffer.l0_variance),
+    .norm_features = 13,
     .step_offset = offsetof(wine, step),
     .epoch_offset = offsetof(wine, epoch),
     .fit = {

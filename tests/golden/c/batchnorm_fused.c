@@ -13,6 +13,10 @@
  * BATCHNORM_FUSED_STATE_BYTES: check it at compile time. */
 typedef char batchnorm_fused_state_bytes_check[sizeof(batchnorm_fused) == BATCHNORM_FUSED_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+
 void batchnorm_fused_init(batchnorm_fused *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -31,13 +35,15 @@ void batchnorm_fused_forward(batchnorm_fused *net, const float *x, float *y, int
         memcpy(net->input, x, sizeof(float) * (size_t)n * 3);
 
     /* 0: dense + batchnorm (1) + relu, (n, 3) -> (n, 4) */
-    seqrt_dense_forward(net->l0_z, net->l0_z, x, net->param.l0_weight, NULL, n, 3, 4, SEQRT_ACT_LINEAR);
-    seqrt_batchnorm_forward(net->l0_y, net->l0_xhat, net->l0_mean, net->l0_invstd,
+    seqrt_dense_forward(net->l0_z, NULL, x, net->param.l0_weight, NULL,
+                        n, 3, 4, act_linear);
+    seqrt_batchnorm_forward(net->l0_y, net->l1_xhat, net->l1_mean, net->l1_invstd,
                             net->buffer.l1_running_mean, net->buffer.l1_running_var,
-                            net->l0_z, net->param.l1_weight, net->param.l1_bias, n, 4, 0.99f, 0.001f, SEQRT_ACT_RELU, training);
+                            net->l0_z, net->param.l1_weight, net->param.l1_bias, n, 4, 0.99f, 0.001f, act_relu, training);
 
     /* 3: dense, (n, 4) -> (n, 1) */
-    seqrt_dense_forward(net->l3_y, net->l3_y, net->l0_y, net->param.l3_weight, net->param.l3_bias, n, 4, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l3_y, NULL, net->l0_y, net->param.l3_weight, net->param.l3_bias,
+                        n, 4, 1, act_linear);
 
     if (y)
         memcpy(y, net->l3_y, sizeof(float) * (size_t)n * 1);
@@ -51,14 +57,14 @@ float batchnorm_fused_backward(batchnorm_fused *net, const float *target, int n)
     float loss = seqrt_loss(SEQRT_LOSS_MSE, net->grad_a, net->l3_y, NULL, target, n, 1);
 
     /* 3: dense */
-    seqrt_dense_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a, net->grad_a, net->l0_y, net->param.l3_weight,
-                         net->l3_y, net->l3_y, n, 4, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a,
+                         net->l0_y, net->param.l3_weight, NULL, net->l3_y, n, 4, 1, act_linear);
 
     /* 0: dense + batchnorm (1) + relu */
-    seqrt_batchnorm_backward(net->grad_b, net->grad.l1_weight, net->grad.l1_bias, net->grad_b, net->l0_xhat, net->l0_invstd,
-                             net->param.l1_weight, net->param.l1_bias, net->l0_y, n, 4, SEQRT_ACT_RELU);
-    seqrt_dense_backward(NULL, net->grad.l0_weight, NULL, net->grad_b, net->grad_b, net->input, net->param.l0_weight,
-                         net->l0_z, net->l0_z, n, 3, 4, SEQRT_ACT_LINEAR);
+    seqrt_batchnorm_backward(net->grad_b, net->grad.l1_weight, net->grad.l1_bias, net->grad_b,
+                             net->l1_xhat, net->l1_invstd, net->param.l1_weight, net->param.l1_bias, net->l0_y, n, 4, act_relu); /* in place */
+    seqrt_dense_backward(NULL, net->grad.l0_weight, NULL, net->grad_b,
+                         net->input, net->param.l0_weight, NULL, net->l0_z, n, 3, 4, act_linear);
     return loss;
 }
 

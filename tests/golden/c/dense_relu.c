@@ -13,6 +13,11 @@
  * DENSE_RELU_STATE_BYTES: check it at compile time. */
 typedef char dense_relu_state_bytes_check[sizeof(dense_relu) == DENSE_RELU_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_sigmoid = {SEQRT_ACT_SIGMOID, {0.0f}}; /* sigmoid */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void dense_relu_init(dense_relu *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -29,10 +34,12 @@ void dense_relu_forward(dense_relu *net, const float *x, float *y, int n, int tr
         memcpy(net->input, x, sizeof(float) * (size_t)n * 3);
 
     /* 0: dense + relu, (n, 3) -> (n, 4) */
-    seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 3, 4, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l0_y, NULL, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 3, 4, act_relu);
 
     /* 1: dense + sigmoid, (n, 4) -> (n, 1) */
-    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 4, 1, SEQRT_ACT_SIGMOID);
+    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias,
+                        n, 4, 1, act_sigmoid);
 
     if (y)
         memcpy(y, net->l1_y, sizeof(float) * (size_t)n * 1);
@@ -45,13 +52,13 @@ float dense_relu_backward(dense_relu *net, const float *target, int n)
     /* loss: binary_crossentropy, mean over the batch, computed from the logits (gradient p - t) */
     float loss = seqrt_loss(SEQRT_LOSS_BINARY_CROSSENTROPY, net->grad_a, net->l1_y, net->l1_z, target, n, 1);
 
-    /* 1: dense + sigmoid (folded into the loss) */
-    seqrt_dense_backward(net->grad_b, net->grad.l1_weight, net->grad.l1_bias, net->grad_a, net->grad_a, net->l0_y, net->param.l1_weight,
-                         net->l1_z, net->l1_y, n, 4, 1, SEQRT_ACT_LINEAR);
+    /* 1: dense + sigmoid (the activation is folded into the loss) */
+    seqrt_dense_backward(net->grad_b, net->grad.l1_weight, net->grad.l1_bias, net->grad_a,
+                         net->l0_y, net->param.l1_weight, net->l1_z, net->l1_y, n, 4, 1, act_linear);
 
     /* 0: dense + relu */
-    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_b, net->grad_b, net->input, net->param.l0_weight,
-                         net->l0_z, net->l0_y, n, 3, 4, SEQRT_ACT_RELU);
+    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_b,
+                         net->input, net->param.l0_weight, NULL, net->l0_y, n, 3, 4, act_relu);
     return loss;
 }
 

@@ -13,6 +13,11 @@
  * DROPOUT_SEED_STATE_BYTES: check it at compile time. */
 typedef char dropout_seed_state_bytes_check[sizeof(dropout_seed) == DROPOUT_SEED_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_relu = {SEQRT_ACT_RELU, {0.0f, HUGE_VALF, 0.0f}}; /* relu */
+static const seqrt_actfn act_elu = {SEQRT_ACT_ELU, {1.0f}}; /* elu */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void dropout_seed_init(dropout_seed *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -31,7 +36,8 @@ void dropout_seed_forward(dropout_seed *net, const float *x, float *y, int n, in
         memcpy(net->input, x, sizeof(float) * (size_t)n * 3);
 
     /* 0: dense + relu, (n, 3) -> (n, 4) */
-    seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 3, 4, SEQRT_ACT_RELU);
+    seqrt_dense_forward(net->l0_y, NULL, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 3, 4, act_relu);
 
     /* 1: dropout, (n, 4) -> (n, 4) */
     const float *l1_out = net->l0_y;
@@ -41,7 +47,8 @@ void dropout_seed_forward(dropout_seed *net, const float *x, float *y, int n, in
     }
 
     /* 2: dense + elu, (n, 4) -> (n, 4) */
-    seqrt_dense_forward(net->l2_y, net->l2_z, l1_out, net->param.l2_weight, net->param.l2_bias, n, 4, 4, SEQRT_ACT_ELU);
+    seqrt_dense_forward(net->l2_y, net->l2_z, l1_out, net->param.l2_weight, net->param.l2_bias,
+                        n, 4, 4, act_elu);
 
     /* 3: dropout, (n, 4) -> (n, 4) */
     const float *l3_out = net->l2_y;
@@ -51,7 +58,8 @@ void dropout_seed_forward(dropout_seed *net, const float *x, float *y, int n, in
     }
 
     /* 4: dense, (n, 4) -> (n, 1) */
-    seqrt_dense_forward(net->l4_y, net->l4_y, l3_out, net->param.l4_weight, net->param.l4_bias, n, 4, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l4_y, NULL, l3_out, net->param.l4_weight, net->param.l4_bias,
+                        n, 4, 1, act_linear);
 
     if (y)
         memcpy(y, net->l4_y, sizeof(float) * (size_t)n * 1);
@@ -65,22 +73,22 @@ float dropout_seed_backward(dropout_seed *net, const float *target, int n)
     float loss = seqrt_loss(SEQRT_LOSS_HUBER, net->grad_a, net->l4_y, NULL, target, n, 1);
 
     /* 4: dense */
-    seqrt_dense_backward(net->grad_b, net->grad.l4_weight, net->grad.l4_bias, net->grad_a, net->grad_a, net->l3_y, net->param.l4_weight,
-                         net->l4_y, net->l4_y, n, 4, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_backward(net->grad_b, net->grad.l4_weight, net->grad.l4_bias, net->grad_a,
+                         net->l3_y, net->param.l4_weight, NULL, net->l4_y, n, 4, 1, act_linear);
 
     /* 3: dropout */
-    seqrt_dropout_backward(net->grad_a, net->grad_b, net->l3_mask, (long)n * 4);
+    seqrt_dropout_backward(net->grad_b, net->grad_b, net->l3_mask, (long)n * 4); /* in place */
 
     /* 2: dense + elu */
-    seqrt_dense_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_a, net->grad_a, net->l1_y, net->param.l2_weight,
-                         net->l2_z, net->l2_y, n, 4, 4, SEQRT_ACT_ELU);
+    seqrt_dense_backward(net->grad_a, net->grad.l2_weight, net->grad.l2_bias, net->grad_b,
+                         net->l1_y, net->param.l2_weight, net->l2_z, net->l2_y, n, 4, 4, act_elu);
 
     /* 1: dropout */
-    seqrt_dropout_backward(net->grad_a, net->grad_b, net->l1_mask, (long)n * 4);
+    seqrt_dropout_backward(net->grad_a, net->grad_a, net->l1_mask, (long)n * 4); /* in place */
 
     /* 0: dense + relu */
-    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_a, net->grad_a, net->input, net->param.l0_weight,
-                         net->l0_z, net->l0_y, n, 3, 4, SEQRT_ACT_RELU);
+    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_a,
+                         net->input, net->param.l0_weight, NULL, net->l0_y, n, 3, 4, act_relu);
     return loss;
 }
 

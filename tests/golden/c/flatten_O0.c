@@ -13,6 +13,9 @@
  * FLATTEN_O0_STATE_BYTES: check it at compile time. */
 typedef char flatten_O0_state_bytes_check[sizeof(flatten_O0) == FLATTEN_O0_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void flatten_O0_init(flatten_O0 *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -30,22 +33,24 @@ void flatten_O0_forward(flatten_O0 *net, const float *x, float *y, int n, int tr
     if (training)
         memcpy(net->input, x, sizeof(float) * (size_t)n * 6);
 
-    /* 0: flatten, (n, 6) -> (n, 6) */
-    /* row-major data is already flat: nothing to do */
+    /* 0: flatten, (n, 2, 3) -> (n, 6) */
+    /* a view: the output is the input's memory */
 
     /* 1: batchnorm, (n, 6) -> (n, 6) */
     seqrt_batchnorm_forward(net->l1_y, net->l1_xhat, net->l1_mean, net->l1_invstd,
                             net->buffer.l1_running_mean, net->buffer.l1_running_var,
-                            x, net->param.l1_weight, net->param.l1_bias, n, 6, 0.99f, 0.001f, SEQRT_ACT_LINEAR, training);
+                            x, net->param.l1_weight, net->param.l1_bias, n, 6, 0.99f, 0.001f, act_linear, training);
 
     /* 2: dense, (n, 6) -> (n, 4) */
-    seqrt_dense_forward(net->l2_y, net->l2_y, net->l1_y, net->param.l2_weight, net->param.l2_bias, n, 6, 4, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l2_y, NULL, net->l1_y, net->param.l2_weight, net->param.l2_bias,
+                        n, 6, 4, act_linear);
 
     /* 3: flatten, (n, 4) -> (n, 4) */
-    /* row-major data is already flat: nothing to do */
+    /* a view: the output is the input's memory */
 
     /* 4: dense, (n, 4) -> (n, 1) */
-    seqrt_dense_forward(net->l4_y, net->l4_y, net->l2_y, net->param.l4_weight, net->param.l4_bias, n, 4, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l4_y, NULL, net->l2_y, net->param.l4_weight, net->param.l4_bias,
+                        n, 4, 1, act_linear);
 
     if (y)
         memcpy(y, net->l4_y, sizeof(float) * (size_t)n * 1);
@@ -59,19 +64,19 @@ float flatten_O0_backward(flatten_O0 *net, const float *target, int n)
     float loss = seqrt_loss(SEQRT_LOSS_MSE, net->l4_dy, net->l4_y, NULL, target, n, 1);
 
     /* 4: dense */
-    seqrt_dense_backward(net->l2_dy, net->grad.l4_weight, net->grad.l4_bias, net->l4_dy, net->l4_dy, net->l2_y, net->param.l4_weight,
-                         net->l4_y, net->l4_y, n, 4, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_backward(net->l3_dy, net->grad.l4_weight, net->grad.l4_bias, net->l4_dy,
+                         net->l2_y, net->param.l4_weight, NULL, net->l4_y, n, 4, 1, act_linear);
 
     /* 3: flatten */
-    /* the gradient passes through unchanged */
+    /* a view: the gradient passes through */
 
     /* 2: dense */
-    seqrt_dense_backward(net->l1_dy, net->grad.l2_weight, net->grad.l2_bias, net->l2_dy, net->l2_dy, net->l1_y, net->param.l2_weight,
-                         net->l2_y, net->l2_y, n, 6, 4, SEQRT_ACT_LINEAR);
+    seqrt_dense_backward(net->l1_dy, net->grad.l2_weight, net->grad.l2_bias, net->l3_dy,
+                         net->l1_y, net->param.l2_weight, NULL, net->l2_y, n, 6, 4, act_linear);
 
     /* 1: batchnorm */
-    seqrt_batchnorm_backward(net->input_dy, net->grad.l1_weight, net->grad.l1_bias, net->l1_dy, net->l1_xhat, net->l1_invstd,
-                             net->param.l1_weight, net->param.l1_bias, net->l1_y, n, 6, SEQRT_ACT_LINEAR);
+    seqrt_batchnorm_backward(net->l0_dy, net->grad.l1_weight, net->grad.l1_bias, net->l1_dy,
+                             net->l1_xhat, net->l1_invstd, net->param.l1_weight, net->param.l1_bias, net->l1_y, n, 6, act_linear);
     return loss;
 }
 

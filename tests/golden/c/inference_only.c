@@ -13,6 +13,10 @@
  * INFERENCE_ONLY_STATE_BYTES: check it at compile time. */
 typedef char inference_only_state_bytes_check[sizeof(inference_only) == INFERENCE_ONLY_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_silu = {SEQRT_ACT_SILU, {0.0f}}; /* silu */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void inference_only_init(inference_only *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -25,17 +29,18 @@ void inference_only_forward(inference_only *net, const float *x, float *y, int n
 {
     assert(n >= 1 && n <= INFERENCE_ONLY_MAX_BATCH);
     net->rows = n;
-    if (training)
-        memcpy(net->input, x, sizeof(float) * (size_t)n * 2);
+    (void)training;
 
     /* 0: dense + silu, (n, 2) -> (n, 3) */
-    seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 2, 3, SEQRT_ACT_SILU);
+    seqrt_dense_forward(net->value_a, NULL, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 2, 3, act_silu);
 
     /* 1: dense, (n, 3) -> (n, 2) */
-    seqrt_dense_forward(net->l1_y, net->l1_y, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 3, 2, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->value_b, NULL, net->value_a, net->param.l1_weight, net->param.l1_bias,
+                        n, 3, 2, act_linear);
 
     if (y)
-        memcpy(y, net->l1_y, sizeof(float) * (size_t)n * 2);
+        memcpy(y, net->value_b, sizeof(float) * (size_t)n * 2);
 }
 
 /* Checkpoint names: a PyTorch nn.Sequential state_dict, indexed by layer

@@ -13,6 +13,11 @@
  * LAYERNORM_FUSED_STATE_BYTES: check it at compile time. */
 typedef char layernorm_fused_state_bytes_check[sizeof(layernorm_fused) == LAYERNORM_FUSED_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+static const seqrt_actfn act_tanh = {SEQRT_ACT_TANH, {0.0f}}; /* tanh */
+static const seqrt_actfn act_softmax = {SEQRT_ACT_SOFTMAX, {0.0f}}; /* softmax */
+
 void layernorm_fused_init(layernorm_fused *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -30,12 +35,14 @@ void layernorm_fused_forward(layernorm_fused *net, const float *x, float *y, int
         memcpy(net->input, x, sizeof(float) * (size_t)n * 3);
 
     /* 0: dense + layernorm (1) + tanh, (n, 3) -> (n, 4) */
-    seqrt_dense_forward(net->l0_z, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 3, 4, SEQRT_ACT_LINEAR);
-    seqrt_layernorm_forward(net->l0_y, net->l0_xhat, net->l0_mean, net->l0_invstd,
-                            net->l0_z, net->param.l1_weight, net->param.l1_bias, n, 4, 1e-05f, SEQRT_ACT_TANH);
+    seqrt_dense_forward(net->l0_z, NULL, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 3, 4, act_linear);
+    seqrt_layernorm_forward(net->l0_y, net->l1_xhat, net->l1_mean, net->l1_invstd,
+                            net->l0_z, net->param.l1_weight, net->param.l1_bias, n, 4, 1e-05f, act_tanh);
 
     /* 3: dense + softmax, (n, 4) -> (n, 2) */
-    seqrt_dense_forward(net->l3_y, net->l3_z, net->l0_y, net->param.l3_weight, net->param.l3_bias, n, 4, 2, SEQRT_ACT_SOFTMAX);
+    seqrt_dense_forward(net->l3_y, net->l3_z, net->l0_y, net->param.l3_weight, net->param.l3_bias,
+                        n, 4, 2, act_softmax);
 
     if (y)
         memcpy(y, net->l3_y, sizeof(float) * (size_t)n * 2);
@@ -48,15 +55,15 @@ float layernorm_fused_backward(layernorm_fused *net, const float *target, int n)
     /* loss: categorical_crossentropy, mean over the batch, computed from the logits (gradient p - t) */
     float loss = seqrt_loss(SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, net->grad_a, net->l3_y, net->l3_z, target, n, 2);
 
-    /* 3: dense + softmax (folded into the loss) */
-    seqrt_dense_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a, net->grad_a, net->l0_y, net->param.l3_weight,
-                         net->l3_z, net->l3_y, n, 4, 2, SEQRT_ACT_LINEAR);
+    /* 3: dense + softmax (the activation is folded into the loss) */
+    seqrt_dense_backward(net->grad_b, net->grad.l3_weight, net->grad.l3_bias, net->grad_a,
+                         net->l0_y, net->param.l3_weight, net->l3_z, net->l3_y, n, 4, 2, act_linear);
 
     /* 0: dense + layernorm (1) + tanh */
-    seqrt_layernorm_backward(net->grad_b, net->grad.l1_weight, net->grad.l1_bias, net->grad_b, net->l0_xhat, net->l0_invstd,
-                             net->param.l1_weight, net->param.l1_bias, net->l0_y, n, 4, SEQRT_ACT_TANH);
-    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_b, net->grad_b, net->input, net->param.l0_weight,
-                         net->l0_z, net->l0_z, n, 3, 4, SEQRT_ACT_LINEAR);
+    seqrt_layernorm_backward(net->grad_b, net->grad.l1_weight, net->grad.l1_bias, net->grad_b,
+                             net->l1_xhat, net->l1_invstd, net->param.l1_weight, net->param.l1_bias, net->l0_y, n, 4, act_tanh); /* in place */
+    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_b,
+                         net->input, net->param.l0_weight, NULL, net->l0_z, n, 3, 4, act_linear);
     return loss;
 }
 

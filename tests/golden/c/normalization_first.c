@@ -13,6 +13,10 @@
  * NORMALIZATION_FIRST_STATE_BYTES: check it at compile time. */
 typedef char normalization_first_state_bytes_check[sizeof(normalization_first) == NORMALIZATION_FIRST_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_leaky_relu = {SEQRT_ACT_LEAKY_RELU, {0.2f}}; /* leaky_relu */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void normalization_first_init(normalization_first *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -33,10 +37,12 @@ void normalization_first_forward(normalization_first *net, const float *x, float
     seqrt_normalization_forward(net->l0_y, x, net->buffer.l0_mean, net->buffer.l0_variance, n, 3);
 
     /* 1: dense + leaky_relu, (n, 3) -> (n, 2) */
-    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 3, 2, SEQRT_ACT_LEAKY_RELU);
+    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias,
+                        n, 3, 2, act_leaky_relu);
 
     /* 2: dense, (n, 2) -> (n, 1) */
-    seqrt_dense_forward(net->l2_y, net->l2_y, net->l1_y, net->param.l2_weight, net->param.l2_bias, n, 2, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_forward(net->l2_y, NULL, net->l1_y, net->param.l2_weight, net->param.l2_bias,
+                        n, 2, 1, act_linear);
 
     if (y)
         memcpy(y, net->l2_y, sizeof(float) * (size_t)n * 1);
@@ -50,12 +56,12 @@ float normalization_first_backward(normalization_first *net, const float *target
     float loss = seqrt_loss(SEQRT_LOSS_MAE, net->grad_a, net->l2_y, NULL, target, n, 1);
 
     /* 2: dense */
-    seqrt_dense_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_a, net->grad_a, net->l1_y, net->param.l2_weight,
-                         net->l2_y, net->l2_y, n, 2, 1, SEQRT_ACT_LINEAR);
+    seqrt_dense_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_a,
+                         net->l1_y, net->param.l2_weight, NULL, net->l2_y, n, 2, 1, act_linear);
 
     /* 1: dense + leaky_relu */
-    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_b, net->grad_b, net->l0_y, net->param.l1_weight,
-                         net->l1_z, net->l1_y, n, 3, 2, SEQRT_ACT_LEAKY_RELU);
+    seqrt_dense_backward(NULL, net->grad.l1_weight, net->grad.l1_bias, net->grad_b,
+                         net->l0_y, net->param.l1_weight, net->l1_z, net->l1_y, n, 3, 2, act_leaky_relu);
     return loss;
 }
 
@@ -138,6 +144,7 @@ const seqrt_model normalization_first_model = {
     .param_count = NORMALIZATION_FIRST_PARAM_COUNT,
     .norm_mean_offset = offsetof(normalization_first, buffer.l0_mean), /* Normalization, adapted before fit */
     .norm_var_offset = offsetof(normalization_first, buffer.l0_variance),
+    .norm_features = 3,
     .step_offset = offsetof(normalization_first, step),
     .epoch_offset = offsetof(normalization_first, epoch),
     .fit = {

@@ -13,6 +13,11 @@
  * SOFTMAX_SPARSE_STATE_BYTES: check it at compile time. */
 typedef char softmax_sparse_state_bytes_check[sizeof(softmax_sparse) == SOFTMAX_SPARSE_STATE_BYTES ? 1 : -1];
 
+/* The activations and their parameters (seqrt_acts.def). */
+static const seqrt_actfn act_gelu = {SEQRT_ACT_GELU, {0.0f}}; /* gelu */
+static const seqrt_actfn act_softmax = {SEQRT_ACT_SOFTMAX, {0.0f}}; /* softmax */
+static const seqrt_actfn act_linear = {SEQRT_ACT_LINEAR, {0.0f}}; /* linear */
+
 void softmax_sparse_init(softmax_sparse *net, uint64_t seed)
 {
     memset(net, 0, sizeof *net);
@@ -29,10 +34,12 @@ void softmax_sparse_forward(softmax_sparse *net, const float *x, float *y, int n
         memcpy(net->input, x, sizeof(float) * (size_t)n * 3);
 
     /* 0: dense + gelu, (n, 3) -> (n, 4) */
-    seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias, n, 3, 4, SEQRT_ACT_GELU);
+    seqrt_dense_forward(net->l0_y, net->l0_z, x, net->param.l0_weight, net->param.l0_bias,
+                        n, 3, 4, act_gelu);
 
     /* 1: dense + softmax, (n, 4) -> (n, 3) */
-    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias, n, 4, 3, SEQRT_ACT_SOFTMAX);
+    seqrt_dense_forward(net->l1_y, net->l1_z, net->l0_y, net->param.l1_weight, net->param.l1_bias,
+                        n, 4, 3, act_softmax);
 
     if (y)
         memcpy(y, net->l1_y, sizeof(float) * (size_t)n * 3);
@@ -45,13 +52,13 @@ float softmax_sparse_backward(softmax_sparse *net, const float *target, int n)
     /* loss: sparse_categorical_crossentropy, mean over the batch, computed from the logits (gradient p - t) */
     float loss = seqrt_loss(SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, net->grad_a, net->l1_y, net->l1_z, target, n, 3);
 
-    /* 1: dense + softmax (folded into the loss) */
-    seqrt_dense_backward(net->grad_b, net->grad.l1_weight, net->grad.l1_bias, net->grad_a, net->grad_a, net->l0_y, net->param.l1_weight,
-                         net->l1_z, net->l1_y, n, 4, 3, SEQRT_ACT_LINEAR);
+    /* 1: dense + softmax (the activation is folded into the loss) */
+    seqrt_dense_backward(net->grad_b, net->grad.l1_weight, net->grad.l1_bias, net->grad_a,
+                         net->l0_y, net->param.l1_weight, net->l1_z, net->l1_y, n, 4, 3, act_linear);
 
     /* 0: dense + gelu */
-    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_b, net->grad_b, net->input, net->param.l0_weight,
-                         net->l0_z, net->l0_y, n, 3, 4, SEQRT_ACT_GELU);
+    seqrt_dense_backward(NULL, net->grad.l0_weight, net->grad.l0_bias, net->grad_b,
+                         net->input, net->param.l0_weight, net->l0_z, net->l0_y, n, 3, 4, act_gelu);
     return loss;
 }
 

@@ -11,13 +11,13 @@
 #define G_TINY_BN_INFER_IN 4
 #define G_TINY_BN_INFER_OUT 1
 #define G_TINY_BN_INFER_WEIGHT_COUNT 19
-/* stack arena of g_tiny_bn_predict: two rows of the widest layer */
+/* stack arena of g_tiny_bn_predict: two samples of the widest stage */
 #define G_TINY_BN_INFER_ARENA_BYTES 32
 
 typedef struct g_tiny_bn_weights {
-    float s0_w[4 * 3]; /* (4 in, 3 out), transposed: 0: normalization, 1: dense, 2: batchnorm */
+    float s0_w[12]; /* (4 in, 3 out), transposed: 0: normalization, 1: dense, 2: batchnorm */
     float s0_b[3];
-    float s2_w[3 * 1]; /* (3 in, 1 out), transposed: 5: dense */
+    float s2_w[3]; /* (3 in, 1 out), transposed: 5: dense */
     float s2_b[1];
 } g_tiny_bn_weights;
 

@@ -11,15 +11,15 @@
 #define G_TINY_LN_INFER_IN 3
 #define G_TINY_LN_INFER_OUT 2
 #define G_TINY_LN_INFER_WEIGHT_COUNT 34
-/* stack arena of g_tiny_ln_predict: two rows of the widest layer */
+/* stack arena of g_tiny_ln_predict: two samples of the widest stage */
 #define G_TINY_LN_INFER_ARENA_BYTES 32
 
 typedef struct g_tiny_ln_weights {
-    float s0_w[3 * 4]; /* (3 in, 4 out), transposed: 0: dense */
+    float s0_w[12]; /* (3 in, 4 out), transposed: 0: dense */
     float s0_b[4];
     float s1_s[4]; /* 1: layernorm */
     float s1_t[4];
-    float s3_w[4 * 2]; /* (4 in, 2 out), transposed: 3: dense */
+    float s3_w[8]; /* (4 in, 2 out), transposed: 3: dense */
     float s3_b[2];
 } g_tiny_ln_weights;
 

@@ -1,0 +1,143 @@
+/*
+ * layer_batchnorm.c - BatchNormalization over the last axis (Keras's
+ * axis=-1): statistics per channel over the batch and every other axis.
+ *
+ * Training normalizes with the batch's mean and (biased) variance and moves
+ * the running statistics the Keras way, run = run * momentum + batch * (1 -
+ * momentum); inference uses the running statistics. gamma and beta are
+ * "k.weight" and "k.bias", the running statistics "k.running_mean" and
+ * "k.running_var" (non-trainable), as in torch.nn.BatchNorm1d (whose
+ * momentum is 1 - Keras's, and whose running_var is the unbiased one:
+ * tests/parity/README.md has the mapping). It fuses into the layer before
+ * it (LK_NORM) and takes that layer's activation; its backward works in
+ * place. The baked build folds it into a scale per channel.
+ */
+#include <string.h>
+
+#include "seqc.h"
+
+static const CallSpec spec_batchnorm = {"BatchNormalization", 5, {
+    {"axis", T_INT}, {"momentum", T_FLOAT}, {"epsilon", T_FLOAT},
+    {"center", T_BOOL}, {"scale", T_BOOL},
+    {"beta_initializer", T_INIT}, {"gamma_initializer", T_INIT},
+    {"moving_mean_initializer", T_INIT}, {"moving_variance_initializer", T_INIT},
+    {"beta_regularizer", T_NONE}, {"gamma_regularizer", T_NONE},
+    {"beta_constraint", T_NONE}, {"gamma_constraint", T_NONE},
+    {"synchronized", T_BOOL}, LAYER_KWARGS}};
+
+int lower_norm_attr(Lower *lw, NormAttr *a, const char *what)
+{
+    (void)what;
+    int err = lower_axis(lw, &a->axis);
+    err |= lower_float(lw, "epsilon", 1e-3, &a->epsilon);
+    err |= lower_bool(lw, "center", 1, &a->center);
+    err |= lower_bool(lw, "scale", 1, &a->scale);
+    seqrt_init_kind init;
+    err |= lower_init(lw, "beta_initializer", SEQRT_INIT_ZEROS, &init);
+    if (!err && init != SEQRT_INIT_ZEROS) {
+        diag_error(lw->src, lower_loc(lw, "beta_initializer"), "only beta_initializer=\"zeros\" is supported");
+        err = -1;
+    }
+    err |= lower_init(lw, "gamma_initializer", SEQRT_INIT_ONES, &init);
+    if (!err && init != SEQRT_INIT_ONES) {
+        diag_error(lw->src, lower_loc(lw, "gamma_initializer"), "only gamma_initializer=\"ones\" is supported");
+        err = -1;
+    }
+    if (!err && !(a->epsilon > 0)) {
+        diag_error(lw->src, lower_loc(lw, "epsilon"), "epsilon must be positive");
+        err = -1;
+    }
+    return err;
+}
+
+static int lower_batchnorm(Lower *lw, Layer *l)
+{
+    NormAttr *a = arena_alloc(sizeof *a);
+    l->attr = a;
+    int err = lower_float(lw, "momentum", 0.99, &a->momentum);
+    err |= lower_norm_attr(lw, a, "BatchNormalization");
+    if (!err && (a->momentum < 0 || a->momentum > 1)) {
+        diag_error(lw->src, lower_loc(lw, "momentum"), "momentum must be in [0, 1]");
+        err = -1;
+    }
+    return err;
+}
+
+static const Syntax syntax_batchnorm = {&spec_batchnorm, lower_batchnorm};
+
+static int infer(const Source *src, Layer *l)
+{
+    const NormAttr *a = l->attr;
+    return ir_check_last_axis(src, l, a->axis, "BatchNormalization");
+}
+
+static void params(Layer *l)
+{
+    const NormAttr *a = l->attr;
+    int c = shape_last(&l->out);
+    Shape s = shape_1d(c);
+    if (a->scale)
+        ir_add_param(l, "weight", "gamma", 1, s, SEQRT_INIT_ONES, c, c);
+    if (a->center)
+        ir_add_param(l, "bias", "beta", 1, s, SEQRT_INIT_ZEROS, c, c);
+    ir_add_param(l, "running_mean", "running_mean", 0, s, SEQRT_INIT_ZEROS, c, c);
+    ir_add_param(l, "running_var", "running_var", 0, s, SEQRT_INIT_ONES, c, c);
+}
+
+static void print(FILE *f, const Layer *l)
+{
+    const NormAttr *a = l->attr;
+    fprintf(f, " momentum=%.9g epsilon=%.9g center=%s scale=%s", a->momentum, a->epsilon, ir_bool(a->center),
+            ir_bool(a->scale));
+}
+
+static void plan(Plan *p, Layer *l)
+{
+    int c = shape_last(&l->out);
+    plan_keep(p, l, "xhat", l->out, "normalized");
+    plan_keep_fixed(p, l, "mean", shape_1d(c), "batch mean");
+    plan_keep_fixed(p, l, "invstd", shape_1d(c), "1 / sqrt(batch variance + epsilon)");
+}
+
+static void forward(Emit *e, const Site *s)
+{
+    const Layer *l = s->l;
+    const NormAttr *a = l->attr;
+    emit_line(e, "seqrt_batchnorm_forward(%s, %s, %s, %s,\n"
+                 "                        %s, %s,\n"
+                 "                        %s, %s, %s, %s, %d, %s, %s, %s, %s);",
+              s->y, emit_keep(e, l, "xhat"), emit_keep(e, l, "mean"), emit_keep(e, l, "invstd"),
+              emit_param(e, l, "running_mean"), emit_param(e, l, "running_var"), s->x, emit_param(e, l, "gamma"),
+              emit_param(e, l, "beta"), s->rows, shape_last(&l->out), float_literal(a->momentum),
+              float_literal(a->epsilon), emit_act(e, s->act), emit_training(e) ? "training" : "0");
+}
+
+static void backward(Emit *e, const Site *s)
+{
+    const Layer *l = s->l;
+    emit_line(e, "seqrt_batchnorm_backward(%s, %s, %s, %s,\n"
+                 "                         %s, %s, %s, %s, %s, %s, %d, %s);%s",
+              s->dx, emit_grad(e, l, "gamma"), emit_grad(e, l, "beta"), s->dy, emit_keep(e, l, "xhat"),
+              emit_keep(e, l, "invstd"), emit_param(e, l, "gamma"), emit_param(e, l, "beta"), s->y, s->rows,
+              shape_last(&l->out), emit_act(e, s->act), !strcmp(s->dx, s->dy) ? " /* in place */" : "");
+}
+
+static void bake(Bake *b, const Layer *l)
+{
+    const NormAttr *a = l->attr;
+    Stage *st = bake_stage(b, ST_SCALE, l, arena_printf("%d: batchnorm", l->index));
+    bake_norm_scale(b, l, a->epsilon, &st->s, &st->t);
+}
+
+const LayerKind kind_batchnorm = {
+    .name = "batchnorm",
+    .props = LK_NORM | LK_GRAD_IN_PLACE,
+    .syntax = (const Syntax *const[]){&syntax_batchnorm, NULL},
+    .infer = infer,
+    .params = params,
+    .print = print,
+    .plan = plan,
+    .forward = forward,
+    .backward = backward,
+    .bake = bake,
+};
