@@ -701,7 +701,7 @@ static int load(seqrt_data *d, const char *path, const seqrt_model *m,
 {
     static const seqrt_csv_options defaults = {SEQRT_CSV_HEADER_AUTO, NULL, 0};
     const seqrt_csv_options *o = opt ? opt : &defaults;
-    seqrt_csv_info local;
+    seqrt_csv_info local = {0};
     info = info ? info : &local;
     memset(d, 0, sizeof *d);
     memset(info, 0, sizeof *info);
