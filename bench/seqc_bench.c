@@ -70,6 +70,9 @@ static double latency(const float *x, float *y, int rows)
     return t[3];
 }
 
+/* The data files of examples/data have a header row. */
+static const seqrt_csv_options csv_with_header = {SEQRT_CSV_HEADER_PRESENT, NULL, ','};
+
 int main(int argc, char **argv)
 {
     if (argc < 3)
@@ -85,7 +88,7 @@ int main(int argc, char **argv)
     seqrt_rng_seed(&r, 42);
     if (argc > 3) {
         seqrt_data d;
-        if (seqrt_csv_load(&d, argv[3], m, NULL, ',') < 0) {
+        if (seqrt_csv_load(&d, argv[3], m, &csv_with_header, NULL) < 0) {
             fprintf(stderr, "%s\n", seqrt_error());
             return 1;
         }

@@ -4,10 +4,10 @@
  *   NAME train DATA.csv [--val VAL.csv] [--validation-split F] [--epochs N]
  *        [--batch-size N] [--seed N] [--shuffle|--no-shuffle] [--patience N]
  *        [--out CKPT.safetensors] [--resume CKPT] [--history H.csv]
- *        [--plot H.svg] [--target NAME] [--delimiter C] [--verbose 0|1|2]
- *   NAME evaluate CKPT DATA.csv [--target NAME] [--delimiter C]
- *   NAME predict CKPT DATA.csv [--classes] [--output OUT.csv]
- *        [--target NAME] [--delimiter C]
+ *        [--plot H.svg] [--verbose 0|1|2] [CSV options]
+ *   NAME evaluate CKPT DATA.csv [CSV options]
+ *   NAME predict CKPT DATA.csv [--classes] [--output OUT.csv] [CSV options]
+ *   CSV options: [--target NAME] [--delimiter C] [--header|--no-header]
  *   NAME --help | -h | --version
  *
  * Design: parsing and running are separate. parse_args turns argv into a
@@ -26,6 +26,12 @@
  * last validation_split of DATA.csv (Keras's split). It saves the final
  * weights (the best ones under restore_best_weights) to --out, the history
  * to --history/--plot, and prints the held-out score on stdout.
+ *
+ * Every command says on stderr what it read and used: one line per data
+ * file (rows, header or not, the target column) and Keras's count line
+ * ("Train on 456 samples, validate on 113 samples", "Evaluate on 114
+ * samples", "Predicted 114 samples: ..."); train prints them unless
+ * --verbose 0. stdout carries only the scores or the predictions.
  */
 #include "seqrt_driver.h"
 
@@ -43,6 +49,7 @@ typedef struct {
     int npos;
     const char *val, *out, *resume, *history, *plot, *target, *output;
     char delimiter;
+    seqrt_csv_header header;       /* --header / --no-header */
     int classes, have_split;
     seqrt_fit_config fit;
 } cli_args;
@@ -62,7 +69,8 @@ static const opt_spec OPTIONS[] = {
     {"--history", 1, CMD_TRAIN},    {"--plot", 1, CMD_TRAIN},
     {"--verbose", 1, CMD_TRAIN},    {"--target", 1, CMD_ALL},
     {"--delimiter", 1, CMD_ALL},    {"--classes", 0, CMD_PREDICT},
-    {"--output", 1, CMD_PREDICT},
+    {"--output", 1, CMD_PREDICT},   {"--header", 0, CMD_ALL},
+    {"--no-header", 0, CMD_ALL},
 };
 
 /* ---------------------------------------------------------------- messages */
@@ -104,8 +112,22 @@ static void print_help(const seqrt_model *m)
            m->name, c->verbose);
     printf("  %s evaluate CKPT DATA.csv\n"
            "  %s predict CKPT DATA.csv [--classes] [--output OUT.csv]\n"
-           "  all commands: --target NAME (default: the last column), "
-           "--delimiter C (default ',')\n"
+           "    writes a header line, then one line per row of DATA.csv, in "
+           "order\n"
+           "  all commands:\n"
+           "    --target NAME           the target column (default: the "
+           "last)\n"
+           "    --delimiter C           ',' (default), ';', tab, ...\n"
+           "    --header, --no-header   line 1 names the columns, or is "
+           "data\n"
+           "                            (then the columns are named 0, 1, "
+           "...);\n"
+           "                            by default line 1 is the header "
+           "when a field\n"
+           "                            of it is text, and a line 1 of "
+           "numbers only\n"
+           "                            is an error asking for one of "
+           "the two\n"
            "  %s --version\n", m->name, m->name, m->name);
 }
 
@@ -228,6 +250,14 @@ static int apply_option(const seqrt_model *m, cli_args *a, const char *o,
     else if (!strcmp(o, "--target")) a->target = v;
     else if (!strcmp(o, "--output")) a->output = v;
     else if (!strcmp(o, "--classes")) a->classes = 1;
+    else if (!strcmp(o, "--header") || !strcmp(o, "--no-header")) {
+        seqrt_csv_header h = !strcmp(o, "--header") ? SEQRT_CSV_HEADER_PRESENT
+                                                    : SEQRT_CSV_HEADER_ABSENT;
+        if (a->header != SEQRT_CSV_HEADER_AUTO && a->header != h)
+            return arg_error(m, "--header and --no-header exclude each "
+                             "other");
+        a->header = h;
+    }
     else if (!strcmp(o, "--shuffle")) f->shuffle = 1;
     else if (!strcmp(o, "--no-shuffle")) f->shuffle = 0;
     else if (!strcmp(o, "--epochs"))
@@ -358,6 +388,53 @@ static void print_scores(const seqrt_model *m, const char *prefix,
     putchar('\n');
 }
 
+/* The CSV options of the command line. */
+static seqrt_csv_options csv_options(const cli_args *a)
+{
+    seqrt_csv_options o;
+    memset(&o, 0, sizeof o);
+    o.header = a->header;
+    o.target = a->target;
+    o.delimiter = a->delimiter;
+    return o;
+}
+
+/* Says what a load read, on stderr:
+ *   train.csv: 569 rows after the header on line 1 (a, b, ...); target
+ *   "y", column 31 of 31
+ * (features: the target is "left out", or there is "no target column"). */
+static void print_data_read(const char *path, const seqrt_csv_info *i,
+                            int features)
+{
+    fprintf(stderr, "%s: %ld row%s", path, i->rows, i->rows == 1 ? "" : "s");
+    if (i->header)
+        fprintf(stderr, " after the header on line 1 (%s)", i->header_text);
+    else
+        fprintf(stderr, ", no header (line 1 is data; columns named 0 to "
+                "%d)", i->columns - 1);
+    if (i->target_column < 0)
+        fprintf(stderr, "; no target column\n");
+    else
+        fprintf(stderr, "; target %s%s%s, column %d of %d%s\n",
+                i->header ? "\"" : "", i->target_name, i->header ? "\"" : "",
+                i->target_column + 1, i->columns,
+                features ? ", left out" : "");
+}
+
+/* seqrt_csv_load (or _features) of path; prints what it read if `say`. */
+static int load_csv(const cli_args *a, const seqrt_model *m, const char *path,
+                    int features, int say, seqrt_data *d)
+{
+    seqrt_csv_options o = csv_options(a);
+    seqrt_csv_info info;
+    if (features ? seqrt_csv_load_features(d, path, m, &o, &info)
+                 : seqrt_csv_load(d, path, m, &o, &info))
+        return -1;
+    if (say)
+        print_data_read(path, &info, features);
+    return 0;
+}
+
 /* A fresh state with checkpoint `path` loaded, or NULL. */
 static void *load_net(const seqrt_model *m, const char *path, uint64_t seed)
 {
@@ -384,10 +461,11 @@ typedef struct {
 
 static int train_data(const seqrt_model *m, const cli_args *a, train_run *t)
 {
-    if (seqrt_csv_load(&t->all, a->pos[0], m, a->target, a->delimiter))
+    int say = a->fit.verbose > 0;
+    if (load_csv(a, m, a->pos[0], 0, say, &t->all))
         return -1;
     if (a->val) {
-        if (seqrt_csv_load(&t->valfile, a->val, m, a->target, a->delimiter))
+        if (load_csv(a, m, a->val, 0, say, &t->valfile))
             return -1;
         t->train = t->all;
         t->val = t->valfile;
@@ -399,6 +477,12 @@ static int train_data(const seqrt_model *m, const cli_args *a, train_run *t)
         return seqrt_fail("%s: no training rows left after "
                           "validation_split %g", a->pos[0],
                           (double)a->fit.validation_split);
+    if (say && t->val.rows > 0)
+        fprintf(stderr, "Train on %ld samples, validate on %ld samples\n",
+                t->train.rows, t->val.rows);
+    else if (say)
+        fprintf(stderr, "Train on %ld samples, no validation\n",
+                t->train.rows);
     return 0;
 }
 
@@ -478,10 +562,12 @@ static int cmd_evaluate(const seqrt_model *m, const cli_args *a)
     void *net = load_net(m, a->pos[0], m->fit.seed);
     if (!net)
         return run_error(m);
-    int rc = seqrt_csv_load(&d, a->pos[1], m, a->target, a->delimiter) ||
+    int rc = load_csv(a, m, a->pos[1], 0, 1, &d) ||
              seqrt_evaluate(m, net, &d, &loss, metrics);
-    if (!rc)
+    if (!rc) {
+        fprintf(stderr, "Evaluate on %ld samples\n", d.rows);
         print_scores(m, "", loss, metrics);
+    }
     else
         run_error(m);
     seqrt_data_free(&d);
@@ -523,8 +609,12 @@ static int emit_predictions(const seqrt_model *m, const cli_args *a,
                             const float *y, long rows)
 {
     if (!a->output) {
+        errno = 0;
         write_predictions(stdout, m, y, rows, a->classes);
-        return fflush(stdout) ? seqrt_fail("stdout: %s", strerror(errno)) : 0;
+        return fflush(stdout) || ferror(stdout)
+                   ? seqrt_fail("stdout: cannot write the predictions: %s",
+                                strerror(errno ? errno : EIO))
+                   : 0;
     }
     seqrt_atomic_file f;
     if (seqrt_atomic_open(&f, a->output))
@@ -541,13 +631,16 @@ static int cmd_predict(const seqrt_model *m, const cli_args *a)
     void *net = load_net(m, a->pos[0], m->fit.seed);
     int rc = !net;
     if (!rc)
-        rc = seqrt_csv_load_features(&d, a->pos[1], m, a->target,
-                                     a->delimiter);
+        rc = load_csv(a, m, a->pos[1], 1, 1, &d);
     if (!rc && !(y = malloc((size_t)d.rows * (size_t)m->out * sizeof *y)))
         rc = seqrt_fail("out of memory for %ld predictions", d.rows);
     if (!rc)
         rc = seqrt_predict(m, net, d.x, d.rows, y) ||
              emit_predictions(m, a, y, d.rows);
+    if (!rc)
+        fprintf(stderr, "Predicted %ld samples: wrote a header line and %ld "
+                "row%s, in input order, to %s\n", d.rows, d.rows,
+                d.rows == 1 ? "" : "s", a->output ? a->output : "stdout");
     if (rc)
         run_error(m);
     free(y);

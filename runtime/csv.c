@@ -2,20 +2,40 @@
  * csv.c - loading training and prediction data from CSV files.
  *
  * Design: the whole file is read into one buffer and walked twice, never
- * past its end. The first pass splits the header, finds the target column
- * (by name, else the last column), checks the column count against the
- * model and counts the data rows; the second pass converts every field.
- * Nothing is dropped silently: a short or long row, an empty field, a blank
- * line followed by more data, a non-numeric or non-finite value and a bad
- * class index are all errors, reported as "file:line:col: message" where
- * col is the 1-based byte column of the field. Accepted: CRLF line endings,
- * blank trailing lines, a UTF-8 byte-order mark, spaces around a field and
- * fields in double quotes ("1.5", with "" for a quote inside).
+ * past its end, by one field scanner (next_field) that both passes share.
+ * The first pass decides whether line 1 is a header, finds the target
+ * column (by name, else the last column), checks the column count against
+ * the model and counts the data rows; the second pass converts every field.
+ *
+ * The rule (docs/data.md): no row or value is dropped, merged or changed
+ * without the user being told. Each input is either read as a pandas user
+ * would expect or refused as "file:line:col: message", where col is the
+ * 1-based byte column of the field (or of the offending byte). Read: LF,
+ * CRLF and CR line endings, a last line without a line ending, blank lines
+ * at the end, a UTF-8 byte-order mark, spaces around a field, fields in
+ * double quotes ("1.5", with "" for a quote inside; a quoted field may hold
+ * delimiters and line breaks, so a row may span lines). Refused: a blank
+ * line followed by more data, a NUL byte, UTF-16 text, a short or long row,
+ * an empty field, anything but a plain decimal number (no hex, no "nan",
+ * no thousands separators, no decimal comma), a value that overflows a
+ * 32-bit float, a bad class index, a --target name that two columns share.
+ *
+ * The header. seqrt_csv_options.header says whether line 1 names the
+ * columns (SEQRT_CSV_HEADER_PRESENT) or is data (SEQRT_CSV_HEADER_ABSENT).
+ * Left at SEQRT_CSV_HEADER_AUTO, line 1 is the header when at least one of
+ * its fields is text (neither a number nor empty); a first line of numbers
+ * only is refused with a message naming --header and --no-header, because
+ * either guess can lose or invent a row silently (pandas takes it as the
+ * header and drops a sample; a DataFrame without column names is written
+ * by pandas' to_csv with the header "0,1,2,..."). Without a header the
+ * columns are named 0, 1, ... as pandas' header=None labels them, so
+ * --target 4 names the fifth column.
  *
  * Each field is copied into a NUL-terminated scratch buffer, checked
- * against a strict decimal grammar (no hex, no "nan"/"inf") and only then
- * converted with strtod; if the C library runs in a locale whose decimal
- * point is not '.', the copy is adjusted first, so "1.5" always means 1.5.
+ * against a strict decimal grammar and only then converted with strtod and
+ * rounded to float (as numpy's astype(float32) does); if the C library runs
+ * in a locale whose decimal point is not '.', the copy is adjusted first,
+ * so "1.5" always means 1.5.
  *
  * The model decides the target encoding: categorical_crossentropy expands a
  * class index into a one-hot row of m->out values, the sparse loss keeps the
@@ -43,18 +63,28 @@ typedef struct {
     char *scratch;         /* len + 1 bytes: one field, NUL-terminated */
 } csv_file;
 
-/* A line: [begin, end) without the line ending; next: the next line. */
+/* Where the scanner is: the next byte, its line and that line's start. */
 typedef struct {
-    size_t begin, end, next;
-    long number;           /* 1-based */
-} csv_line;
+    size_t pos;
+    long line;             /* 1-based */
+    size_t line_start;
+} csv_cursor;
 
-/* One field of a line: its unquoted text is in the scratch buffer. */
+/* One field: its unquoted text is in the scratch buffer. */
 typedef struct {
-    size_t pos;            /* first byte of the raw field */
     size_t len;            /* bytes of text in scratch */
-    int col;               /* 1-based byte column of the field */
+    long line, col;        /* where the field starts; col 1-based bytes */
+    long end_line, end_col;  /* the byte that ended it (delimiter or EOL) */
 } csv_field;
+
+/* The first pass's findings. */
+typedef struct {
+    int header;            /* line 1 is a header */
+    int first_text;        /* line 1 has a field that is text */
+    int ncols, tcol;       /* fields per row; target column or -1 */
+    csv_cursor data;       /* where the data rows start */
+    long rows;
+} csv_layout;
 
 /* ---------------------------------------------------------------- reading */
 
@@ -89,30 +119,6 @@ static int read_file(const char *path, char **buf, size_t *len)
     return 0;
 }
 
-/* Sets *l to the line starting at byte `at`; returns 0 at end of file. */
-static int line_at(const csv_file *c, size_t at, long number, csv_line *l)
-{
-    if (at >= c->len)
-        return 0;
-    const char *nl = memchr(c->buf + at, '\n', c->len - at);
-    size_t end = nl ? (size_t)(nl - c->buf) : c->len;
-    l->begin = at;
-    l->next = nl ? end + 1 : c->len;
-    if (end > at && c->buf[end - 1] == '\r')
-        end--;
-    l->end = end;
-    l->number = number;
-    return 1;
-}
-
-static int line_blank(const csv_file *c, const csv_line *l)
-{
-    for (size_t i = l->begin; i < l->end; i++)
-        if (c->buf[i] != ' ' && c->buf[i] != '\t')
-            return 0;
-    return 1;
-}
-
 /* Copies at most CSV_QUOTE_MAX bytes of s, control bytes as '?'. */
 static const char *quoted(const char *s, char out[CSV_QUOTE_MAX + 4])
 {
@@ -125,58 +131,120 @@ static const char *quoted(const char *s, char out[CSV_QUOTE_MAX + 4])
     return out;
 }
 
-static int fail_at(const csv_file *c, long line, int col, const char *what,
+static int fail_at(const csv_file *c, long line, long col, const char *what,
                    const char *field)
 {
     char q[CSV_QUOTE_MAX + 4];
     if (field)
-        return seqrt_fail("%s:%ld:%d: %s: \"%s\"", c->path, line, col, what,
+        return seqrt_fail("%s:%ld:%ld: %s: \"%s\"", c->path, line, col, what,
                           quoted(field, q));
-    return seqrt_fail("%s:%ld:%d: %s", c->path, line, col, what);
+    return seqrt_fail("%s:%ld:%ld: %s", c->path, line, col, what);
 }
 
-/* Reads the field at *pos of line l into c->scratch; *pos moves past the
- * delimiter. Returns 1 if more fields follow, 0 at the end of the line, -1
- * on a malformed quote. */
-static int next_field(csv_file *c, const csv_line *l, size_t *pos,
-                      csv_field *f)
+/* ---------------------------------------------------------------- scanning */
+
+/* A line ends at "\n", "\r\n" or a lone "\r" (old Mac files, which pandas
+ * reads too), or at the end of the file. */
+static int at_eol(const csv_file *c, size_t p)
 {
-    size_t p = *pos;
-    f->pos = p;
-    f->col = (int)(p - l->begin) + 1;
+    return p >= c->len || c->buf[p] == '\n' || c->buf[p] == '\r';
+}
+
+/* Space around a field: a blank or tab that is not the delimiter. */
+static int is_pad(const csv_file *c, size_t p)
+{
+    return p < c->len && (c->buf[p] == ' ' || c->buf[p] == '\t') &&
+           c->buf[p] != c->delim;
+}
+
+/* Moves cur past the line ending at cur->pos, onto the next line. */
+static void skip_eol(const csv_file *c, csv_cursor *cur)
+{
+    size_t p = cur->pos;
+    if (p < c->len && c->buf[p] == '\r')
+        p++;
+    if (p < c->len && c->buf[p] == '\n')
+        p++;
+    cur->pos = p;
+    cur->line++;
+    cur->line_start = p;
+}
+
+/* The 1-based column of byte p on cur's line. */
+static long col_of(const csv_cursor *cur, size_t p)
+{
+    return (long)(p - cur->line_start) + 1;
+}
+
+enum { REC_END, REC_BLANK, REC_DATA };
+
+/* At the start of a record: REC_END at the end of the file, REC_BLANK for
+ * a line of padding only (consumed), else REC_DATA (nothing consumed). */
+static int record_start(const csv_file *c, csv_cursor *cur)
+{
+    if (cur->pos >= c->len)
+        return REC_END;
+    size_t p = cur->pos;
+    while (is_pad(c, p))
+        p++;
+    if (!at_eol(c, p))
+        return REC_DATA;
+    cur->pos = p;
+    skip_eol(c, cur);
+    return REC_BLANK;
+}
+
+/* Reads the field at cur into c->scratch and moves cur past it and the
+ * delimiter after it, or past the line ending that ends the record.
+ * Returns 1 if another field follows, 0 at the end of the record, -1 on a
+ * malformed quote. */
+static int next_field(csv_file *c, csv_cursor *cur, csv_field *f)
+{
+    const char *b = c->buf;
+    size_t q = cur->pos;
+    f->line = cur->line;
+    f->col = col_of(cur, q);
     f->len = 0;
-    size_t q = p;
-    while (q < l->end && (c->buf[q] == ' ' || c->buf[q] == '\t'))
+    while (is_pad(c, q))
         q++;
-    if (q < l->end && c->buf[q] == '"') {
+    if (q < c->len && b[q] == '"') {
+        long qline = cur->line, qcol = col_of(cur, q);
         for (q++;; q++) {
-            if (q >= l->end)
-                return fail_at(c, l->number, f->col,
-                               "unterminated quoted field", NULL);
-            if (c->buf[q] == '"') {
-                if (q + 1 < l->end && c->buf[q + 1] == '"')
+            if (q >= c->len)
+                return fail_at(c, qline, qcol, "unterminated quoted field "
+                               "(no closing quote before the end of the "
+                               "file)", NULL);
+            if (b[q] == '"') {
+                if (q + 1 < c->len && b[q + 1] == '"')
                     q++;
                 else
                     break;
+            } else if (b[q] == '\n' ||
+                       (b[q] == '\r' && (q + 1 >= c->len || b[q + 1] != '\n'))) {
+                cur->line++;
+                cur->line_start = q + 1;
             }
-            c->scratch[f->len++] = c->buf[q];
+            c->scratch[f->len++] = b[q];
         }
-        for (q++; q < l->end && (c->buf[q] == ' ' || c->buf[q] == '\t'); q++)
+        for (q++; is_pad(c, q); q++)
             ;
-        if (q < l->end && c->buf[q] != c->delim)
-            return fail_at(c, l->number, (int)(q - l->begin) + 1,
+        if (!at_eol(c, q) && b[q] != c->delim)
+            return fail_at(c, cur->line, col_of(cur, q),
                            "unexpected character after a closing quote",
                            NULL);
     } else {
-        for (q = p; q < l->end && c->buf[q] != c->delim; q++)
-            c->scratch[f->len++] = c->buf[q];
+        for (q = cur->pos; !at_eol(c, q) && b[q] != c->delim; q++)
+            c->scratch[f->len++] = b[q];
     }
     c->scratch[f->len] = '\0';
-    if (q < l->end) {           /* at a delimiter */
-        *pos = q + 1;
+    f->end_line = cur->line;
+    f->end_col = col_of(cur, q);
+    cur->pos = q;
+    if (!at_eol(c, q)) {        /* at a delimiter */
+        cur->pos = q + 1;
         return 1;
     }
-    *pos = l->end;
+    skip_eol(c, cur);
     return 0;
 }
 
@@ -193,24 +261,30 @@ static char *trimmed(csv_file *c, csv_field *f)
     return s;
 }
 
-/* Counts the fields of l; *past_col: column where field ncols+1 starts or
- * the column just past the line. Returns the count or -1. */
-static int count_fields(csv_file *c, const csv_line *l, int ncols,
-                        int *extra_col)
+/* Refuses bytes that no text CSV holds: a NUL (binary data, or UTF-16
+ * text without a byte-order mark), and UTF-16 byte-order marks. A NUL in a
+ * field would otherwise end its text early: "1\0" "2" would read as 1. */
+static int check_bytes(const csv_file *c, size_t start)
 {
-    size_t pos = l->begin;
-    csv_field f;
-    int n = 0, more;
-    do {
-        more = next_field(c, l, &pos, &f);
-        if (more < 0)
-            return -1;
-        if (++n == ncols + 1)
-            *extra_col = f.col;
-    } while (more);
-    if (n <= ncols)
-        *extra_col = (int)(l->end - l->begin) + 1;
-    return n;
+    if (c->len >= 2 && ((unsigned char)c->buf[0] == 0xFF ||
+                        (unsigned char)c->buf[0] == 0xFE) &&
+        (unsigned char)c->buf[1] == ((unsigned char)c->buf[0] ^ 1))
+        return seqrt_fail("%s:1:1: the file is UTF-16 text (byte-order mark "
+                          "%02X %02X); save it as UTF-8", c->path,
+                          (unsigned char)c->buf[0], (unsigned char)c->buf[1]);
+    const char *nul = memchr(c->buf + start, '\0', c->len - start);
+    if (!nul)
+        return 0;
+    csv_cursor cur = {start, 1, start};
+    size_t at = (size_t)(nul - c->buf);
+    while (cur.pos < at) {
+        if (at_eol(c, cur.pos))
+            skip_eol(c, &cur);
+        else
+            cur.pos++;
+    }
+    return seqrt_fail("%s:%ld:%ld: NUL byte in the file (binary data, or "
+                      "UTF-16 text?)", c->path, cur.line, col_of(&cur, at));
 }
 
 /* ---------------------------------------------------------------- numbers */
@@ -254,6 +328,30 @@ static int is_nonfinite_word(const char *s)
     return !strcmp(w, "nan") || !strcmp(w, "inf") || !strcmp(w, "infinity");
 }
 
+/* Would s be a decimal without its group separators (',', '\'', '_', ' ')
+ * or with a decimal comma? Then the message says why it is refused. */
+static int is_grouped_number(const char *s)
+{
+    char t[64];
+    size_t n = 0, seps = 0;
+    for (; *s && n < sizeof t - 1; s++) {
+        if (*s == ',' || *s == '\'' || *s == '_' || *s == ' ')
+            seps++;
+        else
+            t[n++] = *s;
+    }
+    t[n] = '\0';
+    return !*s && seps && is_decimal(t);
+}
+
+/* Is s (trimmed) a number, as far as telling a header from data goes?
+ * Numbers that are refused as values (nan, 1,5) count too: a line 1 of
+ * them is data with an error, not a header. */
+static int is_numberlike(const char *s)
+{
+    return is_decimal(s) || is_nonfinite_word(s) || is_grouped_number(s);
+}
+
 /* strtod in any locale: '.' becomes the locale's decimal point first. */
 static double decimal_value(char *s)
 {
@@ -267,23 +365,26 @@ static double decimal_value(char *s)
 }
 
 /* Parses the field in scratch as a finite float. */
-static int field_number(csv_file *c, const csv_line *l, csv_field *f,
-                        double *v)
+static int field_number(csv_file *c, csv_field *f, double *v)
 {
     char *s = trimmed(c, f);
     if (!*s)
-        return fail_at(c, l->number, f->col, "empty field (missing value)",
+        return fail_at(c, f->line, f->col, "empty field (missing value)",
                        NULL);
     if (is_nonfinite_word(s))
-        return fail_at(c, l->number, f->col,
+        return fail_at(c, f->line, f->col,
                        "NaN and infinite values are not allowed", s);
+    if (is_grouped_number(s))
+        return fail_at(c, f->line, f->col, "not a number (the decimal "
+                       "point is '.'; decimal commas and thousands "
+                       "separators are not read)", s);
     if (!is_decimal(s))
-        return fail_at(c, l->number, f->col, "not a number", s);
+        return fail_at(c, f->line, f->col, "not a number", s);
     char text[CSV_QUOTE_MAX + 4];
     quoted(s, text);
     double d = decimal_value(s);
     if (!isfinite(d) || !isfinite((float)d))
-        return fail_at(c, l->number, f->col,
+        return fail_at(c, f->line, f->col,
                        "value out of range for a 32-bit float", text);
     *v = d;
     return 0;
@@ -291,42 +392,42 @@ static int field_number(csv_file *c, const csv_line *l, csv_field *f,
 
 /* ---------------------------------------------------------------- targets */
 
-static int class_index(csv_file *c, const csv_line *l, const csv_field *f,
-                       double v, int classes, int *k)
+static int class_index(csv_file *c, const csv_field *f, double v, int classes,
+                       int *k)
 {
     char msg[96];
     if (v != floor(v))
-        return fail_at(c, l->number, f->col, "class index is not an integer",
+        return fail_at(c, f->line, f->col, "class index is not an integer",
                        c->scratch);
     if (v < 0 || v >= classes) {
         snprintf(msg, sizeof msg,
                  "class index out of range [0, %d) (the model has %d outputs)",
                  classes, classes);
-        return fail_at(c, l->number, f->col, msg, c->scratch);
+        return fail_at(c, f->line, f->col, msg, c->scratch);
     }
     *k = (int)v;
     return 0;
 }
 
 /* Stores target value v of row r into d->y by the model's loss. */
-static int store_target(csv_file *c, const csv_line *l, const csv_field *f,
-                        const seqrt_model *m, seqrt_data *d, long r, double v)
+static int store_target(csv_file *c, const csv_field *f, const seqrt_model *m,
+                        seqrt_data *d, long r, double v)
 {
     int k = 0;
     switch ((seqrt_loss_kind)m->loss) {
     case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:
-        if (class_index(c, l, f, v, m->out, &k))
+        if (class_index(c, f, v, m->out, &k))
             return -1;
         d->y[(size_t)r * (size_t)m->out + (size_t)k] = 1.0f;
         return 0;
     case SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
-        if (class_index(c, l, f, v, m->out, &k))
+        if (class_index(c, f, v, m->out, &k))
             return -1;
         d->y[r] = (float)k;
         return 0;
     case SEQRT_LOSS_BINARY_CROSSENTROPY:
         if (v < 0 || v > 1)
-            return fail_at(c, l->number, f->col,
+            return fail_at(c, f->line, f->col,
                            "binary_crossentropy target not in [0, 1]",
                            c->scratch);
         d->y[r] = (float)v;
@@ -337,7 +438,8 @@ static int store_target(csv_file *c, const csv_line *l, const csv_field *f,
         d->y[r] = (float)v;
         return 0;
     }
-    return fail_at(c, l->number, f->col, "internal error: the model's loss is not a seqrt_loss_kind", c->scratch);
+    return fail_at(c, f->line, f->col, "internal error: the model's loss is "
+                   "not a seqrt_loss_kind", c->scratch);
 }
 
 /* Target columns per row for the model's loss, or -1 (with a message) when
@@ -355,107 +457,204 @@ static int target_width(const csv_file *c, const seqrt_model *m)
 
 /* ---------------------------------------------------------------- header */
 
-/* Splits the header: *ncols columns; *tcol the target column (by name, else
- * the last). A missing named column is an error unless may_lack (then *tcol
- * is -1). */
-static int read_header(csv_file *c, const csv_line *l, const char *target,
-                       int may_lack, int *ncols, int *tcol)
+/* Appends s to the bounded text t ("a, b, c"); a name that does not fit
+ * ends the list with ", ...". */
+static void append_name(char *t, size_t cap, const char *s, int first)
 {
-    size_t pos = l->begin;
+    size_t n = strlen(t);
+    if (n >= 4 && !strcmp(t + n - 3, "..."))
+        return;
+    if (n + strlen(s) + 2 + 6 < cap)
+        snprintf(t + n, cap - n, "%s%s", first ? "" : ", ", s);
+    else
+        snprintf(t + n, cap - n, "%s...", first ? "" : ", ");
+}
+
+/* The name of column j: its header text, or pandas' label j. */
+static const char *column_name(csv_file *c, csv_field *f, int header, int j,
+                               char label[16])
+{
+    if (header)
+        return trimmed(c, f);
+    snprintf(label, 16, "%d", j);
+    return label;
+}
+
+/* Scans line 1: decides the header, counts the columns, finds the target
+ * column (by name, else the last) and fills info's names. A missing named
+ * column is an error unless may_lack (then tcol is -1). */
+static int read_first_line(csv_file *c, csv_cursor start,
+                           const seqrt_csv_options *o, int may_lack,
+                           csv_layout *lay, seqrt_csv_info *info)
+{
+    csv_cursor cur = start;
     csv_field f;
-    int n = 0, found = -1, more;
-    char names[200] = "";
-    do {
-        more = next_field(c, l, &pos, &f);
+    int n = 0, found = -1, twice = -1, text = 0, more;
+    long twice_col = 0;
+    char label[16], q[CSV_QUOTE_MAX + 4];
+    char last[SEQRT_CSV_TEXT_MAX] = "", target[SEQRT_CSV_TEXT_MAX] = "";
+    do {                        /* which fields are text? */
+        more = next_field(c, &cur, &f);
         if (more < 0)
             return -1;
-        const char *name = trimmed(c, &f);
-        if (target && found < 0 && !strcmp(name, target))
-            found = n;
-        if (strlen(names) + strlen(name) + 8 < sizeof names)
-            snprintf(names + strlen(names), sizeof names - strlen(names),
-                     "%s%s", n ? ", " : "", name);
+        const char *s = trimmed(c, &f);
+        text |= *s && !is_numberlike(s);
+    } while (more);
+    if (o->header == SEQRT_CSV_HEADER_AUTO && !text)
+        return seqrt_fail("%s:1:1: line 1 holds only numbers, so it may be "
+                          "data rather than column names; pass --no-header "
+                          "to read it as the first row of data, or --header "
+                          "to use it as the header", c->path);
+    lay->header = o->header == SEQRT_CSV_HEADER_PRESENT ||
+                  (o->header == SEQRT_CSV_HEADER_AUTO && text);
+    lay->first_text = text;
+    info->header_text[0] = '\0';
+    cur = start;
+    do {
+        more = next_field(c, &cur, &f);
+        const char *name = column_name(c, &f, lay->header, n, label);
+        if (o->target && !strcmp(name, o->target)) {
+            if (found < 0) {
+                found = n;
+            } else if (twice < 0) {
+                twice = n;
+                twice_col = f.col;
+            }
+        }
+        quoted(name, q);        /* names in messages: no control bytes */
+        if (found == n)
+            snprintf(target, sizeof target, "%s", q);
+        snprintf(last, sizeof last, "%s", q);
+        if (lay->header)
+            append_name(info->header_text, sizeof info->header_text, q,
+                        n == 0);
         n++;
     } while (more);
-    if (target && found < 0 && !may_lack) {
-        char q[CSV_QUOTE_MAX + 4];
-        return seqrt_fail("%s:%ld:1: no column named \"%s\" (columns: %s)",
-                          c->path, l->number, quoted(target, q), names);
+    if (twice >= 0)
+        return seqrt_fail("%s:1:%ld: columns %d and %d are both named \"%s\"; "
+                          "--target must name one column (rename one of "
+                          "them)", c->path, twice_col, found + 1, twice + 1,
+                          quoted(o->target, q));
+    if (o->target && found < 0 && !may_lack) {
+        if (!lay->header)
+            return seqrt_fail("%s:1:1: no column named \"%s\": the file has "
+                              "no header, so its columns are named 0 to %d "
+                              "(as pandas' header=None names them)", c->path,
+                              quoted(o->target, q), n - 1);
+        return seqrt_fail("%s:1:1: no column named \"%s\" (columns: %s)",
+                          c->path, quoted(o->target, q), info->header_text);
     }
-    *ncols = n;
-    *tcol = target ? found : n - 1;
+    lay->ncols = n;
+    lay->tcol = o->target ? found : n - 1;
+    lay->data = lay->header ? cur : start;
+    snprintf(info->target_name, sizeof info->target_name, "%s",
+             o->target ? target : last);
     return 0;
 }
 
-/* Counts the data rows after the header line; a blank line may only be
- * followed by blank lines. */
-static int count_rows(const csv_file *c, size_t at, long number, long *rows)
+/* Counts the data rows from lay->data; a blank line may only be followed by
+ * blank lines. */
+static int count_rows(csv_file *c, csv_layout *lay)
 {
-    csv_line l;
+    csv_cursor cur = lay->data;
+    csv_field f;
     long n = 0, blank = 0;
-    for (; line_at(c, at, number, &l); at = l.next, number++) {
-        if (line_blank(c, &l)) {
+    for (;;) {
+        long line = cur.line;
+        int k = record_start(c, &cur);
+        if (k == REC_END)
+            break;
+        if (k == REC_BLANK) {
             if (!blank)
-                blank = l.number;
+                blank = line;
             continue;
         }
         if (blank)
             return seqrt_fail("%s:%ld:1: blank line inside the data "
                               "(only trailing blank lines are allowed)",
                               c->path, blank);
+        int more;
+        do
+            if ((more = next_field(c, &cur, &f)) < 0)
+                return -1;
+        while (more);
         n++;
     }
     if (n == 0)
         return seqrt_fail("%s:%ld:1: no data rows after the header", c->path,
-                          number);
-    *rows = n;
+                          cur.line);
+    lay->rows = n;
     return 0;
 }
 
 /* ---------------------------------------------------------------- rows */
 
-/* Parses one data row r into d; tcol: target column or -1 (features only). */
-static int read_row(csv_file *c, const csv_line *l, int ncols, int tcol,
+/* Parses the data row at *cur into row r of d (target column lay->tcol, or
+ * -1 for features only); *cur moves to the next record. One scan: each
+ * field is converted as it is read, but a wrong field count is reported
+ * before a bad value of the same row (a missing or extra delimiter is the
+ * likelier cause of both). */
+static int read_row(csv_file *c, csv_cursor *cur, const csv_layout *lay,
                     const seqrt_model *m, seqrt_data *d, long r)
 {
-    int extra_col = 1;
-    int n = count_fields(c, l, ncols, &extra_col);
-    if (n < 0)
-        return -1;
-    if (n != ncols) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "expected %d fields (as in the header), "
-                 "got %d", ncols, n);
-        return fail_at(c, l->number, extra_col, msg, NULL);
-    }
-    size_t pos = l->begin;
-    csv_field f;
     float *x = d->x + (size_t)r * (size_t)d->cols;
-    for (int j = 0, k = 0; j < ncols; j++) {
-        double v = 0;
-        next_field(c, l, &pos, &f);
-        if (field_number(c, l, &f, &v))
+    csv_field f;
+    int n = 0, k = 0, bad = 0, more;
+    long at_line = 0, at_col = 0;
+    char err[512];
+    do {
+        if ((more = next_field(c, cur, &f)) < 0)
             return -1;
-        if (j == tcol) {
-            if (d->y && store_target(c, l, &f, m, d, r, v))
-                return -1;
-        } else {
+        if (n == lay->ncols)    /* the first field too many */
+            at_line = f.line, at_col = f.col;
+        double v = 0;
+        if (bad || n >= lay->ncols) {
+            /* only counting from here */
+        } else if (field_number(c, &f, &v) ||
+                   (n == lay->tcol && d->y &&
+                    store_target(c, &f, m, d, r, v))) {
+            bad = 1;
+            snprintf(err, sizeof err, "%s", seqrt_error());
+        } else if (n != lay->tcol) {
             x[k++] = (float)v;
         }
+        n++;
+    } while (more);
+    if (n != lay->ncols) {
+        char msg[96];
+        if (n < lay->ncols)
+            at_line = f.end_line, at_col = f.end_col;
+        snprintf(msg, sizeof msg, "expected %d fields (as in %s), got %d",
+                 lay->ncols, lay->header ? "the header" : "line 1", n);
+        return fail_at(c, at_line, at_col, msg, NULL);
     }
-    return 0;
+    return bad ? seqrt_fail("%s", err) : 0;
+}
+
+/* Under --no-header, a first line with text that does not parse may be a
+ * header: the message says so. */
+static int hint_header(const csv_layout *lay, long line)
+{
+    if (lay->header || !lay->first_text || line != 1)
+        return -1;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", seqrt_error());
+    return seqrt_fail("%s (line 1 is read as data because of --no-header; "
+                      "if it names the columns, leave --no-header out)", msg);
 }
 
 /* Checks the column count: features + target (features_only: or without
- * one); sets *tcol to -1 when the file has no target column. */
-static int check_columns(const csv_file *c, const seqrt_model *m, int ncols,
-                         int *tcol, int features_only, const char *target)
+ * one); sets lay->tcol to -1 when the file has no target column. */
+static int check_columns(const csv_file *c, const seqrt_model *m,
+                         csv_layout *lay, int features_only,
+                         const char *target)
 {
     char q[CSV_QUOTE_MAX + 4];
-    if (ncols == m->in + 1 && *tcol >= 0)
+    int ncols = lay->ncols;
+    if (ncols == m->in + 1 && lay->tcol >= 0)
         return 0;
     if (features_only && ncols == m->in) {
-        *tcol = -1;
+        lay->tcol = -1;
         return 0;
     }
     if (ncols == m->in + 1)    /* features_only, named column missing */
@@ -472,80 +671,123 @@ static int check_columns(const csv_file *c, const seqrt_model *m, int ncols,
                       ncols - 1, m->in);
 }
 
-static int load(seqrt_data *d, const char *path, const seqrt_model *m,
-                const char *target, char delimiter, int features_only)
+/* The first pass: bytes, header, columns, rows. */
+static int layout(csv_file *c, size_t start, const seqrt_model *m,
+                  const seqrt_csv_options *o, int features_only,
+                  csv_layout *lay, seqrt_csv_info *info)
 {
+    csv_cursor cur = {start, 1, start};
+    if (check_bytes(c, start))
+        return -1;
+    int k = record_start(c, &cur);
+    if (k == REC_END)
+        return seqrt_fail("%s:1:1: empty file (expected %s)", c->path,
+                          o->header == SEQRT_CSV_HEADER_ABSENT
+                              ? "rows of data" : "a header row naming the "
+                                                 "columns");
+    if (k == REC_BLANK)
+        return seqrt_fail("%s:1:1: line 1 is blank (expected %s)", c->path,
+                          o->header == SEQRT_CSV_HEADER_ABSENT
+                              ? "the first row of data" : "a header naming "
+                                                          "the columns");
+    return read_first_line(c, cur, o, features_only, lay, info) ||
+           check_columns(c, m, lay, features_only, o->target) ||
+           count_rows(c, lay);
+}
+
+static int load(seqrt_data *d, const char *path, const seqrt_model *m,
+                const seqrt_csv_options *opt, int features_only,
+                seqrt_csv_info *info)
+{
+    static const seqrt_csv_options defaults = {SEQRT_CSV_HEADER_AUTO, NULL, 0};
+    const seqrt_csv_options *o = opt ? opt : &defaults;
+    seqrt_csv_info local = {0};
+    info = info ? info : &local;
     memset(d, 0, sizeof *d);
-    csv_file c = {path, NULL, 0, delimiter ? delimiter : ',', NULL};
+    memset(info, 0, sizeof *info);
+    info->target_column = -1;
+    csv_file c = {path, NULL, 0, o->delimiter ? o->delimiter : ',', NULL};
+    csv_layout lay;
+    memset(&lay, 0, sizeof lay);
     char *buf = NULL;
+    if (o->header != SEQRT_CSV_HEADER_AUTO &&
+        o->header != SEQRT_CSV_HEADER_PRESENT &&
+        o->header != SEQRT_CSV_HEADER_ABSENT)
+        return seqrt_fail("%s: internal error: header option %d", path,
+                          (int)o->header);
     if (read_file(path, &buf, &c.len))
         return -1;
     c.buf = buf;
-    size_t at = 0;
+    size_t start = 0;
     if (c.len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
-        at = 3;
-    int rc = -1, ncols = 0, tcol = -1, ycols = 0;
-    long rows = 0;
-    csv_line l;
+        start = 3;
+    int rc = -1, ycols = 0;
     c.scratch = malloc(c.len + 1);
     if (!c.scratch) {
         seqrt_fail("%s: out of memory", path);
         goto done;
     }
-    if (!line_at(&c, at, 1, &l)) {
-        seqrt_fail("%s:1:1: empty file (expected a header row naming the "
-                   "columns)", path);
-        goto done;
-    }
-    if (line_blank(&c, &l)) {
-        seqrt_fail("%s:1:1: the first line must be a header naming the "
-                   "columns", path);
-        goto done;
-    }
-    if (read_header(&c, &l, target, features_only, &ncols, &tcol) ||
-        check_columns(&c, m, ncols, &tcol, features_only, target) ||
-        count_rows(&c, l.next, 2, &rows))
+    if (layout(&c, start, m, o, features_only, &lay, info))
         goto done;
     if (!features_only && (ycols = target_width(&c, m)) < 0)
         goto done;
-    d->rows = rows;
+    d->rows = lay.rows;
     d->cols = m->in;
     d->ycols = ycols;
-    d->x = malloc((size_t)rows * (size_t)(m->in > 0 ? m->in : 1) *
+    d->x = malloc((size_t)lay.rows * (size_t)(m->in > 0 ? m->in : 1) *
                   sizeof(float));
-    d->y = ycols ? calloc((size_t)rows * (size_t)ycols, sizeof(float)) : NULL;
+    d->y = ycols ? calloc((size_t)lay.rows * (size_t)ycols, sizeof(float))
+                 : NULL;
     if (!d->x || (ycols && !d->y)) {
-        seqrt_fail("%s: out of memory for %ld rows", path, rows);
+        seqrt_fail("%s: out of memory for %ld rows", path, lay.rows);
         goto done;
     }
-    long r = 0, number = 2;
-    for (at = l.next; r < rows && line_at(&c, at, number, &l);
-         at = l.next, number++) {
-        if (line_blank(&c, &l))
+    csv_cursor cur = lay.data;
+    for (long r = 0; r < lay.rows;) {
+        long line = cur.line;
+        int k = record_start(&c, &cur);
+        if (k == REC_BLANK)
             continue;
-        if (read_row(&c, &l, ncols, tcol, m, d, r++))
+        if (k == REC_END) {
+            seqrt_fail("%s: internal error: %ld rows counted, %ld read", path,
+                       lay.rows, r);
             goto done;
+        }
+        if (read_row(&c, &cur, &lay, m, d, r++)) {
+            hint_header(&lay, line);
+            goto done;
+        }
     }
+    info->rows = lay.rows;
+    info->header = lay.header;
+    info->columns = lay.ncols;
+    info->target_column = lay.tcol;
+    if (lay.tcol < 0)
+        info->target_name[0] = '\0';
     rc = 0;
 done:
     free(c.scratch);
     free(buf);
-    if (rc)
+    if (rc) {
         seqrt_data_free(d);
+        memset(info, 0, sizeof *info);
+        info->target_column = -1;
+    }
     return rc;
 }
 
 int seqrt_csv_load(seqrt_data *d, const char *path, const seqrt_model *m,
-                   const char *target, char delimiter)
+                   const seqrt_csv_options *opt, seqrt_csv_info *info)
 {
-    return load(d, path, m, target, delimiter, 0);
+    return load(d, path, m, opt, 0, info);
 }
 
 int seqrt_csv_load_features(seqrt_data *d, const char *path,
-                            const seqrt_model *m, const char *target,
-                            char delimiter)
+                            const seqrt_model *m,
+                            const seqrt_csv_options *opt,
+                            seqrt_csv_info *info)
 {
-    return load(d, path, m, target, delimiter, 1);
+    return load(d, path, m, opt, 1, info);
 }
 
 void seqrt_data_free(seqrt_data *d)

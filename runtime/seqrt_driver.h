@@ -69,21 +69,56 @@ typedef struct {
     int cols, ycols;
 } seqrt_data;
 
-/* How to read a CSV: the header row names the columns; the target column is
- * `target` by name, or the last column when target is NULL. delimiter ','
- * by default. The model decides the target encoding: loss
+/* Whether line 1 of a CSV file names the columns (docs/data.md). */
+typedef enum {
+    SEQRT_CSV_HEADER_AUTO = 0, /* a header if one of its fields is text;
+                                  a line of numbers only is an error that
+                                  names --header and --no-header */
+    SEQRT_CSV_HEADER_PRESENT,  /* line 1 is the header (--header) */
+    SEQRT_CSV_HEADER_ABSENT    /* line 1 is data (--no-header); the columns
+                                  are named 0, 1, ... like pandas' labels */
+} seqrt_csv_header;
+
+/* How to read a CSV file; {0} (or a NULL pointer) is the default. */
+typedef struct {
+    seqrt_csv_header header;
+    const char *target;  /* the target column's name (a number without a
+                            header); NULL: the last column */
+    char delimiter;      /* 0: ',' */
+} seqrt_csv_options;
+
+#define SEQRT_CSV_TEXT_MAX 96
+/* What a load found, for the messages that say what was read. */
+typedef struct {
+    long rows;           /* data rows read (= d->rows) */
+    int header;          /* 1: line 1 was read as the header; 0: as data */
+    int columns;         /* fields per row */
+    int target_column;   /* 0-based; -1 when the file has none (features) */
+    char target_name[SEQRT_CSV_TEXT_MAX]; /* its header name, or its label
+                                             ("4") without a header */
+    char header_text[SEQRT_CSV_TEXT_MAX]; /* "a, b, ..." ("" without one) */
+} seqrt_csv_info;
+
+/* Loads path for training or evaluation: every row holds the model's
+ * m->in features and one target column (opt->target by name, else the
+ * last). The model decides the target encoding: loss
  * categorical_crossentropy -> one-hot (classes = model->out),
- * sparse -> class index, others -> the column value(s). */
+ * sparse -> class index, others -> the column value(s). Each row and value
+ * is read exactly or refused with "file:line:col: message" (csv.c and
+ * docs/data.md list the rules); on failure d is empty. opt may be NULL
+ * (defaults), info may be NULL. */
 int  seqrt_csv_load(seqrt_data *d, const char *path, const seqrt_model *m,
-                    const char *target, char delimiter);
+                    const seqrt_csv_options *opt, seqrt_csv_info *info);
 void seqrt_data_free(seqrt_data *d);
 /* Features for prediction: the file holds either m->in columns (all of them
- * features) or m->in + 1 columns, of which the target column (`target` by
- * name, else the last) is dropped. d->y is NULL and d->ycols 0. Same
- * checks and messages as seqrt_csv_load. */
+ * features) or m->in + 1 columns, of which the target column (opt->target
+ * by name, else the last) is dropped (info->target_column says which).
+ * d->y is NULL and d->ycols 0. Same checks and messages as
+ * seqrt_csv_load. */
 int  seqrt_csv_load_features(seqrt_data *d, const char *path,
-                             const seqrt_model *m, const char *target,
-                             char delimiter);
+                             const seqrt_model *m,
+                             const seqrt_csv_options *opt,
+                             seqrt_csv_info *info);
 
 /* ---------------------------------------------------------------- fit.c */
 
@@ -156,9 +191,6 @@ void seqrt_atomic_abort(seqrt_atomic_file *a);
  * NAME train|evaluate|predict ... (see cli.c). Returns the exit status. */
 int seqrt_main(const seqrt_model *m, int argc, char **argv);
 
-#ifdef __cplusplus
-}
-#endif
 #ifdef __cplusplus
 }
 #endif

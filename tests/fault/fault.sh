@@ -92,12 +92,20 @@ diskfull)
     mkdir "$T/mnt"
     if mount -t tmpfs -o size=64k tmpfs "$T/mnt" 2>/dev/null; then
         mnt=$T/mnt
+        echo "an old history" > "$T/old_h.csv"; echo "old predictions" > "$T/old_p.csv"
         cp "$T/old"/* "$T/old.safetensors" "$mnt/"
+        cp "$T/old_h.csv" "$mnt/h.csv"; cp "$T/old_p.csv" "$mnt/p.csv"
         dd if=/dev/zero of="$mnt/fill" bs=1024 count=1024 2>/dev/null
         "$seqc" --main -o "$mnt" "$T/small.nn" 2>"$T/err"; expect_error "seqc on a full tmpfs" $? "$T/err"
         for f in fsmall.h fsmall.c fsmall_main.c; do cmp -s "$mnt/$f" "$T/old/$f" || fail "full disk: $f changed"; done
         "$small" train "$T/data.csv" --out "$mnt/old.safetensors" 2>"$T/err"; expect_error "checkpoint on a full tmpfs" $? "$T/err"
         cmp -s "$mnt/old.safetensors" "$T/old.safetensors" || fail "full disk: the checkpoint changed"
+        "$small" train "$T/data.csv" --out "$T/h.safetensors" --history "$mnt/h.csv" 2>"$T/err"
+        expect_error "history on a full tmpfs" $? "$T/err"
+        cmp -s "$mnt/h.csv" "$T/old_h.csv" || fail "full disk: the history changed"
+        "$small" predict "$T/old.safetensors" "$T/data.csv" --output "$mnt/p.csv" 2>"$T/err"
+        expect_error "predictions on a full tmpfs" $? "$T/err"
+        cmp -s "$mnt/p.csv" "$T/old_p.csv" || fail "full disk: the predictions changed"
         no_tmp "$mnt"
         umount "$mnt"; mnt=
     else
@@ -126,6 +134,22 @@ diskfull)
             cmp -s "$T/o/old.safetensors" "$T/old.safetensors" || fail "enospc $n: the checkpoint changed"
         fi
         no_tmp "$T/o"
+    done
+    # 3. the predictions and the history: ENOSPC after N bytes of them
+    "$small" train "$T/data.csv" --out "$T/ck.safetensors" 2>/dev/null || fail "checkpoint"
+    ck=$(wc -c <"$T/ck.safetensors")
+    echo "old predictions" > "$T/old_p.csv"; echo "an old history" > "$T/old_h.csv"
+    for n in 0 1 10 100 FSYNC; do
+        cp "$T/old_p.csv" "$T/p.csv"; cp "$T/old_h.csv" "$T/h.csv"
+        if [ $n = FSYNC ]; then e="$shim_env FAULT_FSYNC=fail"; else e="$shim_env FAULT_MODE=enospc FAULT_LIMIT=$n"; fi
+        env $e "$small" predict "$T/ck.safetensors" "$T/data.csv" --output "$T/p.csv" 2>"$T/err"
+        expect_error "predictions, write error after $n bytes" $? "$T/err"
+        cmp -s "$T/p.csv" "$T/old_p.csv" || fail "enospc $n: the predictions changed"
+        [ $n = FSYNC ] || e="$shim_env FAULT_MODE=enospc FAULT_LIMIT=$((ck + n))"
+        env $e "$small" train "$T/data.csv" --out "$T/ck2.safetensors" --history "$T/h.csv" 2>"$T/err"
+        expect_error "history, write error after $n bytes" $? "$T/err"
+        cmp -s "$T/h.csv" "$T/old_h.csv" || fail "enospc $n: the history changed"
+        no_tmp "$T"
     done
     ;;
 crash)
@@ -158,6 +182,38 @@ crash)
         n=$((n + 37))
     done
     echo "ok: m_save killed at $kills offsets (of $size bytes): the checkpoint is old or new"
+    # predictions and history: old or new after a kill at any byte (the
+    # history's seconds column differs between runs: a history that was not
+    # killed must be whole, with the new one's lines)
+    echo "old predictions" > "$T/old_p.csv"; echo "an old history" > "$T/old_h.csv"
+    "$small" predict "$T/new.safetensors" "$T/data.csv" --output "$T/new_p.csv" 2>/dev/null || fail "predictions"
+    "$small" train "$T/data.csv" --out "$T/ck.safetensors" --history "$T/new_h.csv" 2>/dev/null || fail "history"
+    size_ck=$(wc -c <"$T/ck.safetensors")
+    for what in p h; do
+        size=$(wc -c <"$T/new_$what.csv")
+        kills=0 n=0
+        while [ $n -lt "$size" ]; do
+            cp "$T/old_$what.csv" "$T/$what.csv"
+            if [ $what = p ]; then
+                env $shim_env FAULT_MODE=kill FAULT_LIMIT=$n "$small" predict "$T/new.safetensors" "$T/data.csv" \
+                    --output "$T/p.csv" >/dev/null 2>&1
+            else
+                env $shim_env FAULT_MODE=kill FAULT_LIMIT=$((size_ck + n)) "$small" train "$T/data.csv" \
+                    --out "$T/ck.safetensors" --history "$T/h.csv" >/dev/null 2>&1
+            fi
+            rc=$?
+            [ $rc -eq 137 ] && kills=$((kills + 1))
+            if [ $what = p ] || [ $rc -eq 137 ]; then
+                same_or "$T/$what.csv" "$T/old_$what.csv" "$T/new_$what.csv" "killed after $n bytes of $what.csv"
+            elif [ "$(wc -l <"$T/h.csv")" != "$(wc -l <"$T/new_h.csv")" ] ||
+                 [ "$(head -1 "$T/h.csv")" != "$(head -1 "$T/new_h.csv")" ]; then
+                fail "history not killed at $n bytes, yet not whole"
+            fi
+            n=$((n + 13))
+        done
+        [ $kills -gt 0 ] || fail "$what.csv: the kill never happened"
+        echo "ok: killed at $kills offsets (of $size bytes) of $what.csv: old or new"
+    done
     ;;
 limits)
     run() { # DESC FILE...: exit 0, or 1 with an error message; never a crash; 20 s at most

@@ -62,6 +62,9 @@ static void random_data(seqrt_data *d, long rows, seqrt_rng *r)
         }
 }
 
+/* The data files of examples/data have a header row. */
+static const seqrt_csv_options csv_with_header = {SEQRT_CSV_HEADER_PRESENT, NULL, ','};
+
 int main(int argc, char **argv)
 {
     if (argc != 7 || (strcmp(argv[4], "--csv") && strcmp(argv[4], "--random"))) {
@@ -74,9 +77,9 @@ int main(int argc, char **argv)
     seqrt_rng r;
     seqrt_rng_seed(&r, 12345);
     if (!strcmp(argv[4], "--csv")) {
-        if (seqrt_csv_load(&train, argv[5], m, NULL, ',') < 0)
+        if (seqrt_csv_load(&train, argv[5], m, &csv_with_header, NULL) < 0)
             return fail(argv[5]);
-        if (seqrt_csv_load_features(&test, argv[6], m, NULL, ',') < 0)
+        if (seqrt_csv_load_features(&test, argv[6], m, &csv_with_header, NULL) < 0)
             return fail(argv[6]);
     } else {
         random_data(&train, atol(argv[5]), &r);

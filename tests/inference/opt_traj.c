@@ -54,6 +54,9 @@ static int predict(MODEL *net, const seqrt_data *d, const char *path)
     return rc;
 }
 
+/* The data files of examples/data have a header row. */
+static const seqrt_csv_options csv_with_header = {SEQRT_CSV_HEADER_PRESENT, NULL, ','};
+
 int main(int argc, char **argv)
 {
     const seqrt_model *m = &MDESC;
@@ -62,9 +65,9 @@ int main(int argc, char **argv)
     char path[4096];
     if (argc == 5 && !strcmp(argv[1], "traj")) {
         const char *prefix = argv[2];
-        if (seqrt_csv_load(&train, argv[3], m, NULL, ',') < 0)
+        if (seqrt_csv_load(&train, argv[3], m, &csv_with_header, NULL) < 0)
             return fail(argv[3]);
-        if (seqrt_csv_load_features(&test, argv[4], m, NULL, ',') < 0)
+        if (seqrt_csv_load_features(&test, argv[4], m, &csv_with_header, NULL) < 0)
             return fail(argv[4]);
         FN(_init)(net, 1);
         if (seqrt_adapt(m, net, &train) < 0)
@@ -94,7 +97,7 @@ int main(int argc, char **argv)
     } else if (argc == 5 && !strcmp(argv[1], "fwd")) {
         if (FN(_load)(net, argv[2]) < 0)
             return fail(argv[2]);
-        if (seqrt_csv_load_features(&test, argv[3], m, NULL, ',') < 0)
+        if (seqrt_csv_load_features(&test, argv[3], m, &csv_with_header, NULL) < 0)
             return fail(argv[3]);
         if (predict(net, &test, argv[4]) < 0)
             return 1;
