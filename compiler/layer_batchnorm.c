@@ -25,9 +25,8 @@ static const CallSpec spec_batchnorm = {"BatchNormalization", 5, {
     {"beta_constraint", T_NONE}, {"gamma_constraint", T_NONE},
     {"synchronized", T_BOOL}, LAYER_KWARGS}};
 
-int lower_norm_attr(Lower *lw, NormAttr *a, const char *what)
+int lower_norm_attr(Lower *lw, NormAttr *a)
 {
-    (void)what;
     int err = lower_axis(lw, &a->axis);
     err |= lower_float(lw, "epsilon", 1e-3, &a->epsilon);
     err |= lower_bool(lw, "center", 1, &a->center);
@@ -55,7 +54,7 @@ static int lower_batchnorm(Lower *lw, Layer *l)
     NormAttr *a = arena_alloc(sizeof *a);
     l->attr = a;
     int err = lower_float(lw, "momentum", 0.99, &a->momentum);
-    err |= lower_norm_attr(lw, a, "BatchNormalization");
+    err |= lower_norm_attr(lw, a);
     if (!err && (a->momentum < 0 || a->momentum > 1)) {
         diag_error(lw->src, lower_loc(lw, "momentum"), "momentum must be in [0, 1]");
         err = -1;

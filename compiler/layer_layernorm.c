@@ -23,7 +23,7 @@ static int lower_layernorm(Lower *lw, Layer *l)
 {
     NormAttr *a = arena_alloc(sizeof *a);
     l->attr = a;
-    return lower_norm_attr(lw, a, "LayerNormalization");
+    return lower_norm_attr(lw, a);
 }
 
 static const Syntax syntax_layernorm = {&spec_layernorm, lower_layernorm};

@@ -477,7 +477,7 @@ typedef struct {
     double epsilon;
     int center, scale;
 } NormAttr;
-int lower_norm_attr(Lower *lw, NormAttr *a, const char *what);
+int lower_norm_attr(Lower *lw, NormAttr *a);
 
 #define LAYER(name) extern const LayerKind kind_##name;
 #include "layers.def"
