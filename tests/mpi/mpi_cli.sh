@@ -1,9 +1,9 @@
 #!/bin/sh
-# mpi_cli.sh CASE MPIEXEC FLAGS PLAIN DROPOUT EQUIV SHIM
+# mpi_cli.sh CASE MPIEXEC FLAGS PLAIN DROPOUT EQUIV SHIM NAN
 # The generated train/evaluate/predict program under mpirun (see
 # CMakeLists.txt). PLAIN and DROPOUT are the programs of eq_adam_bn and
 # eq_dropout (equiv.nn), EQUIV is mpi_equiv (its --compare mode), SHIM the
-# preloadable fail_shim.so. FLAGS: extra mpirun flags ("" or
+# preloadable fail_shim.so, NAN the program of nan.nn. FLAGS: extra mpirun flags ("" or
 # "--oversubscribe"). Every mpirun runs under `timeout`: a hang fails the
 # test instead of stalling the suite. Exit 0 pass, 1 fail.
 #   equiv   1 process batch 12 = 2 ranks x 6 = 3 ranks x 4 through the CLI;
@@ -15,8 +15,11 @@
 #           non-zero, nothing written
 #   faults  a rank killed with SIGKILL, a failing MPI_Allreduce: the job
 #           ends within seconds, non-zero, no checkpoint written
+#   nan     a row that overflows the loss on one rank: every rank stops at
+#           the batch one process stops at, one message, the last good
+#           epoch's weights saved once and finite
 set -u
-case=$1 mpiexec=$2 flags=$3 plain=$4 drop=$5 equiv=$6 shim=$7
+case=$1 mpiexec=$2 flags=$3 plain=$4 drop=$5 equiv=$6 shim=$7 nan=$8
 T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
@@ -27,16 +30,16 @@ ok() { echo "ok: $*"; }
 # run SECONDS NP PROGRAM ARGS...: mpirun under a timeout; stdout in out,
 # stderr in err; sets rc and secs
 run() {
-    limit=$1 np=$2
+    run_limit=$1 run_np=$2
     shift 2
     t0=$(date +%s)
     # shellcheck disable=SC2086
-    timeout -k 5 "$limit" "$mpiexec" $flags -n "$np" "$@" >out 2>err
+    timeout -k 5 "$run_limit" "$mpiexec" $flags -n "$run_np" "$@" >out 2>err
     rc=$?
     secs=$(( $(date +%s) - t0 ))
     # (mpirun itself exits 137 when a rank was killed by SIGKILL)
-    if [ $rc -eq 124 ] || [ $secs -ge "$limit" ]; then
-        fail "mpirun -n $np $*: still running after ${limit}s (a hang)"
+    if [ $rc -eq 124 ] || [ $secs -ge "$run_limit" ]; then
+        fail "mpirun -n $run_np $*: still running after ${run_limit}s (a hang)"
         tail -5 err
     fi
 }
@@ -44,13 +47,13 @@ run() {
 count() { grep -c -- "$1" "$2"; }
 # one_error DESC: the run failed (rc != 0) with exactly one line of ours
 one_error() {
-    n=$(count "^eq_[a-z_]*: error:" err)
+    n=$(count "^[a-z_]*: error:" err)
     if [ "$rc" -eq 0 ] || [ "$n" -ne 1 ]; then
         fail "$1: expected one error line and a non-zero exit, got rc $rc, $n lines:"
         head -20 err
         return 1
     fi
-    ok "$1 (rc $rc, ${secs}s): $(grep -m1 '^eq_[a-z_]*: error:' err | cut -c1-160)"
+    ok "$1 (rc $rc, ${secs}s): $(grep -m1 '^[a-z_]*: error:' err | cut -c1-160)"
 }
 
 # 93 rows of 6 features, 3 classes. validation_split 0.2 leaves 74
@@ -158,6 +161,23 @@ faults)
         fail "failing MPI_Allreduce: the message does not name the rank and call"
     [ $secs -le 20 ] || fail "failing MPI_Allreduce: ${secs}s"
     [ -e f.st ] && fail "failing MPI_Allreduce: f.st was written"
+    ;;
+nan)
+    # row 40 of the file (in epoch 2's order somewhere) gets a feature of 1e30
+    sed '41s/^[^,]*,/1e30,/' d.csv > inf.csv
+    "$nan" train inf.csv --validation-split 0 --epochs 3 --out s.st >s.out 2>s.err
+    [ $? -eq 1 ] || fail "one process: expected the NaN stop: $(cat s.err)"
+    where=$(grep -o 'at epoch [0-9]* batch [0-9]*' s.err)
+    [ -n "$where" ] || { fail "one process: no 'at epoch E batch B': $(cat s.err)"; }
+    for np in 2 3; do
+        run 60 $np "$nan" train inf.csv --validation-split 0 --epochs 3 --batch-size $((12 / np)) --out d$np.st
+        one_error "non-finite loss on one rank, $np ranks"
+        grep -q "$where" err || fail "np $np: stopped elsewhere than one process ($where): $(grep error err)"
+        [ "$(count 'last good epoch were saved' err)" -eq 1 ] || fail "np $np: weights not saved once: $(cat err)"
+        run 60 1 "$nan" evaluate d$np.st d.csv
+        grep -qi nan out && fail "np $np: the kept weights evaluate to NaN"
+        ok "np $np: stopped $where as one process does; kept weights: $(cat out)"
+    done
     ;;
 *)
     echo "mpi_cli.sh: unknown case $case"; exit 2 ;;
