@@ -6,8 +6,9 @@
 # preloadable fail_shim.so, NAN the program of nan.nn. FLAGS: extra mpirun flags ("" or
 # "--oversubscribe"). Every mpirun runs under `timeout`: a hang fails the
 # test instead of stalling the suite. Exit 0 pass, 1 fail.
-#   equiv   1 process batch 12 = 2 ranks x 6 = 3 ranks x 4 through the CLI;
-#           rank 0 alone prints and writes
+#   equiv   1 process batch 12 = 2 ranks x 6 = 3 ranks x 4 through the CLI
+#           (and mpirun -np 1 = no mpirun, bit for bit); rank 0 alone prints
+#           and writes
 #   resume  --resume on every rank; 2 + 2 epochs = 4 epochs, bit for bit;
 #           the same N twice: the same bytes; another N resumes too
 #   errors  bad or missing data, a missing checkpoint, ranks reading
@@ -80,6 +81,10 @@ case $case in
 equiv)
     "$plain" train d.csv $common --epochs 5 --batch-size 12 --out s.st >s.out 2>s.err ||
         fail "one process: rc $?: $(cat s.err)"
+    # mpirun -np 1 is the same one process, bit for bit
+    run 60 1 "$plain" train d.csv $common --epochs 5 --batch-size 12 --out one.st
+    cmp -s s.st one.st || fail "mpirun -np 1 differs from one process without mpirun"
+    ok "mpirun -np 1: the same checkpoint as without mpirun"
     for np in 2 3; do
         bs=$((12 / np))
         run 60 $np "$plain" train d.csv $common --epochs 5 --batch-size $bs \
