@@ -558,8 +558,8 @@ static void batch_share(long rows, int r, int n, long *first, long *count)
     *first = r * q + (r < extra ? r : extra);
 }
 
-/* 64-bit words of the model's RNG states (the "train.rng*" tensors):
- * Dropout's masks come from them. */
+/* Is t one of the model's RNG states (the "train.rng*" tensors, 64-bit
+ * words), which Dropout's masks come from? */
 static int is_rng(const seqrt_tensor *t)
 {
     return t->kind == SEQRT_T_STATE && t->dtype == SEQRT_I64 &&
@@ -574,6 +574,7 @@ static long tensor_elems(const seqrt_tensor *t)
     return n;
 }
 
+/* The 64-bit words of all the RNG states. */
 static long rng_state_words(const seqrt_model *m)
 {
     long words = 0;
