@@ -8,7 +8,7 @@
 # test instead of stalling the suite. Exit 0 pass, 1 fail.
 #   equiv   1 process batch 12 = 2 ranks x 6 = 3 ranks x 4 through the CLI
 #           (and mpirun -np 1 = no mpirun, bit for bit); rank 0 alone prints
-#           and writes
+#           and writes; --patience stops every rank at one process's epoch
 #   resume  --resume on every rank; 2 + 2 epochs = 4 epochs, bit for bit;
 #           the same N twice: the same bytes; another N resumes too
 #   errors  bad or missing data, a missing checkpoint, ranks reading
@@ -103,6 +103,18 @@ equiv)
         [ "$(wc -l < h$np.csv)" -eq 6 ] || fail "np $np: history has $(wc -l < h$np.csv) lines"
         [ -s h$np.svg ] || fail "np $np: no plot"
     done
+    # EarlyStopping decides the same on every rank, at the epoch one
+    # process stops at (val_loss is summed over the ranks' slices; the
+    # best epoch, 22, is clear of rounding); one message; the job ends
+    "$plain" train d.csv $common --epochs 60 --batch-size 12 --patience 3 --out p.st >s.out 2>s.err
+    stop=$(grep 'early stopping' s.err)
+    [ -n "$stop" ] || fail "one process: no early stop in 60 epochs: $(tail -3 s.err)"
+    for np in 2 3; do
+        run 60 $np "$plain" train d.csv $common --epochs 60 --batch-size $((12 / np)) --patience 3 --out p$np.st
+        [ $rc -eq 0 ] && [ "$(count 'early stopping' err)" -eq 1 ] && grep -qx "$stop" err ||
+            fail "np $np: early stopping: rc $rc, one process: '$stop', here: $(grep -c '^Epoch' err) epochs, $(grep 'early' err)"
+    done
+    ok "--patience 3: one process and 2 and 3 ranks stop alike: $stop"
     # evaluate and predict under mpirun: rank 0 alone, once
     run 60 2 "$plain" evaluate d3.st d.csv
     [ $rc -eq 0 ] && [ "$(count 'loss' out)" -eq 1 ] || fail "evaluate under mpirun: rc $rc: $(cat out err)"
