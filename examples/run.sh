@@ -9,6 +9,7 @@
 #
 #   examples/run.sh breast_cancer
 #   examples/run.sh digits --seed 7 --epochs 20
+#   NP=2 examples/run.sh digits --batch-size 16   (data-parallel, 2 ranks)
 #
 # Extra arguments go to `NAME train` (see `NAME --help`). Environment:
 #   BUILD_DIR   the CMake build directory (default: build, at the top of the
@@ -16,6 +17,9 @@
 #   OUT_DIR     where the checkpoint, history and plot go
 #               (default: $BUILD_DIR/examples/out)
 #   JOBS        parallel build jobs (default: the number of CPUs)
+#   NP          train data-parallel on NP MPI ranks (mpirun -np NP; the
+#               build is configured with -DSEQC_MPI=ON; --batch-size is
+#               then per rank, docs/distributed.md)
 set -eu
 
 usage() {
@@ -37,17 +41,30 @@ jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 out=${OUT_DIR:-$build/examples/out}
 data=$root/examples/data
 
+np=${NP:-}
+launch=""
+if [ -n "$np" ]; then
+    command -v mpirun >/dev/null 2>&1 || { echo "examples/run.sh: NP=$np needs mpirun (scripts/setup.sh installs Open MPI)" >&2; exit 2; }
+    # Open MPI refuses root without these (containers)
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    launch="mpirun --oversubscribe -np $np"
+fi
 if [ ! -f "$build/CMakeCache.txt" ]; then
     echo "== configuring $build" >&2
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+if [ -n "$np" ] && ! grep -q '^SEQC_MPI:BOOL=ON' "$build/CMakeCache.txt"; then
+    echo "== configuring $build with -DSEQC_MPI=ON" >&2
+    cmake "$build" -DSEQC_MPI=ON >/dev/null
 fi
 echo "== building: seqc compiles examples/$name.nn to C, cc builds the program" >&2
 cmake --build "$build" --target "example_${name}_${name}" -j "$jobs" >/dev/null
 prog=$build/examples/$name
 mkdir -p "$out"
 
-echo "== $name train examples/data/${name}_train.csv" >&2
-val=$("$prog" train "$data/${name}_train.csv" --verbose 2 \
+echo "== ${launch:+$launch }$name train examples/data/${name}_train.csv" >&2
+# shellcheck disable=SC2086
+val=$($launch "$prog" train "$data/${name}_train.csv" --verbose 2 \
     --out "$out/$name.safetensors" --history "$out/${name}_history.csv" \
     --plot "$out/${name}_history.svg" "$@")
 echo "== wrote $out/$name.safetensors, ${name}_history.csv, ${name}_history.svg" >&2

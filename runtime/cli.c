@@ -32,8 +32,16 @@
  * ("Train on 456 samples, validate on 113 samples", "Evaluate on 114
  * samples", "Predicted 114 samples: ..."); train prints them unless
  * --verbose 0. stdout carries only the scores or the predictions.
+ *
+ * Under mpirun (a SEQC_MPI build; seqrt_dist.h) train is data-parallel:
+ * every rank parses the same arguments, loads the data and --resume, and
+ * agrees on failure (one message, from rank 0, naming the lowest failing
+ * rank; every rank exits 1); seqrt_fit splits each global batch of
+ * ranks x --batch-size rows; rank 0 alone prints and writes --out,
+ * --history and --plot. evaluate and predict run on rank 0 alone.
  */
 #include "seqrt_driver.h"
+#include "seqrt_dist.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -75,6 +83,13 @@ static const opt_spec OPTIONS[] = {
 
 /* ---------------------------------------------------------------- messages */
 
+/* Under mpirun only rank 0 prints (every rank has the same arguments and,
+ * after seqrt_dist_agree, the same error). */
+static int quiet(void)
+{
+    return seqrt_dist_rank() != 0;
+}
+
 static void usage_line(const seqrt_model *m, FILE *f)
 {
     fprintf(f, "usage: %s train DATA.csv [options] | %s evaluate CKPT "
@@ -95,7 +110,10 @@ static void print_help(const seqrt_model *m)
            "    --validation-split F    last fraction of DATA.csv for "
            "validation (default %g)\n"
            "    --epochs N              total epochs (default %d)\n"
-           "    --batch-size N          1..%d (default %d)\n"
+           "    --batch-size N          1..%d (default %d); under mpirun "
+           "the batch\n"
+           "                            of each process (global batch: "
+           "processes x N)\n"
            "    --seed N                weights and shuffling (default %llu)\n"
            "    --shuffle, --no-shuffle shuffle every epoch (default %s)\n"
            "    --patience N            early stopping on %s\n"
@@ -140,6 +158,8 @@ static int arg_error(const seqrt_model *m, const char *fmt, ...)
 static int arg_error(const seqrt_model *m, const char *fmt, ...)
 {
     va_list ap;
+    if (quiet())
+        return 2;
     fprintf(stderr, "%s: ", m->name);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -151,7 +171,8 @@ static int arg_error(const seqrt_model *m, const char *fmt, ...)
 
 static int run_error(const seqrt_model *m)
 {
-    fprintf(stderr, "%s: error: %s\n", m->name, seqrt_error());
+    if (!quiet())
+        fprintf(stderr, "%s: error: %s\n", m->name, seqrt_error());
     return 1;
 }
 
@@ -461,7 +482,7 @@ typedef struct {
 
 static int train_data(const seqrt_model *m, const cli_args *a, train_run *t)
 {
-    int say = a->fit.verbose > 0;
+    int say = a->fit.verbose > 0 && !quiet();
     if (load_csv(a, m, a->pos[0], 0, say, &t->all))
         return -1;
     if (a->val) {
@@ -486,7 +507,7 @@ static int train_data(const seqrt_model *m, const cli_args *a, train_run *t)
     return 0;
 }
 
-static int train_outputs(const seqrt_model *m, const cli_args *a,
+static int write_outputs(const seqrt_model *m, const cli_args *a,
                          train_run *t, const char *out)
 {
     if (seqrt_model_save(m, t->net, out))
@@ -498,6 +519,13 @@ static int train_outputs(const seqrt_model *m, const cli_args *a,
     if (a->plot && seqrt_history_write_svg(m, &t->hist, a->plot))
         return -1;
     return 0;
+}
+
+/* Rank 0 writes; a failure is every rank's. */
+static int train_outputs(const seqrt_model *m, const cli_args *a,
+                         train_run *t, const char *out)
+{
+    return seqrt_dist_agree(quiet() ? 0 : write_outputs(m, a, t, out));
 }
 
 static int train_held_out(const seqrt_model *m, train_run *t)
@@ -513,10 +541,17 @@ static int train_held_out(const seqrt_model *m, train_run *t)
 static int train_fit(const seqrt_model *m, const cli_args *a, train_run *t)
 {
     int64_t done = *(int64_t *)((char *)t->net + m->epoch_offset);
-    if (a->resume && a->fit.verbose > 0)
+    int ranks = seqrt_dist_size();
+    if (quiet())
+        ;
+    else if (a->resume && a->fit.verbose > 0)
         fprintf(stderr, "resuming from %s after epoch %lld\n", a->resume,
                 (long long)done);
-    if (done >= a->fit.epochs)
+    if (ranks > 1 && a->fit.verbose > 0 && !quiet())
+        fprintf(stderr, "Data-parallel on %d ranks: batch %d per rank, "
+                "global batch %ld\n", ranks, a->fit.batch_size,
+                (long)ranks * a->fit.batch_size);
+    if (done >= a->fit.epochs && !quiet())
         fprintf(stderr, "%s: the model has already been trained for %lld "
                 "epochs (--epochs %d); nothing to do\n", m->name,
                 (long long)done, a->fit.epochs);
@@ -532,16 +567,19 @@ static int cmd_train(const seqrt_model *m, const cli_args *a)
     snprintf(defout, sizeof defout, "%s.safetensors", m->name);
     const char *out = a->out ? a->out : defout;
     int status = 1;
-    if (train_data(m, a, &t) ||
-        !(t.net = load_net(m, a->resume, a->fit.seed)) ||
-        (!a->resume && seqrt_adapt(m, t.net, &t.train))) {
+    int bad = train_data(m, a, &t) ||
+              !(t.net = load_net(m, a->resume, a->fit.seed)) ||
+              (!a->resume && seqrt_adapt(m, t.net, &t.train));
+    if (seqrt_dist_agree(bad ? -1 : 0)) {
         status = run_error(m);
     } else if (train_fit(m, a, &t)) {
         status = run_error(m);
-        if (t.hist.stopped_nan && train_outputs(m, a, &t, out) == 0)
+        if (t.hist.stopped_nan && train_outputs(m, a, &t, out) == 0 &&
+            !quiet())
             fprintf(stderr, "%s: the weights of the last good epoch were "
                     "saved to %s\n", m->name, out);
-    } else if (train_outputs(m, a, &t, out) || train_held_out(m, &t)) {
+    } else if (train_outputs(m, a, &t, out) ||
+               (!quiet() && train_held_out(m, &t))) {
         status = run_error(m);
     } else {
         status = 0;
@@ -651,29 +689,44 @@ static int cmd_predict(const seqrt_model *m, const cli_args *a)
 
 /* ---------------------------------------------------------------- main */
 
-int seqrt_main(const seqrt_model *m, int argc, char **argv)
+static int run_main(const seqrt_model *m, int argc, char **argv)
 {
     cli_args a;
     if (argc < 2)
         return arg_error(m, "missing command");
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        print_help(m);
+        if (!quiet())
+            print_help(m);
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("%s (seqc runtime %s)\n", m->name, SEQRT_VERSION);
+        if (!quiet())
+            printf("%s (seqc runtime %s)\n", m->name, SEQRT_VERSION);
         return 0;
     }
     for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            print_help(m);
+            if (!quiet())
+                print_help(m);
             return 0;
         }
     if (parse_args(m, argc, argv, &a))
         return 2;
     if (a.cmd == CMD_TRAIN)
         return cmd_train(m, &a);
-    if (a.cmd == CMD_EVALUATE)
-        return cmd_evaluate(m, &a);
-    return cmd_predict(m, &a);
+    /* evaluate and predict: rank 0's work, rank 0's status */
+    int status = 0;
+    if (!quiet())
+        status = a.cmd == CMD_EVALUATE ? cmd_evaluate(m, &a)
+                                       : cmd_predict(m, &a);
+    return seqrt_dist_bcast_status(status);
+}
+
+int seqrt_main(const seqrt_model *m, int argc, char **argv)
+{
+    if (seqrt_dist_start(m->name, &argc, &argv)) {
+        fprintf(stderr, "%s: error: %s\n", m->name, seqrt_error());
+        return 1;
+    }
+    return seqrt_dist_finish(run_main(m, argc, argv));
 }

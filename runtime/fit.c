@@ -48,8 +48,33 @@
  * A NaN or infinite batch loss stops training at once: the weights range is
  * put back to its copy from the end of the last completed epoch and fit
  * returns -1 (optimizer slots and counters are not rolled back).
+ *
+ * Data-parallel (seqrt_dist_size() = N > 1: a SEQC_MPI build started by
+ * mpirun, or seqrt_mpi_fit_comm; see docs/distributed.md). Every rank calls
+ * seqrt_fit with the same data, configuration and state, which fit checks
+ * first (hashes compared over the group). Every rank computes the same
+ * epoch order; a step takes the next global batch of N x batch_size
+ * positions, and rank r trains on its slice of it: the batch's R rows split
+ * as evenly as possible (R/N rows each, the first R mod N ranks one more;
+ * a rank left with none runs a stand-in row that counts for nothing).
+ * BatchNorm's statistics and the loss's divisor are the whole batch's (the
+ * kernels' batch hook), and one MPI_Allreduce sums the gradient block, so
+ * every rank applies the update one process would apply to the whole
+ * batch. A non-finite loss on any rank poisons the first gradient before
+ * the sum, so every rank sees it after and stops at the same step. The
+ * epoch's loss and metric sums, and validation (each rank evaluates a slice
+ * of the validation rows), are summed over the ranks once per epoch:
+ * every rank holds the same log, so EarlyStopping and checkpointing decide
+ * the same everywhere. Rank 0 alone prints and writes the checkpoint; a
+ * failed save fails every rank. Dropout: rank r draws its masks from its
+ * own stream, derived from the model's RNG state at the start of the epoch
+ * and r; at the end of the training pass every rank's RNG state becomes the
+ * same derived "next epoch" state, so checkpoints and resumed runs repeat
+ * bit for bit for a given N. After every epoch fit checks that the ranks'
+ * states are still identical.
  */
 #include "seqrt_driver.h"
+#include "seqrt_dist.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -87,6 +112,9 @@ typedef struct {
     seqrt_history *h;
     early_stop es;
     checkpointer ck;
+    int rank, size;             /* in the group of data-parallel training */
+    uint64_t *rng_saved;        /* N > 1: the RNG states at epoch start */
+    long rng_words;
 } fit_run;
 
 static double now_seconds(void)
@@ -139,23 +167,34 @@ static int check_config(const seqrt_model *m, const seqrt_fit_config *c)
 
 /* ---------------------------------------------------------------- evaluate, predict */
 
+/* sums[0]: the loss summed over rows [lo, hi) of d; sums[1 + i]: metric
+ * i's sum; yb (max_batch x out) is the output buffer. */
+static void evaluate_sums(const seqrt_model *m, void *net,
+                          const seqrt_data *d, long lo, long hi, float *yb,
+                          double *sums)
+{
+    for (int i = 0; i <= m->nmetrics; i++)
+        sums[i] = 0;
+    for (long s = lo; s < hi; s += m->max_batch) {
+        int n = (int)(hi - s < m->max_batch ? hi - s : m->max_batch);
+        const float *t = d->y + (size_t)s * (size_t)d->ycols;
+        m->forward(net, d->x + (size_t)s * (size_t)m->in, yb, n, 0);
+        sums[0] += (double)seqrt_loss(m->loss, NULL, yb, m->output_is_logits ? yb : NULL, t, n, m->out) * n;
+        for (int i = 0; i < m->nmetrics; i++)
+            sums[1 + i] += seqrt_metric_sum(m->metrics[i], yb, t, n, m->out);
+    }
+}
+
 /* Loss and metrics over d with yb (max_batch x out) as output buffer. */
 static void evaluate_into(const seqrt_model *m, void *net,
                           const seqrt_data *d, float *yb, double *loss,
                           double *metrics)
 {
-    double lsum = 0, msum[METRICS_MAX] = {0};
-    for (long s = 0; s < d->rows; s += m->max_batch) {
-        int n = (int)(d->rows - s < m->max_batch ? d->rows - s : m->max_batch);
-        const float *t = d->y + (size_t)s * (size_t)d->ycols;
-        m->forward(net, d->x + (size_t)s * (size_t)m->in, yb, n, 0);
-        lsum += (double)seqrt_loss(m->loss, NULL, yb, m->output_is_logits ? yb : NULL, t, n, m->out) * n;
-        for (int i = 0; i < m->nmetrics; i++)
-            msum[i] += seqrt_metric_sum(m->metrics[i], yb, t, n, m->out);
-    }
-    *loss = lsum / (double)d->rows;
+    double sums[1 + METRICS_MAX];
+    evaluate_sums(m, net, d, 0, d->rows, yb, sums);
+    *loss = sums[0] / (double)d->rows;
     for (int i = 0; metrics && i < m->nmetrics; i++)
-        metrics[i] = msum[i] / (double)d->rows;
+        metrics[i] = sums[1 + i] / (double)d->rows;
 }
 
 int seqrt_evaluate(const seqrt_model *m, void *net, const seqrt_data *d,
@@ -301,7 +340,7 @@ static void early_stop_init(early_stop *es, const seqrt_early_stopping *c)
 
 static void warn_missing_monitor(fit_run *r, const char *monitor)
 {
-    if (r->es.warned)
+    if (r->es.warned || r->rank != 0)
         return;
     r->es.warned = 1;
     fprintf(stderr, "warning: early stopping is conditioned on `%s`, which "
@@ -365,7 +404,10 @@ static int checkpoint_update(fit_run *r, const seqrt_epoch_log *log)
         ck->have_best = 1;
         ck->best = v;
     }
-    return seqrt_model_save(r->m, r->net, r->cfg.checkpoint);
+    /* rank 0 writes; its failure is every rank's */
+    int rc = r->rank == 0 ? seqrt_model_save(r->m, r->net, r->cfg.checkpoint)
+                          : 0;
+    return seqrt_dist_agree(rc);
 }
 
 /* ---------------------------------------------------------------- progress */
@@ -505,6 +547,209 @@ static int train_epoch(fit_run *r, int e, seqrt_epoch_log *log)
     return 0;
 }
 
+/* ---------------------------------------------------------------- data-parallel (N ranks) */
+
+/* The slice of a batch of `rows` rows that rank r of n trains on: `*count`
+ * rows from position `*first`; the first rows % n ranks get one more. */
+static void batch_share(long rows, int r, int n, long *first, long *count)
+{
+    long q = rows / n, extra = rows % n;
+    *count = q + (r < extra);
+    *first = r * q + (r < extra ? r : extra);
+}
+
+/* Is t one of the model's RNG states (the "train.rng*" tensors, 64-bit
+ * words), which Dropout's masks come from? */
+static int is_rng(const seqrt_tensor *t)
+{
+    return t->kind == SEQRT_T_STATE && t->dtype == SEQRT_I64 &&
+           !strncmp(t->name, "train.rng", 9);
+}
+
+static long tensor_elems(const seqrt_tensor *t)
+{
+    long n = 1;
+    for (int d = 0; d < t->ndim; d++)
+        n *= t->shape[d];
+    return n;
+}
+
+/* The 64-bit words of all the RNG states. */
+static long rng_state_words(const seqrt_model *m)
+{
+    long words = 0;
+    for (int i = 0; i < m->ntensors; i++)
+        if (is_rng(&m->tensors[i]))
+            words += tensor_elems(&m->tensors[i]);
+    return words;
+}
+
+static uint64_t mix64(uint64_t z)   /* splitmix64's finalizer */
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* save != 0: copies the RNG states to rng_saved. Else sets them to a
+ * stream derived from the saved ones and tag (rank + 1 during an epoch's
+ * training pass, 0 for the state every rank continues from), never the
+ * all-zero state xoshiro cannot leave. */
+static void rng_states(fit_run *r, int save, uint64_t tag)
+{
+    long k = 0;
+    for (int i = 0; i < r->m->ntensors; i++) {
+        const seqrt_tensor *t = &r->m->tensors[i];
+        if (!is_rng(t))
+            continue;
+        uint64_t *w = (uint64_t *)((unsigned char *)r->net + t->offset);
+        long n = tensor_elems(t);
+        uint64_t any = 0;
+        for (long j = 0; j < n; j++, k++) {
+            if (save) {
+                r->rng_saved[k] = w[j];
+                continue;
+            }
+            w[j] = mix64(r->rng_saved[k] + 0x9E3779B97F4A7C15ull * (tag + 1) +
+                         0xD1B54A32D192ED03ull * (uint64_t)k);
+            any |= w[j];
+        }
+        if (!save && n > 0 && !any)
+            w[0] = 1;
+    }
+}
+
+/* n bytes into hash h, 8 at a time (about 1 ns per word: the data check
+ * must cost little next to an epoch), the tail byte by byte. */
+static uint64_t hash_mem(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t words = n / 8;
+    for (size_t w = 0; w < words; w++) {
+        uint64_t v;
+        memcpy(&v, b + 8 * w, 8);
+        h = (h ^ v) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 32;
+    }
+    for (size_t i = 8 * words; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001B3ull;
+    return mix64(h);
+}
+
+/* A hash of what must be identical on every rank after every epoch: the
+ * weights range, optimizer slots, counters and RNG states. */
+static uint64_t state_hash(const seqrt_model *m, const void *net)
+{
+    const unsigned char *s = net;
+    uint64_t h = hash_mem(0, s + m->weights_offset, m->weights_bytes);
+    for (int i = 0; i < m->ntensors; i++) {
+        const seqrt_tensor *t = &m->tensors[i];
+        if (t->kind == SEQRT_T_OPTIM || t->kind == SEQRT_T_STATE)
+            h = hash_mem(h, s + t->offset, (size_t)tensor_elems(t) *
+                                               (t->dtype == SEQRT_I64 ? 8 : 4));
+    }
+    return h;
+}
+
+static uint64_t data_hash(const seqrt_data *d)
+{
+    long v[3] = {d ? d->rows : 0, d ? d->cols : 0, d ? d->ycols : 0};
+    uint64_t h = hash_mem(0, v, sizeof v);
+    if (!d || d->rows <= 0)
+        return h;
+    h = hash_mem(h, d->x, (size_t)d->rows * (size_t)d->cols * sizeof(float));
+    return hash_mem(h, d->y, (size_t)d->rows * (size_t)d->ycols * sizeof(float));
+}
+
+/* Before the first epoch on N ranks: the same configuration, data and
+ * state everywhere, or every rank fails with the same message. */
+static int group_check(fit_run *r)
+{
+    const seqrt_fit_config *c = &r->cfg;
+    long cfg[3] = {c->batch_size, c->epochs, c->shuffle};
+    uint64_t h = hash_mem(hash_mem(0, cfg, sizeof cfg), &c->seed,
+                          sizeof c->seed);
+    if (!seqrt_dist_same(h))
+        return seqrt_fail("fit: the ranks were given different batch_size, "
+                          "epochs, shuffle or seed");
+    if (!seqrt_dist_same(data_hash(r->train)) ||
+        !seqrt_dist_same(data_hash(r->has_val ? r->val : NULL)))
+        return seqrt_fail("fit: the ranks read different data (every rank "
+                          "must load the same rows: the same file, on a "
+                          "shared file system or copied to every node)");
+    if (!seqrt_dist_same(state_hash(r->m, r->net)))
+        return seqrt_fail("fit: the ranks start from different model states "
+                          "(every rank must use the same --seed, or load "
+                          "the same checkpoint)");
+    return 0;
+}
+
+/* One training pass on N ranks (the file's comment, "Data-parallel"). */
+static int train_epoch_shared(fit_run *r, int e, seqrt_epoch_log *log)
+{
+    const seqrt_model *m = r->m;
+    long rows = r->train->rows, bs = r->cfg.batch_size;
+    long global = bs * r->size, batches = (rows + global - 1) / global;
+    double sums[1 + METRICS_MAX] = {0};
+    float *g0 = (float *)((unsigned char *)r->net + m->grad_offset);
+    float loss = 0;
+    int rc = 0;
+    epoch_order(r, e);
+    rng_states(r, 1, 0);
+    rng_states(r, 0, (uint64_t)r->rank + 1);
+    for (long b = 0; b < batches; b++) {
+        long s = b * global, part = rows - s < global ? rows - s : global;
+        long first, count;
+        batch_share(part, r->rank, r->size, &first, &count);
+        int n = count > 0 ? (int)count : 1;   /* 0: one stand-in row */
+        const float *x, *t;
+        batch_rows(r, count > 0 ? s + first : s, n, &x, &t);
+        seqrt_dist_batch((int)count, part);
+        m->forward(r->net, x, r->yb, n, 1);
+        for (int i = 0; count > 0 && i < m->nmetrics; i++)
+            sums[1 + i] += seqrt_metric_sum(m->metrics[i], r->yb, t, n, m->out);
+        loss = m->backward(r->net, t, n);
+        if (count > 0 && !isfinite(loss) && m->param_count > 0)
+            g0[0] = NAN;   /* every rank sees it after the sum */
+        seqrt_dist_allreduce_grads(m, r->net);
+        if (m->param_count > 0 && !isfinite(g0[0])) {
+            rc = count > 0 && !isfinite(loss)
+                     ? seqrt_fail("loss became %s at epoch %d batch %ld; "
+                                  "weights of epoch %d kept",
+                                  isnan(loss) ? "NaN" : "Inf", e + 1, b + 1, e)
+                     : seqrt_fail("loss or gradients became NaN or Inf at "
+                                  "epoch %d batch %ld (on another rank); "
+                                  "weights of epoch %d kept", e + 1, b + 1, e);
+            break;
+        }
+        m->update(r->net);
+        if (count > 0)
+            sums[0] += (double)loss * n;
+    }
+    seqrt_dist_batch_end();
+    rng_states(r, 0, 0);   /* the same next state on every rank */
+    if (rc)
+        return rc;
+    seqrt_dist_sum(sums, 1 + m->nmetrics);
+    log->loss = sums[0] / (double)rows;
+    for (int i = 0; i < m->nmetrics; i++)
+        log->metric[i] = sums[1 + i] / (double)rows;
+    return 0;
+}
+
+/* Validation on N ranks: each evaluates its slice of the rows. */
+static void evaluate_shared(fit_run *r, seqrt_epoch_log *log)
+{
+    double sums[1 + METRICS_MAX];
+    long first, count, rows = r->val->rows;
+    batch_share(rows, r->rank, r->size, &first, &count);
+    evaluate_sums(r->m, r->net, r->val, first, first + count, r->yb, sums);
+    seqrt_dist_sum(sums, 1 + r->m->nmetrics);
+    log->val_loss = sums[0] / (double)rows;
+    for (int i = 0; i < r->m->nmetrics; i++)
+        log->val_metric[i] = sums[1 + i] / (double)rows;
+}
+
 /* Runs epoch e completely: training, counter, validation, timing. */
 static int run_epoch(fit_run *r, int e, seqrt_epoch_log *log)
 {
@@ -515,13 +760,15 @@ static int run_epoch(fit_run *r, int e, seqrt_epoch_log *log)
     for (int i = 0; i < METRICS_MAX; i++)
         log->val_metric[i] = NAN;
     memcpy(r->last_w, weights_of(r->m, r->net), r->m->weights_bytes);
-    if (train_epoch(r, e, log)) {
+    if (r->size > 1 ? train_epoch_shared(r, e, log) : train_epoch(r, e, log)) {
         memcpy(weights_of(r->m, r->net), r->last_w, r->m->weights_bytes);
         r->h->stopped_nan = 1;
         return -1;
     }
     (*epoch_counter(r->m, r->net))++;
-    if (r->has_val)
+    if (r->has_val && r->size > 1)
+        evaluate_shared(r, log);
+    else if (r->has_val)
         evaluate_into(r->m, r->net, r->val, r->yb, &log->val_loss,
                       log->val_metric);
     log->seconds = now_seconds() - t0;
@@ -575,8 +822,11 @@ static int fit_alloc(fit_run *r, int epochs_left)
     r->last_w = malloc(m->weights_bytes ? m->weights_bytes : 1);
     r->h->epochs = calloc((size_t)(epochs_left > 0 ? epochs_left : 1),
                           sizeof *r->h->epochs);
+    if (r->size > 1)
+        r->rng_saved = malloc((size_t)(r->rng_words > 0 ? r->rng_words : 1) *
+                              sizeof *r->rng_saved);
     if (!r->order || !r->xb || !r->tb || !r->yb || !r->best_w || !r->last_w ||
-        !r->h->epochs)
+        !r->h->epochs || (r->size > 1 && !r->rng_saved))
         return seqrt_fail("fit: out of memory");
     return 0;
 }
@@ -589,6 +839,7 @@ static void fit_free(fit_run *r)
     free(r->yb);
     free(r->best_w);
     free(r->last_w);
+    free(r->rng_saved);
 }
 
 static int fit_setup(fit_run *r, const seqrt_model *m, void *net,
@@ -601,6 +852,10 @@ static int fit_setup(fit_run *r, const seqrt_model *m, void *net,
     r->train = train;
     r->val = val;
     r->has_val = val && val->rows > 0;
+    r->rank = seqrt_dist_rank();
+    r->size = seqrt_dist_size();
+    if (r->rank != 0)
+        r->cfg.verbose = 0;   /* rank 0 alone prints */
     if (m->nmetrics < 0 || m->nmetrics > METRICS_MAX)
         return seqrt_fail("fit: the model has %d metrics (at most %d)",
                           m->nmetrics, METRICS_MAX);
@@ -624,10 +879,16 @@ int seqrt_fit(const seqrt_model *m, void *net, const seqrt_data *train,
     memset(&r, 0, sizeof r);
     r.h = history ? history : &local;
     memset(r.h, 0, sizeof *r.h);
-    if (fit_setup(&r, m, net, train, val, cfg))
-        return -1;
-    int first = (int)*epoch_counter(m, net);
-    int rc = fit_alloc(&r, r.cfg.epochs - first);
+    int rc = fit_setup(&r, m, net, train, val, cfg);
+    int first = rc ? 0 : (int)*epoch_counter(m, net);
+    if (rc == 0 && r.size > 1)
+        r.rng_words = rng_state_words(m);
+    if (rc == 0)
+        rc = fit_alloc(&r, r.cfg.epochs - first);
+    /* N ranks: one failure fails all; then they must agree on everything */
+    rc = seqrt_dist_agree(rc);
+    if (rc == 0 && r.size > 1)
+        rc = group_check(&r);
     for (int e = first; rc == 0 && e < r.cfg.epochs; e++) {
         seqrt_epoch_log *log = &r.h->epochs[r.h->nepochs];
         if ((rc = run_epoch(&r, e, log)) != 0)
@@ -635,6 +896,12 @@ int seqrt_fit(const seqrt_model *m, void *net, const seqrt_data *train,
         r.h->nepochs++;
         if (r.cfg.verbose > 0)
             print_epoch(&r, log);
+        if (r.size > 1 && !seqrt_dist_same(state_hash(m, net))) {
+            rc = seqrt_fail("fit: the ranks' model states differ after epoch "
+                            "%d: MPI_Allreduce did not return the same sums "
+                            "on every rank", e + 1);
+            break;
+        }
         int stop = early_stop_update(&r, e, log);
         if ((rc = checkpoint_update(&r, log)) != 0 || stop)
             break;

@@ -18,6 +18,10 @@
  *   dL/dy_k = (g_k - sum_j g_j q_j) / sum(y).
  * The sparse loss is the categorical one with a one-hot target given by its
  * class index (stored as float).
+ *
+ * A batch split over processes (seqrt_batch_hook) divides the gradient by
+ * the rows of the whole batch, so that the processes' gradients sum to the
+ * whole batch's; the returned loss stays the mean over this call's rows.
  */
 #include "act_inline.h"
 
@@ -104,7 +108,11 @@ float seqrt_loss(int loss, float *dy, const float *y, const float *logits,
     long count = (long)n * c;
     if (n <= 0 || c <= 0)
         return 0.0f;
-    float inv_nc = 1.0f / (float)count, inv_n = 1.0f / (float)n;
+    /* the gradient is of the mean over the whole batch: hook->rows rows
+     * when it is split over processes (seqrt_batch_hook), else these n */
+    seqrt_batch_hook *hook = seqrt_batch_hook_get();
+    long rows = hook && hook->rows > 0 ? hook->rows : n;
+    float inv_nc = 1.0f / (float)(rows * c), inv_n = 1.0f / (float)rows;
     double sum = 0.0;
     switch ((seqrt_loss_kind)loss) {
     case SEQRT_LOSS_MAE:

@@ -13,6 +13,13 @@
  * Forward then makes one pass per row producing xhat, h = gamma xhat + beta
  * (written into y) and y = act(h) in place.
  *
+ * A batch split over processes (seqrt_batch_hook, batch.c) shares the
+ * statistics: forward sums x - K and (x - K)^2 with K = the running mean,
+ * the same on every process (the first row differs), backward s1 = sum(dh)
+ * and s2 = sum(dh xhat); each is summed over the processes with the row
+ * count by one hook call per block of columns, and the whole batch's values
+ * normalize. dgamma and dbeta remain this process's sums.
+ *
  * Backward of the fused activation recomputes h from xhat, gamma and beta
  * (no buffer for it is kept), writes dh = act'(h) dy into dx (dx may alias
  * dy: each row is read before it is overwritten), then applies the standard
@@ -46,6 +53,26 @@ static void norm_act_row_backward(seqrt_actfn act, float *dh, const float *dy,
             h += beta[j];
         dh[j] = dy[j] * seqrt_act_df(act, h, y[j]);
     }
+}
+
+/* The sums a (jb) and b (jb) of this call's n rows replaced by their sums
+ * over the processes of a split batch (seqrt_batch_hook); returns the rows
+ * of the whole batch (at least 1). */
+static double batch_sum(seqrt_batch_hook *hook, int n, double *a, double *b,
+                        int jb)
+{
+    double v[1 + 2 * SEQRT_NORM_BLOCK];  /* rows, a (jb), b (jb) */
+    v[0] = n;
+    for (int j = 0; j < jb; j++) {
+        v[1 + j] = a[j];
+        v[1 + jb + j] = b[j];
+    }
+    hook->sum(hook, v, 1 + 2 * (long)jb);
+    for (int j = 0; j < jb; j++) {
+        a[j] = v[1 + j];
+        b[j] = v[1 + jb + j];
+    }
+    return v[0] >= 1.0 ? v[0] : 1.0;
 }
 
 /* One row: xhat = (x - mean) invstd, y = act(gamma xhat + beta). */
@@ -88,14 +115,27 @@ void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
     if (training) {
         /* One pass over x for the sums of (x - k) and (x - k)^2 in double,
          * shifted by the first row k so that the variance does not lose
-         * precision when the mean is large against the spread. */
+         * precision when the mean is large against the spread. A batch
+         * split over processes (seqrt_batch_hook) needs one shift on every
+         * process: the running mean; the sums, led by the row count, are
+         * then summed over the processes. */
+        seqrt_batch_hook *hook = seqrt_batch_hook_get();
         double s[SEQRT_NORM_BLOCK], q[SEQRT_NORM_BLOCK];
+        float shift[SEQRT_NORM_BLOCK];
         for (int j0 = 0; j0 < c; j0 += SEQRT_NORM_BLOCK) {
             int jb = c - j0 < SEQRT_NORM_BLOCK ? c - j0 : SEQRT_NORM_BLOCK;
+            double rows = n;
             const float *restrict k = x + j0;
+            int first = 1;   /* row 0 is k itself: it adds nothing */
+            if (hook) {
+                for (int j = 0; j < jb; j++)
+                    shift[j] = run_mean ? run_mean[j0 + j] : 0.0f;
+                k = shift;
+                first = 0;
+            }
             for (int j = 0; j < jb; j++)
                 s[j] = q[j] = 0.0;
-            for (int i = 1; i < n; i++) {
+            for (int i = first; i < n; i++) {
                 const float *restrict row = x + (size_t)i * c + j0;
                 for (int j = 0; j < jb; j++) {
                     double d = (double)row[j] - (double)k[j];
@@ -103,9 +143,11 @@ void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
                     q[j] += d * d;
                 }
             }
+            if (hook)
+                rows = batch_sum(hook, n, s, q, jb);
             for (int j = 0; j < jb; j++) {
-                double dm = s[j] / n;
-                double var = q[j] / n - dm * dm;
+                double dm = s[j] / rows;
+                double var = q[j] / rows - dm * dm;
                 if (var < 0.0)
                     var = 0.0;
                 float m = (float)((double)k[j] + dm), v = (float)var;
@@ -169,9 +211,13 @@ void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
             norm_act_row_backward(act, dx + o, dy + o, xhat + o, gamma, beta,
                                   y + o, c);
         }
+    /* A batch split over processes (seqrt_batch_hook): dgamma and dbeta
+     * are this call's sums; dx needs the sums and rows of the whole batch. */
+    seqrt_batch_hook *hook = seqrt_batch_hook_get();
     double s1[SEQRT_NORM_BLOCK], s2[SEQRT_NORM_BLOCK];
     for (int j0 = 0; j0 < c; j0 += SEQRT_NORM_BLOCK) {
         int jb = c - j0 < SEQRT_NORM_BLOCK ? c - j0 : SEQRT_NORM_BLOCK;
+        float rows = (float)n;
         for (int j = 0; j < jb; j++)
             s1[j] = s2[j] = 0.0;
         /* pass 1: dh = act'(h) dy (into dx), and the column sums */
@@ -194,11 +240,15 @@ void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
                 dbeta[j0 + j] = (float)s1[j];
             if (dgamma)
                 dgamma[j0 + j] = (float)s2[j];
+        }
+        if (hook)
+            rows = (float)batch_sum(hook, n, s1, s2, jb);
+        for (int j = 0; j < jb; j++) {
             float g = gamma ? gamma[j0 + j] : 1.0f;
             /* dx = invstd/n (n g dh - g s1 - xhat g s2) */
             a[j] = invstd[j0 + j] * g;
-            b1[j] = invstd[j0 + j] / n * (float)(s1[j] * g);
-            b2[j] = invstd[j0 + j] / n * (float)(s2[j] * g);
+            b1[j] = invstd[j0 + j] / rows * (float)(s1[j] * g);
+            b2[j] = invstd[j0 + j] / rows * (float)(s2[j] * g);
         }
         /* pass 2 */
         for (int i = 0; i < n; i++) {

@@ -296,6 +296,42 @@ void seqrt_rmsprop_update(float *w, const float *g, float *v, float *mom,
                           long count, float lr, float rho, float momentum,
                           float eps);
 
+/* ---------------------------------------------------------------- batch.c */
+
+/* A batch split over processes (data-parallel training: seqrt_mpi.h). Two
+ * kernels depend on the whole batch rather than on the rows one call sees:
+ * BatchNormalization in training (the batch's mean and variance; in
+ * backward the column sums of dh and dh * xhat) and the losses (the
+ * gradient of a mean over the batch is divided by its rows). A driver that
+ * splits a batch installs a hook; while one is installed:
+ *   - seqrt_batchnorm_forward (training) and seqrt_batchnorm_backward call
+ *     hook->sum once per block of up to 256 columns, with v[0] = the rows
+ *     of this call (n) followed by this call's column sums; the hook
+ *     replaces v in place by the sums over every process of the batch (each
+ *     process must receive the same values) and the kernel normalizes with
+ *     them, as PyTorch's SyncBatchNorm does. Forward sums x - K and
+ *     (x - K)^2 with K = the running mean (the same on every process);
+ *     dgamma/dbeta stay this call's own sums (the driver sums the gradient
+ *     block afterwards);
+ *   - seqrt_loss divides its gradient by hook->rows (the rows of the whole
+ *     batch) instead of n, so that summing the processes' gradients gives
+ *     the gradient of the whole batch's mean loss; the loss it returns is
+ *     still the mean over its own n rows.
+ * Every process must make the same sequence of these calls (they do: they
+ * run the same generated code). With no hook (the default) every kernel
+ * works on its call's rows alone. The hook is one process-wide setting, a
+ * plain global (no thread-local storage, for small devices): one split
+ * batch at a time per process. */
+typedef struct seqrt_batch_hook seqrt_batch_hook;
+struct seqrt_batch_hook {
+    void (*sum)(seqrt_batch_hook *h, double *v, long count);
+    long rows;               /* rows of the whole batch, over all processes */
+    void *ctx;               /* the driver's */
+};
+/* Installs h (NULL: removes the hook). */
+void seqrt_batch_hook_set(seqrt_batch_hook *h);
+seqrt_batch_hook *seqrt_batch_hook_get(void);
+
 /* ---------------------------------------------------------------- the model descriptor */
 
 /* What a tensor of a model's state is, for checkpoints. */
