@@ -17,7 +17,7 @@ typedef struct {
     double scale, offset;
 } RescalingAttr;
 
-static const CallSpec spec_rescaling = {"Rescaling", 2, {{"scale", T_FLOAT}, {"offset", T_FLOAT}, LAYER_KWARGS}};
+static const CallSpec spec_rescaling = {"Rescaling", 2, {{"scale", T_ANY}, {"offset", T_ANY}, LAYER_KWARGS}};
 
 static int lower_rescaling(Lower *lw, Layer *l)
 {
@@ -27,7 +27,20 @@ static int lower_rescaling(Lower *lw, Layer *l)
         diag_error(lw->src, lw->call->loc, "Rescaling needs a scale, e.g. Rescaling(0.00392156862745098) for 1/255");
         return -1;
     }
-    int err = lower_float(lw, "scale", 1.0, &a->scale);
+    int err = 0;
+    static const char *const args[] = {"scale", "offset"};
+    for (int k = 0; k < 2; k++) {
+        const Value *v = lower_arg(lw, args[k]);
+        if (v && v->kind == VAL_LIST) {
+            diag_error(lw->src, v->loc, "Rescaling's %s must be one number: seqc does not take one per channel "
+                       "(Keras does); give a BatchNormalization or Normalization layer per-channel statistics "
+                       "instead", args[k]);
+            err = -1;
+        }
+    }
+    if (err)
+        return -1;
+    err |= lower_float(lw, "scale", 1.0, &a->scale);
     err |= lower_float(lw, "offset", 0.0, &a->offset);
     if (!err && !(isfinite(a->scale) && isfinite(a->offset) && fabs(a->scale) <= 3.4e38 &&
                   fabs(a->offset) <= 3.4e38)) {

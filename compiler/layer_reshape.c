@@ -72,10 +72,10 @@ static int infer(const Source *src, Layer *l)
         if (known > INT32_MAX)
             break;
     }
-    const char *target = "(";
+    const char *target = "((";
     for (int d = 0; d < a->rank; d++)
         target = arena_printf("%s%s%lld", target, d ? ", " : "", a->dim[d]);
-    target = arena_printf("%s%s)", target, a->rank == 1 ? "," : "");
+    target = arena_printf("%s%s))", target, a->rank == 1 ? "," : "");
     if (at < 0 && known != in) {
         diag_error(src, a->loc, "Reshape%s has %lld elements, but its input %s has %lld", target, known,
                    shape_str(&l->in), in);

@@ -118,6 +118,20 @@ int lower_data_format(const Lower *lw)
     return -1;
 }
 
+/* A Reshape target for an image layer on a flatter input: (h, w, 1) from
+ * [h, w], (s, s, 1) from [s * s], else the names of the sizes. */
+static const char *reshape_hint(const Layer *l)
+{
+    if (l->in.rank == 2)
+        return arena_printf("(%d, %d, 1)", l->in.dim[0], l->in.dim[1]);
+    long n = shape_size(&l->in), s = 1;
+    while ((s + 1) * (s + 1) <= n)
+        s++;
+    if (s > 1 && s * s == n)
+        return arena_printf("(%ld, %ld, 1)", s, s);
+    return "(height, width, channels)";
+}
+
 int window_input_rank(const Source *src, const Layer *l, int rank, const char *what)
 {
     if (l->in.rank == rank + 1)
@@ -127,10 +141,7 @@ int window_input_rank(const Source *src, const Layer *l, int rank, const char *w
     if (l->in.rank < rank + 1)
         diag_error(src, l->loc, "%s needs an input of shape %s, but its input has shape %s; add "
                    "Reshape(%s) before it", what, want, shape_str(&l->in),
-                   rank == 1 ? arena_printf("(%ld, 1)", n) : l->in.rank == 2
-                                                               ? arena_printf("(%d, %d, 1)", l->in.dim[0],
-                                                                              l->in.dim[1])
-                                                               : "(height, width, channels)");
+                   rank == 1 ? arena_printf("(%ld, 1)", n) : reshape_hint(l));
     else
         diag_error(src, l->loc, "%s needs an input of shape %s, but its input has shape %s (%d axes); "
                    "seqc does not take extra leading axes", what, want, shape_str(&l->in), l->in.rank);
