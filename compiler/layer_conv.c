@@ -31,15 +31,16 @@
  * like Dense (the norm then sees n * oh * ow rows of channels), keeps its
  * pre-activation when the activation's derivative needs it, and asks the
  * plan for the scratch its kernel uses (conv.c: permuted weights and a
- * chunk of patches of about CONV_CHUNK_FLOATS). The baked build makes it a
+ * chunk of patches, CONV_CHUNK_FLOATS with the chunk's outputs). The baked build makes it a
  * convolution stage, into which a following BatchNormalization folds.
  */
 #include <string.h>
 
 #include "seqc.h"
 
-/* Floats of patches per GEMM chunk (1 MiB): tall enough GEMMs, small
- * enough to stay in a core's L2 cache. */
+/* Floats of a chunk's patches and outputs together (1 MiB): tall enough
+ * GEMMs, small enough that the bias, activation and gradient passes over
+ * the chunk's rows find them in a core's L2 cache. */
 #define CONV_CHUNK_FLOATS (1L << 18)
 
 typedef struct {
@@ -249,10 +250,10 @@ static long scratch_for(const ConvAttr *a, int c, int batch)
                     w->out[w->rank - 1] == w->in[w->rank - 1];
     if (pointwise)
         return 0;
-    if (cg == 1)
+    if (cg == 1 && a->groups > 1)
         return 2 * kk * oc;
     long pixels = (long)batch * w->out[0] * (w->rank == 2 ? w->out[1] : 1);
-    long rows = CONV_CHUNK_FLOATS / K;
+    long rows = CONV_CHUNK_FLOATS / (K + oc);   /* the chunk's patches and outputs */
     if (rows < 1)
         rows = 1;
     if (rows > pixels)

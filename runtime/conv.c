@@ -12,15 +12,14 @@
  *
  *   - 1x1, stride 1, no padding, one group (a pointwise convolution): the
  *     input rows are already the patches; one GEMM y = x w^T, as Dense;
- *   - one input channel per group (depthwise, and the first layer of a
- *     one-channel image): direct loops, vectorized over the output
- *     channels, with the weights transposed to (kh, kw, oc) in the scratch
- *     (patches of one channel would make GEMMs of depth kh kw, too thin to
- *     pay for the copy);
+ *   - one input channel per group, several groups (depthwise): direct
+ *     loops, vectorized over blocks of output channels, with the weights
+ *     transposed to (kh, kw, oc) in the scratch;
  *   - anything else: im2col + GEMM. A chunk of output pixels at a time,
  *     each pixel's receptive field is copied into a row of the scratch in
  *     (ky, kx, c) order, which for channels-last input is a run of
- *     c / groups contiguous floats per tap (a memcpy); the weights are
+ *     c / groups contiguous floats per tap, and with one group and no
+ *     dilation a run of kw c floats per row of the window; the weights are
  *     permuted once per call to the same (oc, kh, kw, c / groups) order, so
  *     that y (pixels, oc) = cols (pixels, K) w'^T is one GEMM per chunk and
  *     group. Backward recomputes the patches chunk by chunk: dw' += dz^T
@@ -28,16 +27,20 @@
  *     needed) and col2im adds them into dx; dw' is permuted back to
  *     PyTorch's layout at the end.
  *
+ * Everything else a chunk needs happens while its rows are in cache:
+ * forward adds the bias and applies the fused activation to the chunk's
+ * outputs right after its GEMM; backward turns the chunk's dy into dz =
+ * act'(z) dy (in place) and adds its column sums into db just before its
+ * GEMMs.
+ *
  * The scratch is the caller's (the model's one scratch buffer, planned by
  * the compiler; nothing is allocated here): at least 2 oc K + K floats for
  * the GEMM path (K = kh kw c / groups), 2 kh kw oc for the depthwise path;
  * every float beyond the minimum lets a chunk hold one more row of patches
  * (rows per chunk = (scratch - 2 oc K) / K), so the GEMMs get taller.
  *
- * Forward adds the bias and applies the fused activation row by row
- * (act_inline.h), keeping the pre-activation z when the caller gives it,
- * exactly as Dense does; backward first turns dy into dz = act'(z) dy in
- * place.
+ * The activation is Dense's (act_inline.h): the pre-activation is kept in
+ * z when the caller gives it.
  */
 #include <string.h>
 
@@ -55,7 +58,7 @@ static int is_pointwise(const seqrt_window *g)
 
 static int is_depthwise(const seqrt_window *g)
 {
-    return g->c / g->groups == 1;
+    return g->c / g->groups == 1 && g->groups > 1;
 }
 
 /* w (oc, cg, kk) -> wp (oc, kk, cg) */
@@ -86,26 +89,78 @@ static inline long tap_pixel(const seqrt_window *g, int oy, int ox, int ky, int 
     return (long)iy * g->w + ix;
 }
 
+static inline void copy_floats(float *restrict dst, const float *restrict src, long n)
+{
+    if (n > 32) {
+        memcpy(dst, src, sizeof(float) * (size_t)n);
+        return;
+    }
+    for (long i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
+/* Walks the output pixels [p0, p0 + np) of a batch in order: sample s,
+ * row oy, column ox, without a division per pixel. */
+typedef struct {
+    long s;
+    int oy, ox;
+} pixel_walk;
+
+static pixel_walk walk_start(const seqrt_window *g, long p0)
+{
+    long pix = out_pixels(g), q = p0 % pix;
+    pixel_walk w = {p0 / pix, (int)(q / g->ow), (int)(q % g->ow)};
+    return w;
+}
+
+static void walk_next(const seqrt_window *g, pixel_walk *w)
+{
+    if (++w->ox == g->ow) {
+        w->ox = 0;
+        if (++w->oy == g->oh) {
+            w->oy = 0;
+            w->s++;
+        }
+    }
+}
+
+/* The window row ky of an output pixel as one run of kw cg contiguous
+ * floats of x (all of it inside the input, one group, no dilation along
+ * w): its first input pixel, or -1. */
+static inline long row_run(const seqrt_window *g, int oy, int ox, int ky)
+{
+    int iy = oy * g->sh - g->pt + ky * g->dh, ix = ox * g->sw - g->pl;
+    if (g->groups != 1 || g->dw != 1 || iy < 0 || iy >= g->h || ix < 0 || ix + g->kw > g->w)
+        return -1;
+    return (long)iy * g->w + ix;
+}
+
 /* cols (np, kk cg): the patches of output pixels [p0, p0 + np) of the
  * batch, channels [c0, c0 + cg) of x (n, h, w, c), taps in (ky, kx) order,
  * zeros for the padding. */
 static void im2col(float *cols, const float *x, long p0, long np, const seqrt_window *g, int c0, int cg)
 {
-    long pix = out_pixels(g), K = (long)g->kh * g->kw * cg;
-    for (long r = 0; r < np; r++) {
-        long p = p0 + r, s = p / pix, q = p % pix;
-        int oy = (int)(q / g->ow), ox = (int)(q % g->ow);
-        const float *xs = x + (size_t)s * g->h * g->w * g->c + c0;
+    long K = (long)g->kh * g->kw * cg, run = (long)g->kw * cg, sample = (long)g->h * g->w * g->c;
+    pixel_walk w = walk_start(g, p0);
+    for (long r = 0; r < np; r++, walk_next(g, &w)) {
+        const float *xs = x + (size_t)w.s * sample + c0;
         float *row = cols + (size_t)r * K;
-        for (int ky = 0; ky < g->kh; ky++)
-            for (int kx = 0; kx < g->kw; kx++) {
-                float *dst = row + (size_t)(ky * g->kw + kx) * cg;
-                long ip = tap_pixel(g, oy, ox, ky, kx);
-                if (ip < 0)
-                    memset(dst, 0, sizeof(float) * (size_t)cg);
-                else
-                    memcpy(dst, xs + (size_t)ip * g->c, sizeof(float) * (size_t)cg);
+        for (int ky = 0; ky < g->kh; ky++) {
+            float *dst = row + (size_t)ky * run;
+            long ip = row_run(g, w.oy, w.ox, ky);
+            if (ip >= 0) {
+                copy_floats(dst, xs + (size_t)ip * g->c, run);
+                continue;
             }
+            for (int kx = 0; kx < g->kw; kx++, dst += cg) {
+                ip = tap_pixel(g, w.oy, w.ox, ky, kx);
+                if (ip < 0)
+                    for (int c = 0; c < cg; c++)
+                        dst[c] = 0.0f;
+                else
+                    copy_floats(dst, xs + (size_t)ip * g->c, cg);
+            }
+        }
     }
 }
 
@@ -113,22 +168,29 @@ static void im2col(float *cols, const float *x, long p0, long np, const seqrt_wi
  * [p0, p0 + np), channels [c0, c0 + cg); the padding's share is dropped. */
 static void col2im(float *dx, const float *cols, long p0, long np, const seqrt_window *g, int c0, int cg)
 {
-    long pix = out_pixels(g), K = (long)g->kh * g->kw * cg;
-    for (long r = 0; r < np; r++) {
-        long p = p0 + r, s = p / pix, q = p % pix;
-        int oy = (int)(q / g->ow), ox = (int)(q % g->ow);
-        float *dxs = dx + (size_t)s * g->h * g->w * g->c + c0;
+    long K = (long)g->kh * g->kw * cg, run = (long)g->kw * cg, sample = (long)g->h * g->w * g->c;
+    pixel_walk w = walk_start(g, p0);
+    for (long r = 0; r < np; r++, walk_next(g, &w)) {
+        float *dxs = dx + (size_t)w.s * sample + c0;
         const float *row = cols + (size_t)r * K;
-        for (int ky = 0; ky < g->kh; ky++)
-            for (int kx = 0; kx < g->kw; kx++) {
-                long ip = tap_pixel(g, oy, ox, ky, kx);
+        for (int ky = 0; ky < g->kh; ky++) {
+            const float *src = row + (size_t)ky * run;
+            long ip = row_run(g, w.oy, w.ox, ky);
+            if (ip >= 0) {
+                float *restrict d = dxs + (size_t)ip * g->c;
+                for (long i = 0; i < run; i++)
+                    d[i] += src[i];
+                continue;
+            }
+            for (int kx = 0; kx < g->kw; kx++, src += cg) {
+                ip = tap_pixel(g, w.oy, w.ox, ky, kx);
                 if (ip < 0)
                     continue;
                 float *restrict d = dxs + (size_t)ip * g->c;
-                const float *restrict src = row + (size_t)(ky * g->kw + kx) * cg;
                 for (int c = 0; c < cg; c++)
                     d[c] += src[c];
             }
+        }
     }
 }
 
@@ -144,7 +206,9 @@ static long chunk_rows(const seqrt_window *g, long scratch_floats, long K)
 
 /* ---------------------------------------------------------------- depthwise (one input channel per group) */
 
-/* pre (n, oh, ow, oc) = the depthwise convolution, weights wd (kk, oc). */
+/* pre (n, oh, ow, oc) = the depthwise convolution, weights wd (kk, oc):
+ * each output pixel accumulates in place, tap by tap, over its channels
+ * (output channel c dm + m reads input channel c). */
 static void depthwise_forward(float *pre, const float *x, const float *wd, int n, const seqrt_window *g)
 {
     int oc = g->oc, dm = oc / g->c;
@@ -193,20 +257,46 @@ static void depthwise_backward(float *dx, float *dwd, const float *dz, const flo
                         const float *restrict xr = x + xo;
                         float *restrict dwk = dwd + (size_t)(ky * g->kw + kx) * oc;
                         const float *restrict wk = wd + (size_t)(ky * g->kw + kx) * oc;
+                        float *restrict dxr = dx ? dx + xo : NULL;
+                        if (dm == 1) {
+                            for (int o = 0; o < oc; o++)
+                                dwk[o] += dyr[o] * xr[o];
+                            if (dxr)
+                                for (int o = 0; o < oc; o++)
+                                    dxr[o] += dyr[o] * wk[o];
+                            continue;
+                        }
                         for (int c = 0; c < g->c; c++)
                             for (int m = 0; m < dm; m++)
                                 dwk[c * dm + m] += dyr[c * dm + m] * xr[c];
-                        if (dx) {
-                            float *restrict dxr = dx + xo;
+                        if (dxr)
                             for (int c = 0; c < g->c; c++)
                                 for (int m = 0; m < dm; m++)
                                     dxr[c] += dyr[c * dm + m] * wk[c * dm + m];
-                        }
                     }
             }
 }
 
-/* ---------------------------------------------------------------- forward, backward */
+/* Rows [p0, p0 + np) of a forward: the bias and the activation, while the
+ * chunk is in cache. */
+static void bias_act_rows(float *y, float *pre, const float *b, long p0, long np, int oc, seqrt_actfn act)
+{
+    for (long i = p0; i < p0 + np; i++)
+        seqrt_act_row_bias_forward(act, y + (size_t)i * oc, pre + (size_t)i * oc, b, oc);
+}
+
+/* Rows [p0, p0 + np) of a backward: dz = act'(z) dy in place, and their
+ * column sums added into db. */
+static void dz_rows(float *dy, float *db, const float *z, const float *y, long p0, long np, int oc, seqrt_actfn act)
+{
+    for (long i = p0; i < p0 + np; i++) {
+        size_t o = (size_t)i * oc;
+        seqrt_act_row_backward(act, dy + o, dy + o, z ? z + o : NULL, y + o, oc);
+        if (db)
+            for (int j = 0; j < oc; j++)
+                db[j] += dy[o + (size_t)j];
+    }
+}
 
 void seqrt_conv_forward(float *y, float *z, const float *x, const float *w, const float *b, int n,
                         const seqrt_window *g, seqrt_actfn act, float *scratch, long scratch_floats)
@@ -216,29 +306,37 @@ void seqrt_conv_forward(float *y, float *z, const float *x, const float *w, cons
     int oc = g->oc, groups = g->groups, cg = g->c / groups, ocg = oc / groups, kk = g->kh * g->kw;
     long K = (long)kk * cg, P = (long)n * out_pixels(g);
     float *pre = z ? z : y;
-    if (is_pointwise(g)) {
-        seqrt_gemm(0, 1, (int)P, oc, g->c, 1.0f, x, g->c, w, g->c, 0.0f, pre, oc);
-    } else if (is_depthwise(g)) {
+    if (is_depthwise(g)) {
         float *wd = scratch;   /* (kk, oc) */
         for (int o = 0; o < oc; o++)
             for (int k = 0; k < kk; k++)
                 wd[(size_t)k * oc + o] = w[(size_t)o * kk + k];
         depthwise_forward(pre, x, wd, n, g);
-    } else {
-        float *wp = scratch, *cols = scratch + 2L * oc * K;   /* wp (oc, kk, cg) */
-        long R = chunk_rows(g, scratch_floats, K);
-        permute_to_taps(wp, w, oc, cg, kk);
+        bias_act_rows(y, pre, b, 0, P, oc, act);
+        return;
+    }
+    if (is_pointwise(g)) {   /* the rows of x are the patches */
+        long R = 1L << 14;
         for (long p0 = 0; p0 < P; p0 += R) {
             long np = P - p0 < R ? P - p0 : R;
-            for (int gi = 0; gi < groups; gi++) {
-                im2col(cols, x, p0, np, g, gi * cg, cg);
-                seqrt_gemm(0, 1, (int)np, ocg, (int)K, 1.0f, cols, (int)K, wp + (size_t)gi * ocg * K, (int)K,
-                           0.0f, pre + (size_t)p0 * oc + (size_t)gi * ocg, oc);
-            }
+            seqrt_gemm(0, 1, (int)np, oc, g->c, 1.0f, x + (size_t)p0 * g->c, g->c, w, g->c, 0.0f,
+                       pre + (size_t)p0 * oc, oc);
+            bias_act_rows(y, pre, b, p0, np, oc, act);
         }
+        return;
     }
-    for (long i = 0; i < P; i++)
-        seqrt_act_row_bias_forward(act, y + (size_t)i * oc, pre + (size_t)i * oc, b, oc);
+    float *wp = scratch, *cols = scratch + 2L * oc * K;   /* wp (oc, kk, cg) */
+    long R = chunk_rows(g, scratch_floats, K);
+    permute_to_taps(wp, w, oc, cg, kk);
+    for (long p0 = 0; p0 < P; p0 += R) {
+        long np = P - p0 < R ? P - p0 : R;
+        for (int gi = 0; gi < groups; gi++) {
+            im2col(cols, x, p0, np, g, gi * cg, cg);
+            seqrt_gemm(0, 1, (int)np, ocg, (int)K, 1.0f, cols, (int)K, wp + (size_t)gi * ocg * K, (int)K, 0.0f,
+                       pre + (size_t)p0 * oc + (size_t)gi * ocg, oc);
+        }
+        bias_act_rows(y, pre, b, p0, np, oc, act);
+    }
 }
 
 void seqrt_conv_backward(float *dx, float *dw, float *db, float *dy, const float *x, const float *w,
@@ -250,35 +348,32 @@ void seqrt_conv_backward(float *dx, float *dw, float *db, float *dy, const float
      * z: the pre-activation or NULL; y: (n, oh, ow, oc) */
     int oc = g->oc, groups = g->groups, cg = g->c / groups, ocg = oc / groups, kk = g->kh * g->kw;
     long K = (long)kk * cg, P = (long)n * out_pixels(g);
-    for (long i = 0; i < P; i++) {
-        size_t o = (size_t)i * oc;
-        seqrt_act_row_backward(act, dy + o, dy + o, z ? z + o : NULL, y + o, oc);
-    }
-    const float *dz = dy;
-    if (db) {
+    if (db)
         for (int j = 0; j < oc; j++)
             db[j] = 0.0f;
-        for (long i = 0; i < P; i++) {
-            const float *row = dz + (size_t)i * oc;
-            for (int j = 0; j < oc; j++)
-                db[j] += row[j];
-        }
-    }
-    if (is_pointwise(g)) {
-        seqrt_gemm(1, 0, oc, g->c, (int)P, 1.0f, dz, oc, x, g->c, 0.0f, dw, g->c);
-        if (dx)
-            seqrt_gemm(0, 0, (int)P, g->c, oc, 1.0f, dz, oc, w, g->c, 0.0f, dx, g->c);
-        return;
-    }
     if (is_depthwise(g)) {
+        dz_rows(dy, db, z, y, 0, P, oc, act);
         float *wd = scratch, *dwd = scratch + (size_t)kk * oc;   /* (kk, oc) each */
         for (int o = 0; o < oc; o++)
             for (int k = 0; k < kk; k++)
                 wd[(size_t)k * oc + o] = w[(size_t)o * kk + k];
-        depthwise_backward(dx, dwd, dz, x, wd, n, g);
+        depthwise_backward(dx, dwd, dy, x, wd, n, g);
         for (int o = 0; o < oc; o++)
             for (int k = 0; k < kk; k++)
                 dw[(size_t)o * kk + k] = dwd[(size_t)k * oc + o];
+        return;
+    }
+    if (is_pointwise(g)) {
+        long R = 1L << 14;
+        for (long p0 = 0; p0 < P; p0 += R) {
+            long np = P - p0 < R ? P - p0 : R;
+            const float *dzc = dy + (size_t)p0 * oc;
+            dz_rows(dy, db, z, y, p0, np, oc, act);
+            seqrt_gemm(1, 0, oc, g->c, (int)np, 1.0f, dzc, oc, x + (size_t)p0 * g->c, g->c, p0 ? 1.0f : 0.0f, dw,
+                       g->c);
+            if (dx)
+                seqrt_gemm(0, 0, (int)np, g->c, oc, 1.0f, dzc, oc, w, g->c, 0.0f, dx + (size_t)p0 * g->c, g->c);
+        }
         return;
     }
     float *wp = scratch, *dwp = scratch + (size_t)oc * K, *cols = scratch + 2L * oc * K;
@@ -289,8 +384,9 @@ void seqrt_conv_backward(float *dx, float *dw, float *db, float *dy, const float
         memset(dx, 0, sizeof(float) * (size_t)n * g->h * g->w * g->c);
     for (long p0 = 0; p0 < P; p0 += R) {
         long np = P - p0 < R ? P - p0 : R;
+        dz_rows(dy, db, z, y, p0, np, oc, act);
         for (int gi = 0; gi < groups; gi++) {
-            const float *dzg = dz + (size_t)p0 * oc + (size_t)gi * ocg;
+            const float *dzg = dy + (size_t)p0 * oc + (size_t)gi * ocg;
             im2col(cols, x, p0, np, g, gi * cg, cg);
             seqrt_gemm(1, 0, ocg, (int)K, (int)np, 1.0f, dzg, oc, cols, (int)K, 1.0f, dwp + (size_t)gi * ocg * K,
                        (int)K);

@@ -290,7 +290,7 @@ typedef struct {
  * (oc, c / groups, kh, kw) PyTorch's layout, b (oc) or NULL; z receives the
  * pre-activation when not NULL (as seqrt_dense_forward). scratch: the
  * caller's, of scratch_floats floats, at least 2 kh kw oc when
- * c / groups == 1 (depthwise), else 2 oc K + K with K = kh kw c / groups
+ * c / groups == 1 < groups (depthwise), else 2 oc K + K with K = kh kw c / groups
  * (1x1 stride-1 unpadded convolutions of one group need none); more
  * scratch makes the GEMMs taller (conv.c). */
 void seqrt_conv_forward(float *y, float *z, const float *x, const float *w,
