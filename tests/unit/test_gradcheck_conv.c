@@ -95,7 +95,7 @@ typedef struct {
 static long conv_min_scratch(const seqrt_window *g)
 {
     long kk = (long)g->kh * g->kw, cg = g->c / g->groups, K = kk * cg;
-    if (cg == 1)
+    if (cg == 1 && g->groups > 1)
         return 2 * kk * g->oc;
     return 2L * g->oc * K + K;
 }

@@ -50,7 +50,7 @@ void conv2d_bn_forward(conv2d_bn *net, const float *x, float *y, int n, int trai
 
     /* 1: conv + batchnorm (2) + relu, (n, 6, 6, 1) -> (n, 6, 6, 4) */
     seqrt_conv_forward(net->l1_z, NULL, net->l0_y, net->param.l1_weight, NULL,
-                       n, &l1_window, act_linear, net->scratch, 72);
+                       n, &l1_window, act_linear, net->scratch, 2664);
     seqrt_batchnorm_forward(net->l1_y, net->l2_xhat, net->l2_mean, net->l2_invstd,
                             net->buffer.l2_running_mean, net->buffer.l2_running_var,
                             net->l1_z, net->param.l2_weight, net->param.l2_bias, n * 36, 4, 0.99f, 0.001f, act_relu, training);
@@ -98,7 +98,7 @@ float conv2d_bn_backward(conv2d_bn *net, const float *target, int n)
     seqrt_batchnorm_backward(net->grad_b, net->grad.l2_weight, net->grad.l2_bias, net->grad_b,
                              net->l2_xhat, net->l2_invstd, net->param.l2_weight, net->param.l2_bias, net->l1_y, n * 36, 4, act_relu); /* in place */
     seqrt_conv_backward(NULL, net->grad.l1_weight, NULL, net->grad_b,
-                        net->l0_y, net->param.l1_weight, NULL, net->l1_z, n, &l1_window, act_linear, net->scratch, 72);
+                        net->l0_y, net->param.l1_weight, NULL, net->l1_z, n, &l1_window, act_linear, net->scratch, 2664);
     return loss;
 }
 

@@ -25,7 +25,7 @@
 #define CONV2D_BN_MAX_BATCH 8
 #define CONV2D_BN_PARAM_COUNT 115 /* trainable parameters */
 #define CONV2D_BN_BUFFER_COUNT 8 /* non-trainable parameters */
-#define CONV2D_BN_STATE_BYTES 29944 /* sizeof(conv2d_bn) */
+#define CONV2D_BN_STATE_BYTES 40312 /* sizeof(conv2d_bn) */
 
 /* Trainable parameters, one block; PyTorch layout. */
 typedef struct conv2d_bn_params {
@@ -69,7 +69,7 @@ struct conv2d_bn {
     float l5_z[8 * 2 * 2 * 4]; /* (8, 2, 2, 4) pre-activation, for backward */
     float l7_y[8 * 3]; /* (8, 3) output of layer 7 */
     float l7_z[8 * 3]; /* (8, 3) pre-activation, for backward */
-    float scratch[72]; /* (72) working memory of the kernels, shared by the layers */
+    float scratch[2664]; /* (2664) working memory of the kernels, shared by the layers */
     float grad_a[8 * 144]; /* (8, 144) d loss / d value, in turn */
     float grad_b[8 * 144]; /* (8, 144) d loss / d value, in turn */
 };
