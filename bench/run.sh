@@ -37,8 +37,8 @@ CFLAGS="-O2 $MARCH -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
 for m in a b c; do
   "$BUILD/seqc" -o "$GEN" "$ROOT/bench/models/bench_$m.nn"
   cc $CFLAGS -I"$GEN" -I"$ROOT/runtime" -DMODEL=bench_$m -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) \
-     "-DMODEL_HEADER=\"bench_$m.h\"" "$ROOT/bench/seqc_bench.c" "$GEN/bench_$m.c" "$BUILD/libseqrt.a" \
-     -lopenblas -lm -o "$GEN/seqc_bench_$m"
+     "-DMODEL_HEADER=\"bench_$m.h\"" "$ROOT/bench/seqc_bench.c" "$GEN/bench_$m.c" "$BUILD/libseqrt.a" "$BUILD/libseqrt_kernels.a" \
+     -lopenblas -lz -lm -o "$GEN/seqc_bench_$m"
 done
 cc $CFLAGS -I/usr/include/openblas "$ROOT/bench/gemm_floor.c" -lopenblas -o "$GEN/gemm_floor"
 HAVE_FANN=0
