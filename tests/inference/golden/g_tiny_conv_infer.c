@@ -18,6 +18,10 @@
  * (0, HUGE_VALF, 0) it is max(x, 0). */
 static inline float seqrt_relu_f(float x, float negative_slope, float max_value, float threshold)
 {
+    /* the plain relu, first: with the parameters known (a baked model's
+     * constants) the compiler keeps only this line */
+    if (negative_slope == 0.0f && threshold == 0.0f && max_value == HUGE_VALF)
+        return x > 0.0f ? x : 0.0f;
     float v = fminf(x > threshold ? x : 0.0f, max_value);
     if (negative_slope != 0.0f)
         v -= negative_slope * fmaxf(threshold - x, 0.0f);
