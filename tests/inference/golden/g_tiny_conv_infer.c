@@ -63,8 +63,9 @@ void g_tiny_conv_predict_in(const g_tiny_conv_weights *w, const float *x, float 
         for (int oy = 0; oy < 4; oy++)
             for (int ox = 0; ox < 4; ox++) {
                 float *yr = arena + (oy * 4 + ox) * 2;
+                float acc[2];
                 for (int o = 0; o < 2; o++)
-                    yr[o] = w->s0_b[o];
+                    acc[o] = w->s0_b[o];
                 for (int ky = 0; ky < 2; ky++) {
                     const int iy = oy * 1 - 0 + ky * 1;
                     if (iy < 0 || iy >= 5)
@@ -79,10 +80,12 @@ void g_tiny_conv_predict_in(const g_tiny_conv_weights *w, const float *x, float 
                             const float xc = xr[ci];
                             const float *wc = wk + ci * 2;
                             for (int o = 0; o < 2; o++)
-                                yr[o] += wc[o] * xc;
+                                acc[o] += wc[o] * xc;
                         }
                     }
                 }
+                for (int o = 0; o < 2; o++)
+                    yr[o] = acc[o];
                 for (int o = 0; o < 2; o++)
                     yr[o] = act_relu(yr[o]);
             }
