@@ -3,6 +3,7 @@
 # ratios measured in this run, on this machine, at the same thread count.
 #
 #   bench/run.sh                 (ROUNDS=3 by default; ROUNDS=5 bench/run.sh)
+#   MODELS="d" bench/run.sh      (only the CNN; default MODELS="a b c d")
 #
 # Every round runs, for each model and thread count (1, then all cores):
 # seqc training + runtime inference, the same with OPENBLAS_CORETYPE unset,
@@ -16,6 +17,7 @@ BUILD=${BUILD:-$ROOT/build-bench}
 GEN=$BUILD/bench_gen
 OUT=$GEN/results
 ROUNDS=${ROUNDS:-3}
+MODELS=${MODELS:-"a b c d"}
 ALL=$(nproc)
 PY=/usr/bin/python3
 DIGITS=$ROOT/examples/data/digits_train.csv
@@ -35,7 +37,7 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSEQC_NATIVE="$NATIVE" 
 cmake --build "$BUILD" --target seqc seqrt -j"$ALL" >/dev/null
 rm -rf "$GEN" && mkdir -p "$GEN" "$OUT"
 CFLAGS="-O2 $MARCH -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
-for m in a b c d; do
+for m in $MODELS; do
   "$BUILD/seqc" -o "$GEN" "$ROOT/bench/models/bench_$m.nn"
   cc $CFLAGS -I"$GEN" -I"$ROOT/runtime" -DMODEL=bench_$m -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) \
      "-DMODEL_HEADER=\"bench_$m.h\"" "$ROOT/bench/seqc_bench.c" "$GEN/bench_$m.c" "$BUILD/libseqrt.a" "$BUILD/libseqrt_kernels.a" \
@@ -58,7 +60,7 @@ shapes_d="0,1,43264,32,9 1,0,32,9,43264 0,1,7744,64,288 1,0,64,288,7744 0,0,7744
 baked_built=0
 for r in $(seq 1 "$ROUNDS"); do
   for t in 1 "$ALL"; do
-    for m in a b c d; do
+    for m in $MODELS; do
       eval rows=\$ROWS_$m batch=\$batch_$m
       if [ $m = d ]; then floor_args="--shapes $shapes_d"; else eval floor_args=\"$batch \$dims_$m\"; fi
       extra=""; [ $m = c ] && extra=$DIGITS
@@ -78,7 +80,7 @@ for r in $(seq 1 "$ROUNDS"); do
       # shellcheck disable=SC2086
       OPENBLAS_NUM_THREADS=$t "$GEN/gemm_floor" $floor_args > "$f.floor"
     done
-    if [ $HAVE_FANN = 1 ]; then
+    if [ $HAVE_FANN = 1 ] && case " $MODELS " in *" a "*) true ;; *) false ;; esac; then
       "$GEN/fann_bench" $ROWS_a > "$OUT/r${r}_t${t}_fann"
     fi
   done
@@ -87,4 +89,4 @@ done
 OPENBLAS_NUM_THREADS=1 "$GEN/gemm_floor" --gemv > "$OUT/gemv_check"
 env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 "$GEN/gemm_floor" --gemv > "$OUT/gemv_check_unset"
 echo
-$PY "$ROOT/bench/report.py" "$OUT" "$ROUNDS" "$ALL" "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+$PY "$ROOT/bench/report.py" "$OUT" "$ROUNDS" "$ALL" "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}" "$MODELS"
