@@ -110,11 +110,15 @@ static int gunzip(const char *path, unsigned char **buf, size_t *len)
         return seqrt_fail("%s: cannot start zlib", path);
     size_t cap = *len * 4 + 1024, n = 0;
     unsigned char *out = malloc(cap);
+    if (!out) {
+        inflateEnd(&z);
+        return seqrt_fail("%s: out of memory decompressing", path);
+    }
     z.next_in = *buf;
     z.avail_in = (uInt)(*len > UINT32_MAX ? UINT32_MAX : *len);
     int rc = Z_OK;
     const char *why = NULL;
-    while (out) {
+    for (;;) {
         if (n == cap) {
             unsigned char *no = cap > ((size_t)1 << 40) ? NULL : realloc(out, cap * 2);
             if (!no) {
