@@ -9,12 +9,15 @@
  * sgemv; `best` uses that dispatch, `sgemm` uses sgemm for every shape).
  *
  *   gemm_floor BATCH D0 D1 ... Dk        (the layer widths)
+ *   gemm_floor --shapes TA,TB,M,N,K ...  (any GEMMs: a convolution's are
+ *                                         its im2col products, run.sh)
  *   gemm_floor --gemv                    (sgemm M=1 against sgemv)
  * Prints key=value lines: sgemm_step_ms, best_step_ms.
  */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void)
@@ -88,6 +91,16 @@ int main(int argc, char **argv)
     for (long i = 0; i < 4096L * 4096; i++) {
         A[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
         B[i] = (float)((i * 104729) % 1000) / 1000.0f - 0.5f;
+    }
+    if (argc >= 3 && !strcmp(argv[1], "--shapes")) {
+        Shape sh[64];
+        int ns = 0;
+        for (int i = 2; i < argc && ns < 64; i++)
+            if (sscanf(argv[i], "%d,%d,%d,%d,%d", &sh[ns].ta, &sh[ns].tb, &sh[ns].m, &sh[ns].n, &sh[ns].k) == 5)
+                ns++;
+        printf("sgemm_step_ms=%.5f\nbest_step_ms=%.5f\n", 1e3 * time_shapes(sh, ns, 0),
+               1e3 * time_shapes(sh, ns, 1));
+        return 0;
     }
     if (argc == 2 && argv[1][0] == '-') {
         /* batch-1 forward shapes (x W^T with W (out, in)) */

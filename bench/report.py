@@ -1,6 +1,8 @@
 """report.py - the table of bench/run.sh from its result files.
 
-    report.py RESULTS_DIR ROUNDS ALL_THREADS CORETYPE_NOTE
+    report.py RESULTS_DIR ROUNDS ALL_THREADS CORETYPE_NOTE [MODELS]
+
+MODELS: the models run, as bench/run.sh's MODELS ("a b c d" by default).
 
 Medians over rounds; every ratio is the median of the per-round ratios of
 two numbers measured in the same round, same machine, same thread count.
@@ -10,6 +12,7 @@ import statistics
 import sys
 
 out, rounds, allt, note = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+models = "".join(sys.argv[5].split()) if len(sys.argv) > 5 else "abcd"
 
 
 def read(path):
@@ -46,7 +49,8 @@ def val(t, m, k, key):
 
 names = {"a": "(a) 10-64(BN,ReLU,Drop)-1 BCE SGDm b256",
          "b": "(b) 11-1024-512-1024(BN)-1024-1 MAE Adam b256",
-         "c": "(c) digits 64-128-64-10 softmax Adam b64"}
+         "c": "(c) digits 64-128-64-10 softmax Adam b64",
+         "d": "(d) CNN 28x28x1 conv32-pool-conv64-pool-128-10 Adam b64"}
 print(f"seqc benchmark: {rounds} rounds, medians; {note} (as-is) vs unset; threads 1 and {allt}")
 for t in ["1", allt]:
     print(f"\n### threads = {t}\n")
@@ -54,7 +58,7 @@ for t in ["1", allt]:
     print("| model | seqc | seqc CORETYPE unset | PyTorch | seqc / PyTorch | unset / PyTorch |"
           " seqc step ms | sgemm floor ms | step / floor | step / floor (gemv dispatch) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for m in "abc":
+    for m in models:
         print(f"| {names[m]} | {val(t, m, 'seqc', 'train_sps'):,.0f} | {val(t, m, 'seqc_unset', 'train_sps'):,.0f} |"
               f" {val(t, m, 'torch', 'train_sps'):,.0f} | {ratio(t, m, 'seqc', 'train_sps', 'torch', 'train_sps'):.2f}x |"
               f" {ratio(t, m, 'seqc_unset', 'train_sps', 'torch', 'train_sps'):.2f}x |"
@@ -76,7 +80,7 @@ for t in ["1", allt]:
     print("| model | batch | PyTorch eager | TorchScript frozen | seqc runtime | seqc baked |"
           " eager / runtime | eager / baked | TorchScript / baked |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for m in "abc":
+    for m in models:
         for b in ("1", "256"):
             print(f"| {m} | {b} | {val(t, m, 'torch', f'eager_b{b}_us'):.2f} | {val(t, m, 'torch', f'ts_b{b}_us'):.2f} |"
                   f" {val(t, m, 'seqc', f'b{b}_us'):.2f} | {val(t, m, 'baked', f'baked_b{b}_us'):.2f} |"
@@ -85,7 +89,7 @@ for t in ["1", allt]:
                   f" {ratio(t, m, 'torch', f'ts_b{b}_us', 'baked', f'baked_b{b}_us'):.1f}x |")
     print("\nPeak RSS (MiB): " + "; ".join(
         f"{m}: seqc {val(t, m, 'seqc', 'rss_kb') / 1024:.1f}, baked {val(t, m, 'baked', 'baked_rss_kb') / 1024:.1f},"
-        f" PyTorch {val(t, m, 'torch', 'rss_kb') / 1024:.1f}" for m in "abc"))
+        f" PyTorch {val(t, m, 'torch', 'rss_kb') / 1024:.1f}" for m in models))
 for f, label in (("gemv_check", "as-is"), ("gemv_check_unset", "CORETYPE unset")):
     p = f"{out}/{f}"
     if os.path.exists(p):

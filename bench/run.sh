@@ -3,6 +3,7 @@
 # ratios measured in this run, on this machine, at the same thread count.
 #
 #   bench/run.sh                 (ROUNDS=3 by default; ROUNDS=5 bench/run.sh)
+#   MODELS="d" bench/run.sh      (only the CNN; default MODELS="a b c d")
 #
 # Every round runs, for each model and thread count (1, then all cores):
 # seqc training + runtime inference, the same with OPENBLAS_CORETYPE unset,
@@ -16,12 +17,14 @@ BUILD=${BUILD:-$ROOT/build-bench}
 GEN=$BUILD/bench_gen
 OUT=$GEN/results
 ROUNDS=${ROUNDS:-3}
+MODELS=${MODELS:-"a b c d"}
 ALL=$(nproc)
 PY=/usr/bin/python3
 DIGITS=$ROOT/examples/data/digits_train.csv
 ROWS_a=200000
 ROWS_b=10240
 ROWS_c=64000
+ROWS_d=6400
 
 echo "== building (Release) in $BUILD"
 # NATIVE=ON (default): seqc's runtime and generated code are compiled with
@@ -34,11 +37,11 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSEQC_NATIVE="$NATIVE" 
 cmake --build "$BUILD" --target seqc seqrt -j"$ALL" >/dev/null
 rm -rf "$GEN" && mkdir -p "$GEN" "$OUT"
 CFLAGS="-O2 $MARCH -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
-for m in a b c; do
+for m in $MODELS; do
   "$BUILD/seqc" -o "$GEN" "$ROOT/bench/models/bench_$m.nn"
   cc $CFLAGS -I"$GEN" -I"$ROOT/runtime" -DMODEL=bench_$m -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) \
-     "-DMODEL_HEADER=\"bench_$m.h\"" "$ROOT/bench/seqc_bench.c" "$GEN/bench_$m.c" "$BUILD/libseqrt.a" \
-     -lopenblas -lm -o "$GEN/seqc_bench_$m"
+     "-DMODEL_HEADER=\"bench_$m.h\"" "$ROOT/bench/seqc_bench.c" "$GEN/bench_$m.c" "$BUILD/libseqrt.a" "$BUILD/libseqrt_kernels.a" \
+     -lopenblas -lz -lm -o "$GEN/seqc_bench_$m"
 done
 cc $CFLAGS -I/usr/include/openblas "$ROOT/bench/gemm_floor.c" -lopenblas -o "$GEN/gemm_floor"
 HAVE_FANN=0
@@ -47,13 +50,19 @@ if [ -f /usr/include/floatfann.h ] && cc $CFLAGS "$ROOT/bench/fann_bench.c" -lfl
 fi
 
 dims_a="10 64 1"; dims_b="11 1024 512 1024 1024 1"; dims_c="64 128 64 10"
-batch_a=256; batch_b=256; batch_c=64
+batch_a=256; batch_b=256; batch_c=64; batch_d=64
+# (d)'s GEMMs as TA,TB,M,N,K, im2col at batch 64 (whole, not chunked):
+# conv1 26x26x32 from 3x3x1 patches (forward, dW; no dx for the first
+# layer), conv2 11x11x64 from 3x3x32 patches (forward, dW, dcols), then the
+# two Dense layers 1600->128->10 (forward, dW, dx)
+shapes_d="0,1,43264,32,9 1,0,32,9,43264 0,1,7744,64,288 1,0,64,288,7744 0,0,7744,288,64 0,1,64,128,1600 1,0,128,1600,64 0,0,64,1600,128 0,1,64,10,128 1,0,10,128,64 0,0,64,128,10"
 
 baked_built=0
 for r in $(seq 1 "$ROUNDS"); do
   for t in 1 "$ALL"; do
-    for m in a b c; do
-      eval rows=\$ROWS_$m dims=\$dims_$m batch=\$batch_$m
+    for m in $MODELS; do
+      eval rows=\$ROWS_$m batch=\$batch_$m
+      if [ $m = d ]; then floor_args="--shapes $shapes_d"; else eval floor_args=\"$batch \$dims_$m\"; fi
       extra=""; [ $m = c ] && extra=$DIGITS
       f="$OUT/r${r}_t${t}_$m"
       echo "== round $r, threads $t, model $m"
@@ -68,9 +77,10 @@ for r in $(seq 1 "$ROUNDS"); do
       "$GEN/baked_bench_$m" "$GEN/baked_$m/bench_${m}_infer.bin" > "$f.baked"
       OMP_NUM_THREADS=$t $PY "$ROOT/bench/torch_bench.py" $m $rows $t $extra > "$f.torch"
       env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=$t "$GEN/seqc_bench_$m" $rows "$GEN/bench_${m}_u.safetensors" $extra > "$f.seqc_unset"
-      OPENBLAS_NUM_THREADS=$t "$GEN/gemm_floor" $batch $dims > "$f.floor"
+      # shellcheck disable=SC2086
+      OPENBLAS_NUM_THREADS=$t "$GEN/gemm_floor" $floor_args > "$f.floor"
     done
-    if [ $HAVE_FANN = 1 ]; then
+    if [ $HAVE_FANN = 1 ] && case " $MODELS " in *" a "*) true ;; *) false ;; esac; then
       "$GEN/fann_bench" $ROWS_a > "$OUT/r${r}_t${t}_fann"
     fi
   done
@@ -79,4 +89,4 @@ done
 OPENBLAS_NUM_THREADS=1 "$GEN/gemm_floor" --gemv > "$OUT/gemv_check"
 env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 "$GEN/gemm_floor" --gemv > "$OUT/gemv_check_unset"
 echo
-$PY "$ROOT/bench/report.py" "$OUT" "$ROUNDS" "$ALL" "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+$PY "$ROOT/bench/report.py" "$OUT" "$ROUNDS" "$ALL" "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}" "$MODELS"

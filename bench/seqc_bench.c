@@ -6,7 +6,8 @@
  *   seqc_bench ROWS CKPT [DIGITS.csv]
  *
  * Data: ROWS synthetic rows (x ~ N(0,1); targets from a fixed rule suited
- * to the loss), or, with DIGITS.csv, that file's rows replicated to ROWS.
+ * to the loss: the sign of a weighted sum s for binary cross-entropy, the
+ * class floor(|s|) mod classes for the sparse loss, s otherwise), or, with DIGITS.csv, that file's rows replicated to ROWS.
  * Trains one warm-up pass of 20 steps, then one timed epoch over ROWS rows
  * with NAME_train_step (batch = the model's batch size), saves CKPT (for
  * the baked build), and times NAME_forward(training = 0) at batch 1 and 256
@@ -106,7 +107,9 @@ int main(int argc, char **argv)
                 s += (j % 2 ? -0.5f : 1.0f) * v;
             }
             for (int j = 0; j < ycols; j++)
-                t[i * ycols + j] = m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY ? (s > 0.0f) : s;
+                t[i * ycols + j] = m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY ? (s > 0.0f)
+                                   : sparse ? (float)((long)(s < 0 ? -s : s) % m->out)
+                                            : s;
         }
     }
     FN(_init)(&net, 1);

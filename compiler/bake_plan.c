@@ -15,7 +15,18 @@
  *     folds into the affine stage before or after it, channel by channel;
  *   - two affine stages with nothing nonlinear between them become one
  *     when that is no larger (out2*in1 <= out2*mid + mid*in1);
- *   - Dropout and Flatten make no stage.
+ *   - a scale after a convolution folds into its weights and bias, output
+ *     channel by output channel (BatchNormalization after Conv2D); a scale
+ *     before one folds into it input channel by input channel
+ *     (Rescaling, Normalization) when that is exact: when the convolution
+ *     has no padding, or the scale has no offset (padding zeros must stay
+ *     zeros);
+ *   - an elementwise activation after a convolution or pooling stage is
+ *     applied by that stage as it writes each pixel, and a ReLU (relu6,
+ *     leaky_relu) before a max pooling moves after it, onto fewer elements:
+ *     max(relu(x)) = relu(max(x)) exactly, for any monotone piecewise-linear
+ *     function;
+ *   - Dropout, SpatialDropout, Flatten and Reshape make no stage.
  *
  * A fold applies only where the two stages meet on the same shape (a
  * Flatten between a per-channel scale and a Dense changes what a channel
@@ -148,13 +159,50 @@ static const char *joined(const char *a, const char *b)
     return arena_printf("%s, %s", a, b);
 }
 
+/* A scale that is the same for every channel (Rescaling): it folds
+ * across a view too. */
+static int uniform(const Stage *st)
+{
+    for (int c = 1; c < shape_last(&st->out); c++)
+        if (st->s[c] != st->s[0] || st->t[c] != st->t[0])
+            return 0;
+    return 1;
+}
+
+/* Taps of a convolution stage's window. */
+static long conv_taps(const Stage *st)
+{
+    return (long)st->win.k[0] * (st->win.rank == 2 ? st->win.k[1] : 1);
+}
+
+/* A scale folds into the convolution after it exactly when no tap ever
+ * reads padding, or the scale has no offset. */
+static int scale_folds_into_conv(const Stage *scale, const Stage *conv)
+{
+    int padded = 0, offset = 0;
+    for (int a = 0; a < conv->win.rank; a++)
+        padded |= conv->win.before[a] || conv->win.after[a];
+    for (int c = 0; c < shape_last(&scale->out); c++)
+        offset |= scale->t[c] != 0.0;
+    return !padded || !offset;
+}
+
+/* max(f(x)) == f(max(x)) exactly: monotone and piecewise linear. */
+static int commutes_with_max(Act a)
+{
+    return a.kind == SEQRT_ACT_RELU || a.kind == SEQRT_ACT_RELU6 || a.kind == SEQRT_ACT_LEAKY_RELU;
+}
+
 /* Applies one folding rule somewhere; returns 1 if it did. */
 static int fold_once(Bake *bk)
 {
     for (int i = 0; i + 1 < bk->n; i++) {
         Stage *a = &bk->st[i], *b = &bk->st[i + 1];
-        if (!shape_eq(&a->out, &b->in))
-            continue;   /* a view between them */
+        /* a view between them changes what a channel is: only a scale of
+         * every channel alike folds across one */
+        int same = shape_eq(&a->out, &b->in);
+        if (!same && !(a->kind == ST_SCALE && uniform(a) && (b->kind == ST_AFFINE || b->kind == ST_CONV)))
+            continue;
         int ain = shape_last(&a->in), aout = shape_last(&a->out), bout = shape_last(&b->out);
         if (a->kind == ST_AFFINE && b->kind == ST_SCALE) {          /* scale rows */
             for (int o = 0; o < aout; o++) {
@@ -171,13 +219,14 @@ static int fold_once(Bake *bk)
             for (int o = 0; o < bout; o++) {
                 double acc = b->b[o];
                 for (int k = 0; k < bin; k++) {
-                    acc += b->w[(long)o * bin + k] * a->t[k];
-                    b->w[(long)o * bin + k] *= a->s[k];
+                    acc += b->w[(long)o * bin + k] * a->t[k % aout];
+                    b->w[(long)o * bin + k] *= a->s[k % aout];
                 }
                 b->b[o] = acc;
             }
             b->what = joined(a->what, b->what);
-            b->in = a->in;
+            if (same)
+                b->in = a->in;
             drop(bk, i);
             return 1;
         }
@@ -188,6 +237,52 @@ static int fold_once(Bake *bk)
             }
             a->what = joined(a->what, b->what);
             drop(bk, i + 1);
+            return 1;
+        }
+        if (a->kind == ST_CONV && b->kind == ST_SCALE && act_is_linear(a->act)) {   /* scale output channels */
+            long per = (long)(shape_last(&a->in) / a->groups) * conv_taps(a);
+            for (int o = 0; o < aout; o++) {
+                for (long k = 0; k < per; k++)
+                    a->w[o * per + k] *= b->s[o];
+                a->b[o] = a->b[o] * b->s[o] + b->t[o];
+            }
+            a->what = joined(a->what, b->what);
+            drop(bk, i + 1);
+            return 1;
+        }
+        if (a->kind == ST_SCALE && b->kind == ST_CONV && scale_folds_into_conv(a, b)) {   /* input channels */
+            int cg = shape_last(&b->in) / b->groups, ocg = bout / b->groups;
+            long kk = conv_taps(b);
+            for (int o = 0; o < bout; o++) {
+                double acc = b->b[o];
+                for (int c = 0; c < cg; c++) {
+                    int ch = (o / ocg * cg + c) % aout;
+                    for (long k = 0; k < kk; k++) {
+                        double *wv = &b->w[((long)o * cg + c) * kk + k];
+                        acc += *wv * a->t[ch];
+                        *wv *= a->s[ch];
+                    }
+                }
+                b->b[o] = acc;
+            }
+            b->what = joined(a->what, b->what);
+            if (same)
+                b->in = a->in;
+            drop(bk, i);
+            return 1;
+        }
+        if ((a->kind == ST_CONV || a->kind == ST_POOL) && act_is_linear(a->act) && b->kind == ST_ACT &&
+            !act_rowwise(b->act)) {   /* the stage activates as it writes */
+            a->act = b->act;
+            a->what = joined(a->what, b->what);
+            drop(bk, i + 1);
+            return 1;
+        }
+        if (a->kind == ST_ACT && commutes_with_max(a->act) && b->kind == ST_POOL && b->pool_max &&
+            act_is_linear(b->act)) {   /* pool, then activate fewer elements */
+            b->act = a->act;
+            b->what = joined(b->what, a->what);
+            drop(bk, i);
             return 1;
         }
         if (a->kind == ST_AFFINE && b->kind == ST_AFFINE &&

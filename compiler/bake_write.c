@@ -3,12 +3,17 @@
  * bake_plan.c as NAME_infer.h and NAME_infer.c (and NAME_infer.bin).
  *
  * The output needs only libm: no runtime, no BLAS, no malloc, no global
- * mutable state. NAME_predict_with works one sample at a time through two
- * stack buffers of the widest stage (the arena whose size the header
- * states). An affine stage loops over the rows of its last axis with the
- * weights transposed, (in, out), so the inner loop runs over contiguous
- * weights and vectorizes while each output still sums its terms in input
- * order. Activations are the formulas of runtime/seqrt_acts.def, as text,
+ * mutable state. NAME_predict_in works one sample at a time in an arena of
+ * NAME_INFER_ARENA_FLOATS, a size planned exactly (plan_arena: a stage that
+ * cannot work in place reads one end of the arena and writes the other,
+ * one that can writes over its input), which the caller provides;
+ * NAME_predict_with keeps it on its stack. An affine stage loops over the
+ * rows of its last axis with the weights transposed, (in, out), so the
+ * inner loop runs over contiguous weights and vectorizes while each output
+ * still sums its terms in input order; a convolution loops over output
+ * pixels and the taps inside the input, with the weights as (kh, kw,
+ * c / groups, oc) so that its inner loop runs over output channels the
+ * same way; pooling, padding and upsampling copy whole pixels. Activations are the formulas of runtime/seqrt_acts.def, as text,
  * with the helper blocks of runtime/act_math.h they call copied in: the
  * same text the runtime compiles. Weights print as the shortest decimal
  * that reads back as the same float. Past BAKED_MAX_FLOATS weights they go
@@ -57,6 +62,11 @@ typedef struct {
     int nacts;
 } Writer;
 
+static int taps(const Stage *st)
+{
+    return st->win.k[0] * (st->win.rank == 2 ? st->win.k[1] : 1);
+}
+
 static long stage_weights(const Stage *st)
 {
     switch (st->kind) {
@@ -67,7 +77,12 @@ static long stage_weights(const Stage *st)
         return 2L * shape_last(&st->out);
     case ST_PRELU:
         return shape_size(&st->adims);
+    case ST_CONV:
+        return (long)shape_last(&st->out) * (shape_last(&st->in) / st->groups) * taps(st) + shape_last(&st->out);
     case ST_ACT:
+    case ST_POOL:
+    case ST_SHIFT:
+    case ST_UPSAMPLE:
         return 0;
     }
     ir_internal_error("a baked stage of no known kind");
@@ -81,6 +96,19 @@ static const double *transposed(const Stage *st)
     for (int o = 0; o < out; o++)
         for (int k = 0; k < in; k++)
             t[(long)k * out + o] = st->w[(long)o * in + k];
+    return t;
+}
+
+/* A convolution's w (oc, cg, kh, kw) -> (kh, kw, cg, oc): the generated
+ * loops run over the output channels innermost, contiguous. */
+static const double *conv_taps(const Stage *st)
+{
+    int oc = shape_last(&st->out), cg = shape_last(&st->in) / st->groups, kk = taps(st);
+    double *t = bake_alloc((long)oc * cg * kk);
+    for (int o = 0; o < oc; o++)
+        for (int c = 0; c < cg; c++)
+            for (int k = 0; k < kk; k++)
+                t[((long)k * cg + c) * oc + o] = st->w[((long)o * cg + c) * kk + k];
     return t;
 }
 
@@ -101,7 +129,14 @@ static int stage_arrays(const Stage *st, const double **v, long *n, const char *
     case ST_PRELU:
         v[0] = st->s, n[0] = shape_size(&st->adims), name[0] = "alpha";
         return 1;
+    case ST_CONV:
+        v[0] = conv_taps(st), n[0] = stage_weights(st) - c, name[0] = "w";
+        v[1] = st->b, n[1] = c, name[1] = "b";
+        return 2;
     case ST_ACT:
+    case ST_POOL:
+    case ST_SHIFT:
+    case ST_UPSAMPLE:
         return 0;
     }
     ir_internal_error("a baked stage of no known kind");
@@ -112,7 +147,8 @@ static int stage_arrays(const Stage *st, const double **v, long *n, const char *
 static const char *act_function(Writer *w, Act a)
 {
     for (int i = 0; i < w->nacts; i++)
-        if (!memcmp(&w->acts[i], &a, sizeof a))
+        if (w->acts[i].kind == a.kind && w->acts[i].p[0] == a.p[0] && w->acts[i].p[1] == a.p[1] &&
+            w->acts[i].p[2] == a.p[2])
             return w->act_fn[i];
     if (w->nacts == 64)
         ir_internal_error("more than 64 distinct activations in one model");
@@ -214,6 +250,97 @@ static void rows_begin(Buf *c, long rows, int in, int out, const char *src, cons
                   "            float *yr = %s + q * %d;\n", rows, src, in, dst, out);
 }
 
+/* A channels-last sample as (h, w, c): [steps, c] is h = 1. */
+static void hwc(const Shape *s, int *h, int *w, int *c)
+{
+    *h = s->rank == 3 ? s->dim[0] : 1;
+    *w = s->dim[s->rank - 2];
+    *c = s->dim[s->rank - 1];
+}
+
+/* yr[o] = act(yr[o]) for o < count, when the stage has an activation
+ * folded in (elementwise only). */
+static void act_after(Buf *c, Writer *w, const Stage *st, int count, const char *indent)
+{
+    if (act_is_linear(st->act))
+        return;
+    buf_printf(c, "%sfor (int o = 0; o < %d; o++)\n%s    yr[o] = %s(yr[o]);\n", indent, count, indent,
+               act_function(w, st->act));
+}
+
+/* The loops over the output pixels of a window stage (yr, after `init`)
+ * and over the taps of each that fall inside the input (xr). */
+static void window_begin(Buf *c, const Stage *st, const char *src, const char *dst, const char *init)
+{
+    const Window *g = &st->win;
+    int ih, iw, ic, oh, ow, oc, r2 = g->rank == 2;
+    hwc(&st->in, &ih, &iw, &ic);
+    hwc(&st->out, &oh, &ow, &oc);
+    buf_printf(c, "        for (int oy = 0; oy < %d; oy++)\n"
+                  "            for (int ox = 0; ox < %d; ox++) {\n"
+                  "                float *yr = %s + (oy * %d + ox) * %d;\n%s", oh, ow, dst, ow, oc, init);
+    buf_printf(c, "                for (int ky = 0; ky < %d; ky++) {\n"
+                  "                    const int iy = oy * %d - %d + ky * %d;\n"
+                  "                    if (iy < 0 || iy >= %d)\n                        continue;\n"
+                  "                    for (int kx = 0; kx < %d; kx++) {\n"
+                  "                        const int ix = ox * %d - %d + kx * %d;\n"
+                  "                        if (ix < 0 || ix >= %d)\n                            continue;\n"
+                  "                        const float *xr = %s + (iy * %d + ix) * %d;\n",
+               r2 ? g->k[0] : 1, r2 ? g->s[0] : 1, r2 ? g->before[0] : 0, r2 ? g->d[0] : 1, ih, g->k[r2], g->s[r2],
+               g->before[r2], g->d[r2], iw, src, iw, ic);
+}
+
+#define TAP "                        "   /* the indentation inside the tap loops */
+
+static void emit_window_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst)
+{
+    int ih, iw, ic, oh, ow, oc;
+    hwc(&st->in, &ih, &iw, &ic);
+    hwc(&st->out, &oh, &ow, &oc);
+    if (st->kind == ST_CONV) {
+        int g = st->groups, cg = ic / g, ocg = oc / g;
+        /* the sums go to a local array, which the compiler knows aliases
+         * neither the weights nor the input: the tap loops vectorize at -O2 */
+        window_begin(c, st, src, dst, arena_printf("                float acc[%d];\n"
+                                                   "                for (int o = 0; o < %d; o++)\n"
+                                                   "                    acc[o] = w->s%d_b[o];\n", oc, oc, i));
+        buf_printf(c, TAP "const float *wk = w->s%d_w + (ky * %d + kx) * %d;\n", i,
+                   st->win.rank == 2 ? st->win.k[1] : st->win.k[0], cg * oc);
+        if (g == 1)
+            buf_printf(c, TAP "for (int ci = 0; ci < %d; ci++) {\n" TAP "    const float xc = xr[ci];\n"
+                          TAP "    const float *wc = wk + ci * %d;\n" TAP "    for (int o = 0; o < %d; o++)\n"
+                          TAP "        acc[o] += wc[o] * xc;\n" TAP "}\n", ic, oc, oc);
+        else if (cg == 1 && ocg == 1)
+            buf_printf(c, TAP "for (int o = 0; o < %d; o++)\n" TAP "    acc[o] += wk[o] * xr[o];\n", oc);
+        else if (cg == 1)
+            buf_printf(c, TAP "for (int o = 0; o < %d; o++)\n" TAP "    acc[o] += wk[o] * xr[o / %d];\n", oc, ocg);
+        else
+            buf_printf(c, TAP "for (int gi = 0; gi < %d; gi++)\n" TAP "    for (int ci = 0; ci < %d; ci++) {\n"
+                          TAP "        const float xc = xr[gi * %d + ci];\n"
+                          TAP "        const float *wc = wk + ci * %d + gi * %d;\n"
+                          TAP "        float *yg = acc + gi * %d;\n"
+                          TAP "        for (int o = 0; o < %d; o++)\n" TAP "            yg[o] += wc[o] * xc;\n"
+                          TAP "    }\n", g, cg, cg, oc, ocg, ocg, ocg);
+        buf_printf(c, "                    }\n                }\n"
+                      "                for (int o = 0; o < %d; o++)\n                    yr[o] = acc[o];\n", oc);
+    } else if (st->pool_max) {
+        window_begin(c, st, src, dst, arena_printf("                for (int o = 0; o < %d; o++)\n"
+                                                   "                    yr[o] = -HUGE_VALF;\n", oc));
+        buf_printf(c, TAP "for (int o = 0; o < %d; o++)\n" TAP "    yr[o] = xr[o] > yr[o] ? xr[o] : yr[o];\n", oc);
+        buf_printf(c, "                    }\n                }\n");
+    } else {
+        window_begin(c, st, src, dst, arena_printf("                int count = 0;\n"
+                                                   "                for (int o = 0; o < %d; o++)\n"
+                                                   "                    yr[o] = 0.0f;\n", oc));
+        buf_printf(c, TAP "count++;\n" TAP "for (int o = 0; o < %d; o++)\n" TAP "    yr[o] += xr[o];\n", oc);
+        buf_printf(c, "                    }\n                }\n"
+                      "                const float inv = 1.0f / (float)count;\n"
+                      "                for (int o = 0; o < %d; o++)\n                    yr[o] *= inv;\n", oc);
+    }
+    act_after(c, w, st, oc, "                ");
+    buf_printf(c, "            }\n");
+}
+
 static void emit_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst)
 {
     int in = shape_last(&st->in), out = shape_last(&st->out);
@@ -274,6 +401,33 @@ static void emit_stage(Buf *c, Writer *w, int i, const Stage *st, const char *sr
                    size, i, idx, dst, src, src, src);
         return;
     }
+    case ST_CONV:
+    case ST_POOL:
+        emit_window_stage(c, w, i, st, src, dst);
+        return;
+    case ST_SHIFT:
+    case ST_UPSAMPLE: {
+        int ih, iw, ic, oh, ow, oc;
+        hwc(&st->in, &ih, &iw, &ic);
+        hwc(&st->out, &oh, &ow, &oc);
+        buf_printf(c, "        for (int oy = 0; oy < %d; oy++)\n            for (int ox = 0; ox < %d; ox++) {\n"
+                      "                float *yr = %s + (oy * %d + ox) * %d;\n", oh, ow, dst, ow, oc);
+        if (st->kind == ST_SHIFT)
+            buf_printf(c, "                const int iy = oy %c %d, ix = ox %c %d;\n", st->top < 0 ? '+' : '-',
+                       st->top < 0 ? -st->top : st->top, st->left < 0 ? '+' : '-', st->left < 0 ? -st->left : st->left);
+        else
+            buf_printf(c, "                const int iy = oy / %d, ix = ox / %d;\n", st->top, st->left);
+        if (st->kind == ST_SHIFT)
+            buf_printf(c, "                const int inside = iy >= 0 && iy < %d && ix >= 0 && ix < %d;\n"
+                          "                for (int o = 0; o < %d; o++)\n"
+                          "                    yr[o] = inside ? %s[(iy * %d + ix) * %d + o] : 0.0f;\n", ih, iw, oc,
+                       src, iw, ic);
+        else
+            buf_printf(c, "                for (int o = 0; o < %d; o++)\n"
+                          "                    yr[o] = %s[(iy * %d + ix) * %d + o];\n", oc, src, iw, ic);
+        buf_printf(c, "            }\n");
+        return;
+    }
     }
     ir_internal_error("a baked stage of no known kind");
 }
@@ -303,7 +457,67 @@ static void emit_weights_bin(Buf *out, const Bake *b, long count)
     }
 }
 
-static void emit_header(Buf *h, const Writer *w, long nfloats, long widest, int to_bin, const char *file,
+/* ---------------------------------------------------------------- the arena */
+
+/* Can the stage write its output over its input (elementwise, or row by
+ * row reading a row before writing it)? */
+static int in_place(const Stage *st)
+{
+    switch (st->kind) {
+    case ST_SCALE:
+    case ST_ACT:
+    case ST_LAYERNORM:
+    case ST_PRELU:
+        return 1;
+    case ST_AFFINE:
+    case ST_CONV:
+    case ST_POOL:
+    case ST_SHIFT:
+    case ST_UPSAMPLE:
+        return 0;
+    }
+    ir_internal_error("a baked stage of no known kind");
+}
+
+/* The activations of one sample live in one arena of floats: a stage that
+ * cannot work in place reads its input at one end and writes its output at
+ * the other end, so the arena must hold both, and the size is exactly the
+ * largest such pair (or the largest output). off[i] is where stage i
+ * writes (-1: nowhere, it is skipped); the model's input x is read where
+ * it is. Returns the arena's floats. */
+static long plan_arena(const Bake *b, long *off)
+{
+    long floats = 0;
+    int in_arena = 0;
+    for (int i = 0; i < b->n; i++) {
+        const Stage *st = &b->st[i];
+        long in = shape_size(&st->in), out = shape_size(&st->out);
+        long need = in_arena && !in_place(st) ? in + out : out;
+        if (need > floats)
+            floats = need;
+        in_arena = 1;
+    }
+    int low = 1;   /* where the current value is: the low end (offset 0) or the high one */
+    in_arena = 0;
+    for (int i = 0; i < b->n; i++) {
+        const Stage *st = &b->st[i];
+        if (in_arena && in_place(st)) {
+            off[i] = i ? off[i - 1] : 0;
+            continue;
+        }
+        low = in_arena ? !low : 1;
+        off[i] = low ? 0 : floats - shape_size(&st->out);
+        in_arena = 1;
+    }
+    return floats;
+}
+
+static const char *arena_at(long off)
+{
+    return off ? arena_printf("(arena + %ld)", off) : "arena";
+}
+
+static void emit_header(Buf *h, const Writer *w, long nfloats, long arena, int to_bin, const char *file,
                         const char *wfile)
 {
     const Model *m = w->m;
@@ -316,8 +530,11 @@ static void emit_header(Buf *h, const Writer *w, long nfloats, long widest, int 
     buf_printf(h, "#ifndef %s_INFER_H\n#define %s_INFER_H\n\n", P, P);
     buf_printf(h, "#define %s_INFER_IN %d\n#define %s_INFER_OUT %d\n", P, m->in, P, m->out);
     buf_printf(h, "#define %s_INFER_WEIGHT_COUNT %ld\n", P, nfloats);
-    buf_printf(h, "/* stack arena of %s_predict: two samples of the widest stage */\n", p);
-    buf_printf(h, "#define %s_INFER_ARENA_BYTES %ld\n\n", P, 2L * widest * 4);
+    buf_printf(h, "/* The activations of one sample: %s_predict_with keeps them on its stack,\n"
+                  " * %s_predict_in in the caller's arena of this many floats (planned\n"
+                  " * exactly: the largest input plus output of a stage that cannot work in\n"
+                  " * place). */\n", p, p);
+    buf_printf(h, "#define %s_INFER_ARENA_FLOATS %ld\n#define %s_INFER_ARENA_BYTES %ld\n\n", P, arena, P, 4 * arena);
     buf_printf(h, "typedef struct %s_weights {\n", p);
     for (int i = 0; i < w->b->n; i++) {
         const Stage *st = &w->b->st[i];
@@ -340,6 +557,9 @@ static void emit_header(Buf *h, const Writer *w, long nfloats, long widest, int 
     buf_printf(h, "} %s_weights;\n\n", p);
     buf_printf(h, "/* y (n, %d) = model(x (n, %d)), row-major, any n >= 0. */\n", m->out, m->in);
     buf_printf(h, "void %s_predict_with(const %s_weights *w, const float *x, float *y, long n);\n", p, p);
+    buf_printf(h, "/* The same with the activations in arena (%s_INFER_ARENA_FLOATS floats). */\n", P);
+    buf_printf(h, "void %s_predict_in(const %s_weights *w, const float *x, float *y, long n, float *arena);\n", p,
+               p);
     if (to_bin)
         buf_printf(h, "/* Reads %s_infer.bin (written by seqc beside this file) into *w: 0 on\n"
                       " * success, -1 if the file is missing, short or not this model's. */\n"
@@ -350,13 +570,14 @@ static void emit_header(Buf *h, const Writer *w, long nfloats, long widest, int 
     buf_printf(h, "\n#endif\n");
 }
 
-static void emit_source(Buf *c, Writer *w, long nfloats, long widest, int to_bin, const char *file,
-                        const char *wfile)
+static void emit_source(Buf *c, Writer *w, long nfloats, long arena, const long *off, int to_bin,
+                        const char *file, const char *wfile)
 {
     const Model *m = w->m;
     const Bake *b = w->b;
     const char *p = w->p;
-    static const char *const stage_names[] = {"affine", "scale", "activation", "layernorm", "prelu"};
+    static const char *const stage_names[] = {"affine", "scale", "activation", "layernorm", "prelu",
+                                              "conv", "pool", "shift", "upsample"};
     buf_printf(c, "/*\n * %s_infer.c - prediction-only model '%s' with weights from %s,\n"
                   " * generated by seqc %s from %s. Do not edit.\n *\n * Stages (folded):\n",
                p, p, wfile, SEQC_VERSION, file);
@@ -366,20 +587,21 @@ static void emit_source(Buf *c, Writer *w, long nfloats, long widest, int to_bin
     buf_printf(c, " */\n#include <math.h>\n%s\n#include \"%s_infer.h\"\n",
                to_bin ? "#include <stdio.h>\n#include <string.h>" : "", p);
     Buf body = {0};
-    buf_printf(&body, "\nvoid %s_predict_with(const %s_weights *w, const float *x, float *y, long n)\n{\n", p, p);
-    buf_printf(&body, "    float a[%ld], b[%ld]; /* two samples of the widest stage, in turn */\n", widest, widest);
+    buf_printf(&body, "\nvoid %s_predict_in(const %s_weights *w, const float *x, float *y, long n, float *arena)\n{\n",
+               p, p);
     buf_printf(&body, "    for (long r = 0; r < n; r++) {\n        const float *in = x + r * %d;\n", m->in);
-    int cur = 0;   /* where the current sample lives: 0 = in, 1 = a, 2 = b */
+    const char *cur = "in";
     for (int i = 0; i < b->n; i++) {
-        const char *src = cur == 0 ? "in" : cur == 1 ? "a" : "b";
-        const char *dst = cur == 1 ? "b" : "a";
-        emit_stage(&body, w, i, &b->st[i], src, dst);
-        cur = dst[0] == 'a' ? 1 : 2;
+        const char *dst = arena_at(off[i]);
+        emit_stage(&body, w, i, &b->st[i], cur, dst);
+        cur = dst;
     }
     buf_printf(&body, "\n        const float *out = %s;\n        for (int o = 0; o < %d; o++)\n"
-                      "            y[r * %d + o] = out[o];\n",
-               cur == 0 ? "in" : cur == 1 ? "a" : "b", m->out, m->out);
-    buf_printf(&body, "    }\n    (void)a;\n    (void)b;\n    (void)w; /* unused when no stage has weights */\n}\n");
+                      "            y[r * %d + o] = out[o];\n", cur, m->out, m->out);
+    buf_printf(&body, "    }\n    (void)arena;\n    (void)w; /* unused when no stage has weights */\n}\n");
+    buf_printf(&body, "\nvoid %s_predict_with(const %s_weights *w, const float *x, float *y, long n)\n{\n"
+                      "    float arena[%ld]; /* %s_INFER_ARENA_FLOATS */\n"
+                      "    %s_predict_in(w, x, y, n, arena);\n}\n", p, p, arena > 0 ? arena : 1, w->P, p);
     emit_act_functions(c, w);
     buf_printf(c, "%.*s", (int)body.len, body.data);
     free(body.data);
@@ -423,17 +645,15 @@ int emit_baked(const Model *m, const EmitOptions *opt)
     if (bake_plan(&b, m, opt->weights) < 0)
         return -1;
     Writer w = {.b = &b, .m = m, .p = m->name, .P = upper_name(m->name)};
-    long nfloats = 0, widest = m->in;
-    for (int i = 0; i < b.n; i++) {
+    long nfloats = 0, *off = arena_alloc(sizeof(long) * (size_t)(b.n + 1));
+    for (int i = 0; i < b.n; i++)
         nfloats += stage_weights(&b.st[i]);
-        if (shape_size(&b.st[i].out) > widest)
-            widest = shape_size(&b.st[i].out);
-    }
+    long arena = plan_arena(&b, off);
     int to_bin = nfloats > BAKED_MAX_FLOATS;
     const char *file = base_name(m->src->path), *wfile = base_name(opt->weights);
     Buf h = {0}, c = {0}, bin = {0};
-    emit_header(&h, &w, nfloats, widest, to_bin, file, wfile);
-    emit_source(&c, &w, nfloats, widest, to_bin, file, wfile);
+    emit_header(&h, &w, nfloats, arena, to_bin, file, wfile);
+    emit_source(&c, &w, nfloats, arena, off, to_bin, file, wfile);
     if (to_bin)
         emit_weights_bin(&bin, &b, nfloats);
     const char *paths[3] = {arena_printf("%s/%s_infer.h", opt->outdir, m->name),

@@ -54,6 +54,7 @@ static const char *const metric_ids[SEQRT_METRIC_COUNT] = {
 };
 
 #define MAX_ACTS 64
+#define MAX_STATICS 256
 
 struct Emit {
     const Model *m;
@@ -66,6 +67,9 @@ struct Emit {
     Act acts[MAX_ACTS];       /* the activation constants used, in order */
     const char *act_names[MAX_ACTS];
     int nacts;
+    const char *static_names[MAX_STATICS]; /* file-scope constants (emit_static) */
+    Buf statics;
+    int nstatics;
 };
 
 /* ---------------------------------------------------------------- helpers for the kinds */
@@ -144,6 +148,25 @@ const char *emit_rng(const Emit *e, const Layer *l)
     if (l->kind->seed && l->kind->seed(l) >= 0)
         return arena_printf("&net->rng_%s", ir_tag(l));
     return "&net->rng";
+}
+
+const char *emit_scratch(const Emit *e, const Layer *l)
+{
+    if (l->scratch <= 0 || e->m->scratch_buf < 0)
+        return "NULL";
+    return arena_printf("net->%s", e->m->buf[e->m->scratch_buf].name);
+}
+
+const char *emit_static(Emit *e, const char *type, const char *name, const char *init)
+{
+    for (int i = 0; i < e->nstatics; i++)
+        if (!strcmp(e->static_names[i], name))
+            return name;
+    if (e->nstatics == MAX_STATICS)
+        ir_internal_error("more than MAX_STATICS file-scope constants in one model");
+    e->static_names[e->nstatics++] = name;
+    buf_printf(&e->statics, "static const %s %s = %s;\n", type, name, init);
+    return name;
 }
 
 const char *emit_dims(const Shape *s)
@@ -694,6 +717,12 @@ static void emit_source(Buf *b, Emit *e, const char *file)
         emit_update(e);
     }
     emit_act_constants(b, e);
+    if (e->nstatics) {
+        buf_printf(b, "\n/* The geometry of the layers' windows (seqrt_window). */\n");
+        buf_printf(b, "%.*s", (int)e->statics.len, e->statics.data);
+        free(e->statics.data);
+        e->statics = (Buf){0};
+    }
     buf_printf(b, "%.*s", (int)e->code.len, e->code.data);
     free(e->code.data);
     e->code = (Buf){0};

@@ -222,6 +222,9 @@ Param *ir_add_param(Layer *l, const char *suffix, const char *role, int trainabl
     Param *p = &l->param[l->nparam++];
     p->name = arena_printf("%d.%s", l->index, suffix);
     p->cname = arena_printf("l%d_%s", l->index, suffix);
+    for (char *c = (char *)p->cname; *c; c++)
+        if (*c == '.')
+            *c = '_';   /* "3.depthwise.weight" -> l3_depthwise_weight */
     p->role = role;
     p->trainable = trainable;
     p->shape = shape;
@@ -387,9 +390,13 @@ static int verify_plan(const Model *m, int i, const char *after)
     if (l->norm && !buf_ok(m, l->mid_buf, out))
         return fail(m, i, after, "a fused norm has no buffer for its input");
     for (const Layer *part = l; part; part = part == l ? l->norm : NULL)
+        if (part->scratch > 0 && (m->scratch_buf < 0 || m->buf[m->scratch_buf].role != BUF_SCRATCH ||
+                                  m->buf[m->scratch_buf].floats < part->scratch))
+            return fail(m, i, after, "a layer needs more scratch than the plan has");
+    for (const Layer *part = l; part; part = part == l ? l->norm : NULL)
         for (int k = 0; k < part->nkeep; k++)
             if (part->keep[k].buf < 0 || part->keep[k].buf >= m->nbuf ||
-                m->buf[part->keep[k].buf].role != BUF_KEEP)
+                (m->buf[part->keep[k].buf].role != BUF_KEEP && m->buf[part->keep[k].buf].role != BUF_VALUE))
                 return fail(m, i, after, "a kept buffer is missing");
     int in_backward = m->has_loss && i <= m->grad_start && i >= m->grad_end;
     if (in_backward && !has_prop(l, LK_VIEW) &&

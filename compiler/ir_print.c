@@ -54,6 +54,8 @@ static void print_plan_of(FILE *f, const Model *m, const Layer *l)
         fprintf(f, " dy=%s", m->buf[l->dy_buf].name);
     if (l->dx_buf >= 0)
         fprintf(f, " dx=%s", m->buf[l->dx_buf].name);
+    if (l->scratch > 0)
+        fprintf(f, " scratch=%ld", l->scratch);
     fputc('\n', f);
 }
 

@@ -18,8 +18,12 @@
  *     values, no gradients, and from -O1 its layers write their outputs
  *     into two buffers in turn.
  *
- * A view (Flatten) has no buffer: its output is its input's. The plan runs
- * at every -O level (the emitters read it); it replaces any earlier plan.
+ * A view (Flatten) has no buffer: its output is its input's. Working
+ * memory that a kernel needs only while it runs (a convolution's patches
+ * and permuted weights) is one scratch buffer for the whole model, as large
+ * as the largest request (plan_scratch): layers run one at a time, so they
+ * share it, and STATE_BYTES counts it once. The plan runs at every -O level
+ * (the emitters read it); it replaces any earlier plan.
  */
 #include <string.h>
 
@@ -66,12 +70,31 @@ void plan_keep_fixed(Plan *p, Layer *l, const char *role, Shape shape, const cha
     keep(p, l, role, shape, 0, what);
 }
 
+void plan_value(Plan *p, Layer *l, const char *role, Shape shape, const char *what)
+{
+    if (l->nkeep == MAX_KEEP)
+        ir_internal_error("a layer keeps more than MAX_KEEP buffers");
+    l->keep[l->nkeep].role = role;
+    l->keep[l->nkeep].buf = add_buf(p->m, arena_printf("%s_%s", ir_tag(l), role), BUF_VALUE, shape, 1, what);
+    l->nkeep++;
+}
+
+void plan_scratch(Plan *p, Layer *l, long floats)
+{
+    l->scratch = floats;
+    if (floats > p->scratch)
+        p->scratch = floats;
+}
+
 static void reset(Layer *l)
 {
     l->out_buf = l->mid_buf = l->dy_buf = l->dx_buf = -1;
     l->nkeep = 0;
-    if (l->norm)
+    l->scratch = 0;
+    if (l->norm) {
         l->norm->nkeep = 0;
+        l->norm->scratch = 0;
+    }
 }
 
 /* Which layers backward runs over: from the last (or the one before an
@@ -107,7 +130,7 @@ static void plan_forward(Model *m, int level)
         pp[0] = add_buf(m, "value_a", BUF_VALUE, shape_1d((int)widest), 1, "layer outputs, in turn");
         pp[1] = add_buf(m, "value_b", BUF_VALUE, shape_1d((int)widest), 1, "layer outputs, in turn");
     }
-    Plan p = {m, training, 0};
+    Plan p = {m, training, 0, 0};
     for (int i = 0; i < m->nlayers; i++) {
         Layer *l = &m->layer[i];
         const char *tag = ir_tag(l);
@@ -131,6 +154,9 @@ static void plan_forward(Model *m, int level)
             l->norm->kind->plan(&p, l->norm);
         }
     }
+    if (p.scratch > 0)
+        m->scratch_buf = add_buf(m, "scratch", BUF_SCRATCH, shape_1d((int)p.scratch), 0,
+                                 "working memory of the kernels, shared by the layers");
 }
 
 static void plan_backward(Model *m, int level)
@@ -183,6 +209,7 @@ int pass_plan(Model *m, int level)
     for (int i = 0; i < m->nlayers; i++)
         reset(&m->layer[i]);
     m->input_buf = -1;
+    m->scratch_buf = -1;
     if (m->has_loss) {
         backward_range(m);
         m->input_buf = add_buf(m, "input", BUF_INPUT, m->in_shape, 1, "copy of x, for backward");

@@ -207,7 +207,8 @@ typedef enum {
     BUF_INPUT,            /* copy of the model's input, for backward */
     BUF_VALUE,            /* a layer's output or intermediate value */
     BUF_KEEP,             /* kept by forward for backward only (xhat, a mask) */
-    BUF_GRAD              /* d loss / d value, in backward */
+    BUF_GRAD,             /* d loss / d value, in backward */
+    BUF_SCRATCH           /* the kernels' working memory, shared by every layer */
 } BufRole;
 
 typedef struct {
@@ -243,6 +244,7 @@ struct Layer {
     int dx_buf;           /* backward: receives d loss / d input */
     Keep keep[MAX_KEEP];
     int nkeep;
+    long scratch;         /* floats of the model's scratch its kernels use (plan_scratch) */
 };
 
 typedef enum {
@@ -302,6 +304,7 @@ typedef struct Model {
     int grad_end;         /* ... down to this one (the first with trainable parameters) */
     int skip_last_act;    /* grad_start's activation is folded into the loss */
     int input_buf;        /* the input copy (training), or -1 */
+    int scratch_buf;      /* the scratch (the largest any layer asks for), or -1 */
 } Model;
 
 typedef struct {
@@ -368,7 +371,7 @@ typedef struct {
     ArgType type;
 } ArgSpec;
 
-#define MAX_ARGS 24
+#define MAX_ARGS 32
 
 /* A Keras call: its name and its arguments in Keras's positional order. */
 typedef struct {
@@ -420,6 +423,42 @@ typedef struct {
 /* Lowers each model of the syntax tree, reporting semantic errors. Models
  * with errors are left out. */
 Program *lower_program(const Source *src, ModelAst *models);
+
+/* ---------------------------------------------------------------- window.c */
+
+/* Keras's padding modes of a sliding window. */
+typedef enum { PAD_VALID, PAD_SAME, PAD_CAUSAL } PadMode;
+
+/* The sliding window of a convolution or pooling layer, per spatial axis
+ * (rank 1: steps; rank 2: height, width). */
+typedef struct {
+    int rank;
+    int is_pool;              /* messages say pool_size, not kernel_size */
+    int k[2], s[2], d[2];     /* window, strides, dilation */
+    PadMode pad;
+    /* window_infer: input and output sizes, padding before and after */
+    int in[2], out[2], before[2], after[2];
+} Window;
+
+/* `name` as an int or a list of `rank` ints, each >= min (default def);
+ * 0, or -1 after a located error. */
+int lower_tuple(const Lower *lw, const char *name, int rank, int def, int min, int *out);
+/* padding="valid" | "same" (| "causal"), case-insensitive as Keras. */
+int lower_padding(const Lower *lw, int allow_causal, PadMode *out);
+/* data_format: None or "channels_last"; "channels_first" is an error that
+ * says how to convert. */
+int lower_data_format(const Lower *lw);
+/* l's input must be [steps, channels] (rank 1) or [height, width,
+ * channels] (rank 2); the error suggests a Reshape. */
+int window_input_rank(const Source *src, const Layer *l, int rank, const char *what);
+/* The output size and padding of each spatial axis from l->in (Keras's
+ * rule, TensorFlow's "same" padding); an error with the would-be output
+ * shape (out_channels last) when a valid window does not fit. */
+int window_infer(const Source *src, const Layer *l, Window *w, const char *what, int out_channels);
+/* A seqrt_window initializer ({.h = ...}) for the runtime's kernels. */
+const char *window_seqrt(const Window *w, int c, int oc, int groups);
+/* " kernel=3,3 strides=1,1 [dilation=1,1] padding=same pads=1,1,1,1" */
+void window_print(FILE *f, const Window *w, int dilation);
 
 /* ---------------------------------------------------------------- layer kinds */
 
@@ -509,12 +548,22 @@ struct Plan {
     Model *m;
     int training;         /* the model has a loss: backward exists */
     int keep_logits;      /* the layer being planned must keep KEEP_PREACT for the loss */
+    long scratch;         /* the largest plan_scratch request so far */
 };
 /* From a kind's plan hook: l keeps `role` for backward, of `shape` per row
  * of the batch. Nothing is kept in a model that does not train. */
 void plan_keep(Plan *p, Layer *l, const char *role, Shape shape, const char *what);
 /* The same for a buffer of a fixed size (not per row): BatchNorm's mean. */
 void plan_keep_fixed(Plan *p, Layer *l, const char *role, Shape shape, const char *what);
+/* l's kernels need `floats` of working memory (forward and backward, not
+ * kept between them). The model has one scratch buffer, as large as the
+ * largest request, shared by every layer: planned in every model, trained
+ * or not. */
+void plan_scratch(Plan *p, Layer *l, long floats);
+/* l's own intermediate value (SeparableConv's depthwise output): a buffer
+ * of `shape` per row that forward writes and the next step reads, in every
+ * model (unlike plan_keep); emit_keep finds it by role. */
+void plan_value(Plan *p, Layer *l, const char *role, Shape shape, const char *what);
 
 /* ---------------------------------------------------------------- tensors.c */
 
@@ -596,6 +645,12 @@ const char *emit_act(Emit *e, Act a);
 const char *emit_rng(const Emit *e, const Layer *l);
 /* Shape dims as a C99 compound literal: "(const int[]){28, 28, 1}". */
 const char *emit_dims(const Shape *s);
+/* "net->scratch": the model's scratch (l->scratch floats of it are l's). */
+const char *emit_scratch(const Emit *e, const Layer *l);
+/* Declares a file-scope constant of the generated source, once per name
+ * (forward and backward may both ask): `static const TYPE NAME = INIT;`
+ * before the functions. Returns the name. */
+const char *emit_static(Emit *e, const char *type, const char *name, const char *init);
 int emit_training(const Emit *e);   /* the model trains: backward exists */
 
 /* ---------------------------------------------------------------- bake_plan.c, bake_write.c */
@@ -610,17 +665,25 @@ typedef enum {
     ST_SCALE,             /* y = x * s + t, per channel of the last axis */
     ST_ACT,               /* an elementwise or row-wise activation */
     ST_LAYERNORM,         /* normalize each row of the last axis, then * s + t */
-    ST_PRELU              /* x > 0 ? x : alpha x, alpha broadcast over shared axes */
+    ST_PRELU,             /* x > 0 ? x : alpha x, alpha broadcast over shared axes */
+    ST_CONV,              /* a (grouped) convolution over win, + b, then act */
+    ST_POOL,              /* max or average pooling over win, then act */
+    ST_SHIFT,             /* zero padding (top, left > 0) or cropping (< 0) */
+    ST_UPSAMPLE           /* nearest upsampling by (top, left) */
 } StageKind;
 
 typedef struct {
     StageKind kind;
     Shape in, out;        /* one sample */
-    double *w, *b;        /* AFFINE: w (out, in), b (out) */
+    double *w, *b;        /* AFFINE: w (out, in), b (out); CONV: w (oc, c / groups, kh, kw), b (oc) */
     double *s, *t;        /* SCALE: y = x * s + t; LAYERNORM: gamma, beta; PRELU: s = alpha */
     Shape adims;          /* PRELU: alpha's dims */
     double eps;           /* LAYERNORM */
-    Act act;              /* ACT */
+    Act act;              /* ACT; CONV and POOL: applied to the output (folded in) */
+    Window win;           /* CONV, POOL */
+    int groups;           /* CONV */
+    int pool_max;         /* POOL: max (1) or average (0) */
+    int top, left;        /* SHIFT: offsets; UPSAMPLE: factors */
     const char *what;     /* the layers it computes, for comments */
 } Stage;
 

@@ -1,15 +1,21 @@
 #!/bin/sh
 # examples/run.sh NAME [train options...]
 #
-# Builds the example model NAME (breast_cancer, wine, digits or diabetes)
-# with CMake, trains it on examples/data/NAME_train.csv (early stopping on
-# the last 20% of that file), writes the checkpoint, the history CSV and the
-# SVG plot, and scores the trained model on the held-out
-# examples/data/NAME_test.csv.
+# Builds the example model NAME with CMake, trains it, writes the
+# checkpoint, the history CSV and the SVG plot, and scores the trained model
+# on held-out data:
+#   breast_cancer, wine, digits, diabetes, digits_cnn: examples/data/
+#     DATA_train.csv (early stopping on the last 20% of it), scored on
+#     DATA_test.csv (digits_cnn reads the digits files as 8x8x1 images);
+#   fashion_mnist_cnn, fashion_mnist_mlp: the 60,000 training images of
+#     Fashion-MNIST (IDX files, gzip, from Debian's dataset-fashion-mnist:
+#     $FASHION_MNIST_DIR, default /usr/share/datasets/fashion-mnist),
+#     scored on its 10,000 test images.
 #
 #   examples/run.sh breast_cancer
 #   examples/run.sh digits --seed 7 --epochs 20
 #   NP=2 examples/run.sh digits --batch-size 16   (data-parallel, 2 ranks)
+#   examples/run.sh fashion_mnist_cnn
 #
 # Extra arguments go to `NAME train` (see `NAME --help`). Environment:
 #   BUILD_DIR   the CMake build directory (default: build, at the top of the
@@ -23,14 +29,14 @@
 set -eu
 
 usage() {
-    echo "usage: examples/run.sh breast_cancer|wine|digits|diabetes [train options...]" >&2
+    echo "usage: examples/run.sh breast_cancer|wine|digits|diabetes|digits_cnn|fashion_mnist_cnn|fashion_mnist_mlp [train options...]" >&2
     exit 2
 }
 [ $# -ge 1 ] || usage
 name=$1
 shift
 case $name in
-    breast_cancer|wine|digits|diabetes) ;;
+    breast_cancer|wine|digits|diabetes|digits_cnn|fashion_mnist_cnn|fashion_mnist_mlp) ;;
     *) usage ;;
 esac
 
@@ -62,13 +68,40 @@ cmake --build "$build" --target "example_${name}_${name}" -j "$jobs" >/dev/null
 prog=$build/examples/$name
 mkdir -p "$out"
 
-echo "== ${launch:+$launch }$name train examples/data/${name}_train.csv" >&2
+case $name in
+fashion_mnist_*)
+    fm=${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}
+    for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
+        if [ ! -f "$fm/$f" ]; then
+            echo "examples/run.sh: $fm/$f not found: install Debian's dataset-fashion-mnist (scripts/setup.sh does)" >&2
+            exit 1
+        fi
+    done
+    train="$fm/train-images-idx3-ubyte.gz $fm/train-labels-idx1-ubyte.gz"
+    test="$fm/t10k-images-idx3-ubyte.gz $fm/t10k-labels-idx1-ubyte.gz"
+    split=""
+    what="the 60,000 training images"
+    held="the 10,000 test images"
+    ;;
+*)
+    d=$name
+    [ "$name" = digits_cnn ] && d=digits
+    train="$data/${d}_train.csv"
+    test="$data/${d}_test.csv"
+    what="last 20% of ${d}_train.csv"
+    held="held out, ${d}_test.csv"
+    ;;
+esac
+
+echo "== ${launch:+$launch }$name train $train" >&2
+start=$(date +%s)
 # shellcheck disable=SC2086
-val=$($launch "$prog" train "$data/${name}_train.csv" --verbose 2 \
+val=$($launch "$prog" train $train --verbose 2 \
     --out "$out/$name.safetensors" --history "$out/${name}_history.csv" \
     --plot "$out/${name}_history.svg" "$@")
-echo "== wrote $out/$name.safetensors, ${name}_history.csv, ${name}_history.svg" >&2
-echo "== $name evaluate $name.safetensors examples/data/${name}_test.csv" >&2
-test=$("$prog" evaluate "$out/$name.safetensors" "$data/${name}_test.csv")
-echo "validation (last 20% of ${name}_train.csv): $val"
-echo "test (held out, ${name}_test.csv):          $test"
+echo "== wrote $out/$name.safetensors, ${name}_history.csv, ${name}_history.svg ($(( $(date +%s) - start )) s)" >&2
+echo "== $name evaluate $name.safetensors $test" >&2
+# shellcheck disable=SC2086
+score=$("$prog" evaluate "$out/$name.safetensors" $test)
+echo "training ($what): $val"
+echo "test ($held): $score"

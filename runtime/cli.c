@@ -1,12 +1,15 @@
 /*
  * cli.c - the command-line program that `seqc --main` wraps around a model.
  *
- *   NAME train DATA.csv [--val VAL.csv] [--validation-split F] [--epochs N]
+ *   NAME train DATA [--val VAL] [--validation-split F] [--epochs N]
  *        [--batch-size N] [--seed N] [--shuffle|--no-shuffle] [--patience N]
  *        [--out CKPT.safetensors] [--resume CKPT] [--history H.csv]
  *        [--plot H.svg] [--verbose 0|1|2] [CSV options]
- *   NAME evaluate CKPT DATA.csv [CSV options]
- *   NAME predict CKPT DATA.csv [--classes] [--output OUT.csv] [CSV options]
+ *   NAME evaluate CKPT DATA [CSV options]
+ *   NAME predict CKPT X [--classes] [--output OUT.csv|OUT.npy] [CSV options]
+ *   DATA: one CSV file (features and target), or two binary files, X and
+ *   y (NumPy .npy or IDX, gzip or not: array.c); VAL likewise, with
+ *   --val-labels for the second file.
  *   CSV options: [--target NAME] [--delimiter C] [--header|--no-header]
  *   NAME --help | -h | --version
  *
@@ -53,9 +56,10 @@ enum { CMD_TRAIN = 1, CMD_EVALUATE = 2, CMD_PREDICT = 4, CMD_ALL = 7 };
 
 typedef struct {
     int cmd;
-    const char *pos[2];          /* positional arguments */
+    const char *pos[3];          /* positional arguments */
     int npos;
-    const char *val, *out, *resume, *history, *plot, *target, *output;
+    const char *val, *val_labels, *out, *resume, *history, *plot, *target, *output;
+    int csv_options;             /* a CSV-only option was given */
     char delimiter;
     seqrt_csv_header header;       /* --header / --no-header */
     int classes, have_split;
@@ -69,7 +73,8 @@ typedef struct {
 } opt_spec;
 
 static const opt_spec OPTIONS[] = {
-    {"--val", 1, CMD_TRAIN},        {"--validation-split", 1, CMD_TRAIN},
+    {"--val", 1, CMD_TRAIN},        {"--val-labels", 1, CMD_TRAIN},
+    {"--validation-split", 1, CMD_TRAIN},
     {"--epochs", 1, CMD_TRAIN},     {"--batch-size", 1, CMD_TRAIN},
     {"--seed", 1, CMD_TRAIN},       {"--shuffle", 0, CMD_TRAIN},
     {"--no-shuffle", 0, CMD_TRAIN}, {"--patience", 1, CMD_TRAIN},
@@ -92,10 +97,10 @@ static int quiet(void)
 
 static void usage_line(const seqrt_model *m, FILE *f)
 {
-    fprintf(f, "usage: %s train DATA.csv [options] | %s evaluate CKPT "
-            "DATA.csv | %s predict CKPT DATA.csv [--classes] "
-            "[--output OUT.csv] | %s --help\n", m->name, m->name, m->name,
-            m->name);
+    fprintf(f, "usage: %s train DATA.csv|X Y [options] | %s evaluate CKPT "
+            "DATA.csv|X Y | %s predict CKPT DATA.csv|X [--classes] "
+            "[--output OUT.csv|OUT.npy] | %s --help\n", m->name, m->name,
+            m->name, m->name);
 }
 
 static void print_help(const seqrt_model *m)
@@ -104,9 +109,14 @@ static void print_help(const seqrt_model *m)
     printf("%s: train, evaluate and run the model `%s` (%d inputs, %d "
            "outputs, loss %s).\n\n", m->name, m->name, m->in, m->out,
            seqrt_loss_name(m->loss));
-    printf("  %s train DATA.csv [options]\n"
+    printf("  %s train DATA.csv [options], or %s train X Y [options]\n"
+           "    X Y                     features and targets in binary files: "
+           "NumPy .npy\n"
+           "                            or IDX (MNIST), gzip-compressed or "
+           "not\n"
            "    --val VAL.csv           validation data (else "
-           "--validation-split)\n"
+           "--validation-split);\n"
+           "    --val VALX --val-labels VALY   binary validation data\n"
            "    --validation-split F    last fraction of DATA.csv for "
            "validation (default %g)\n"
            "    --epochs N              total epochs (default %d)\n"
@@ -122,17 +132,20 @@ static void print_help(const seqrt_model *m)
            "    --resume CKPT           continue from a checkpoint\n"
            "    --history H.csv, --plot H.svg   training history\n"
            "    --verbose 0|1|2         (default %d)\n",
-           m->name, (double)c->validation_split, c->epochs, m->max_batch,
+           m->name, m->name, (double)c->validation_split, c->epochs, m->max_batch,
            c->batch_size, (unsigned long long)c->seed,
            c->shuffle ? "on" : "off",
            c->early_stopping.monitor ? c->early_stopping.monitor
                                      : "val_loss",
            m->name, c->verbose);
-    printf("  %s evaluate CKPT DATA.csv\n"
-           "  %s predict CKPT DATA.csv [--classes] [--output OUT.csv]\n"
+    printf("  %s evaluate CKPT DATA.csv | X Y\n"
+           "  %s predict CKPT DATA.csv | X [--classes] [--output OUT.csv|"
+           "OUT.npy]\n"
            "    writes a header line, then one line per row of DATA.csv, in "
-           "order\n"
-           "  all commands:\n"
+           "order;\n"
+           "    OUT.npy: a float32 array (int64 with --classes), one row per "
+           "sample\n"
+           "  all commands (the CSV options apply to CSV files only):\n"
            "    --target NAME           the target column (default: the "
            "last)\n"
            "    --delimiter C           ',' (default), ';', tab, ...\n"
@@ -264,11 +277,12 @@ static int apply_option(const seqrt_model *m, cli_args *a, const char *o,
 {
     seqrt_fit_config *f = &a->fit;
     if (!strcmp(o, "--val")) a->val = v;
+    else if (!strcmp(o, "--val-labels")) a->val_labels = v;
     else if (!strcmp(o, "--out")) a->out = v;
     else if (!strcmp(o, "--resume")) a->resume = v;
     else if (!strcmp(o, "--history")) a->history = v;
     else if (!strcmp(o, "--plot")) a->plot = v;
-    else if (!strcmp(o, "--target")) a->target = v;
+    else if (!strcmp(o, "--target")) a->target = v, a->csv_options = 1;
     else if (!strcmp(o, "--output")) a->output = v;
     else if (!strcmp(o, "--classes")) a->classes = 1;
     else if (!strcmp(o, "--header") || !strcmp(o, "--no-header")) {
@@ -278,6 +292,7 @@ static int apply_option(const seqrt_model *m, cli_args *a, const char *o,
             return arg_error(m, "--header and --no-header exclude each "
                              "other");
         a->header = h;
+        a->csv_options = 1;
     }
     else if (!strcmp(o, "--shuffle")) f->shuffle = 1;
     else if (!strcmp(o, "--no-shuffle")) f->shuffle = 0;
@@ -305,6 +320,7 @@ static int apply_option(const seqrt_model *m, cli_args *a, const char *o,
             return arg_error(m, "--validation-split: expected a number in "
                              "[0, 1), got '%s'", v);
     } else if (!strcmp(o, "--delimiter")) {
+        a->csv_options = 1;
         if (parse_delimiter(v, &a->delimiter))
             return arg_error(m, "--delimiter: expected one character (or "
                              "'tab'), got '%s'", v);
@@ -371,14 +387,17 @@ static int parse_args(const seqrt_model *m, int argc, char **argv,
     a->fit = m->fit;
     if (parse_command(m, argv[1], &a->cmd))
         return 2;
+    /* train and evaluate take one more positional for the targets of a
+     * binary data file (checked when the file is opened) */
     int want = a->cmd == CMD_TRAIN ? 1 : 2, options = 1;
+    int most = want + (a->cmd != CMD_PREDICT);
     for (int i = 2; i < argc; i++) {
         if (options && !strcmp(argv[i], "--")) {
             options = 0;
         } else if (options && argv[i][0] == '-' && argv[i][1]) {
             if (parse_option(m, a, argc, argv, &i))
                 return 2;
-        } else if (a->npos < want) {
+        } else if (a->npos < most) {
             a->pos[a->npos++] = argv[i];
         } else {
             return arg_error(m, "unexpected argument '%s'", argv[i]);
@@ -386,10 +405,16 @@ static int parse_args(const seqrt_model *m, int argc, char **argv,
     }
     if (a->npos < want)
         return arg_error(m, "%s needs %s", command_name(a->cmd),
-                         want == 1 ? "DATA.csv" : "CKPT and DATA.csv");
+                         want == 1 ? "DATA.csv (or X and Y)"
+                                   : a->cmd == CMD_PREDICT
+                                         ? "CKPT and DATA.csv (or X)"
+                                         : "CKPT and DATA.csv (or X and Y)");
     if (a->val && a->have_split)
         return arg_error(m, "--val and --validation-split exclude each "
                          "other");
+    if (a->val_labels && !a->val)
+        return arg_error(m, "--val-labels needs --val (the features of the "
+                         "validation data)");
     if (a->fit.batch_size < 1 || a->fit.batch_size > m->max_batch)
         return arg_error(m, "batch size %d is out of range 1..%d",
                          a->fit.batch_size, m->max_batch);
@@ -442,17 +467,65 @@ static void print_data_read(const char *path, const seqrt_csv_info *i,
                 features ? ", left out" : "");
 }
 
-/* seqrt_csv_load (or _features) of path; prints what it read if `say`. */
-static int load_csv(const cli_args *a, const seqrt_model *m, const char *path,
-                    int features, int say, seqrt_data *d)
+/* Says what a binary load read, on stderr:
+ *   X.npy: 60000 samples of shape (28, 28), uint8 (npy, gzip) */
+static void print_array_read(const char *path, const seqrt_array_info *i,
+                             int targets)
 {
-    seqrt_csv_options o = csv_options(a);
-    seqrt_csv_info info;
-    if (features ? seqrt_csv_load_features(d, path, m, &o, &info)
-                 : seqrt_csv_load(d, path, m, &o, &info))
+    fprintf(stderr, "%s: %ld %s", path, i->shape[0],
+            targets ? "targets" : "samples");
+    if (i->ndim > 1) {
+        fprintf(stderr, " of shape (");
+        for (int d = 1; d < i->ndim; d++)
+            fprintf(stderr, "%s%ld", d > 1 ? ", " : "", i->shape[d]);
+        fprintf(stderr, "%s)", i->ndim == 2 ? "," : "");
+    }
+    fprintf(stderr, ", %s (%s%s)\n", i->dtype, i->format,
+            i->gzip ? ", gzip" : "");
+}
+
+/* Loads the data of a command: DATA.csv (features and target), or the
+ * binary X and Y (Y NULL: features only; features = 1: predict). Prints
+ * what it read if `say`. */
+static int load_data(const cli_args *a, const seqrt_model *m, const char *path,
+                     const char *ypath, int features, int say, seqrt_data *d)
+{
+    int binary = seqrt_data_is_binary(path);
+    memset(d, 0, sizeof *d);
+    if (binary < 0)
         return -1;
-    if (say)
-        print_data_read(path, &info, features);
+    if (!binary) {
+        if (ypath)
+            return seqrt_fail("%s is a CSV file, which holds its targets: "
+                              "'%s' is one file too many", path, ypath);
+        seqrt_csv_options o = csv_options(a);
+        seqrt_csv_info info;
+        if (features ? seqrt_csv_load_features(d, path, m, &o, &info)
+                     : seqrt_csv_load(d, path, m, &o, &info))
+            return -1;
+        if (say)
+            print_data_read(path, &info, features);
+        return 0;
+    }
+    if (a->csv_options)
+        return seqrt_fail("%s is a binary data file: --target, --delimiter, "
+                          "--header and --no-header apply to CSV files",
+                          path);
+    if (!features && !ypath)
+        return seqrt_fail("%s is a binary data file without targets: give "
+                          "the file of its targets after it (%s %s X Y)",
+                          path, m->name, a->cmd == CMD_TRAIN ? "train"
+                                                              : "evaluate "
+                                                                "CKPT");
+    seqrt_array_info xi, yi;
+    if (features ? seqrt_array_load_features(d, path, m, &xi)
+                 : seqrt_array_load(d, path, ypath, m, &xi, &yi))
+        return -1;
+    if (say) {
+        print_array_read(path, &xi, 0);
+        if (!features)
+            print_array_read(ypath, &yi, 1);
+    }
     return 0;
 }
 
@@ -483,10 +556,10 @@ typedef struct {
 static int train_data(const seqrt_model *m, const cli_args *a, train_run *t)
 {
     int say = a->fit.verbose > 0 && !quiet();
-    if (load_csv(a, m, a->pos[0], 0, say, &t->all))
+    if (load_data(a, m, a->pos[0], a->pos[1], 0, say, &t->all))
         return -1;
     if (a->val) {
-        if (load_csv(a, m, a->val, 0, say, &t->valfile))
+        if (load_data(a, m, a->val, a->val_labels, 0, say, &t->valfile))
             return -1;
         t->train = t->all;
         t->val = t->valfile;
@@ -600,7 +673,7 @@ static int cmd_evaluate(const seqrt_model *m, const cli_args *a)
     void *net = load_net(m, a->pos[0], m->fit.seed);
     if (!net)
         return run_error(m);
-    int rc = load_csv(a, m, a->pos[1], 0, 1, &d) ||
+    int rc = load_data(a, m, a->pos[1], a->pos[2], 0, 1, &d) ||
              seqrt_evaluate(m, net, &d, &loss, metrics);
     if (!rc) {
         fprintf(stderr, "Evaluate on %ld samples\n", d.rows);
@@ -643,6 +716,44 @@ static void write_predictions(FILE *f, const seqrt_model *m, const float *y,
     }
 }
 
+static int is_npy_path(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && !strcmp(path + n - 4, ".npy");
+}
+
+/* --output OUT.npy: the outputs as float32, shape (rows, *output shape),
+ * or with --classes the classes as int64: (rows,) of argmax indices, or
+ * (rows, outputs) of 0/1 labels for binary cross-entropy with several
+ * outputs (the same rule as the CSV output). */
+static int write_npy_predictions(const seqrt_model *m, const cli_args *a,
+                                 const float *y, long rows)
+{
+    long shape[SEQRT_MAX_RANK + 1];
+    shape[0] = rows;
+    if (!a->classes) {
+        int rank = m->out_rank > 0 ? m->out_rank : 1;
+        for (int d = 0; d < rank; d++)
+            shape[1 + d] = m->out_rank > 0 ? m->out_shape[d] : m->out;
+        return seqrt_npy_write(a->output, "<f4", y, 1 + rank, shape);
+    }
+    int binary = m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY || m->out == 1;
+    int per = binary && m->out > 1 ? m->out : 1;
+    float cut = m->output_is_logits ? 0.0f : 0.5f;
+    long long *c = malloc(sizeof *c * (size_t)(rows > 0 ? rows : 1) * (size_t)per);
+    if (!c)
+        return seqrt_fail("out of memory for %ld classes", rows);
+    for (long r = 0; r < rows; r++) {
+        const float *row = y + (size_t)r * (size_t)m->out;
+        for (int j = 0; j < per; j++)
+            c[r * per + j] = binary ? row[j] > cut : seqrt_argmax(row, m->out);
+    }
+    shape[1] = per;
+    int rc = seqrt_npy_write(a->output, "<i8", c, per > 1 ? 2 : 1, shape);
+    free(c);
+    return rc;
+}
+
 static int emit_predictions(const seqrt_model *m, const cli_args *a,
                             const float *y, long rows)
 {
@@ -654,6 +765,8 @@ static int emit_predictions(const seqrt_model *m, const cli_args *a,
                                 strerror(errno ? errno : EIO))
                    : 0;
     }
+    if (is_npy_path(a->output))
+        return write_npy_predictions(m, a, y, rows);
     seqrt_atomic_file f;
     if (seqrt_atomic_open(&f, a->output))
         return -1;
@@ -669,13 +782,17 @@ static int cmd_predict(const seqrt_model *m, const cli_args *a)
     void *net = load_net(m, a->pos[0], m->fit.seed);
     int rc = !net;
     if (!rc)
-        rc = load_csv(a, m, a->pos[1], 1, 1, &d);
+        rc = load_data(a, m, a->pos[1], NULL, 1, 1, &d);
     if (!rc && !(y = malloc((size_t)d.rows * (size_t)m->out * sizeof *y)))
         rc = seqrt_fail("out of memory for %ld predictions", d.rows);
     if (!rc)
         rc = seqrt_predict(m, net, d.x, d.rows, y) ||
              emit_predictions(m, a, y, d.rows);
-    if (!rc)
+    if (!rc && a->output && is_npy_path(a->output))
+        fprintf(stderr, "Predicted %ld samples: wrote %ld row%s, in input "
+                "order, to %s\n", d.rows, d.rows, d.rows == 1 ? "" : "s",
+                a->output);
+    else if (!rc)
         fprintf(stderr, "Predicted %ld samples: wrote a header line and %ld "
                 "row%s, in input order, to %s\n", d.rows, d.rows,
                 d.rows == 1 ? "" : "s", a->output ? a->output : "stdout");

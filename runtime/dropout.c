@@ -15,26 +15,20 @@
  * the caller's generator (4 * LANES outputs of seqrt_rng_next32, lane by
  * lane, word by word), which is all that advances it: the masks are still a
  * pure function of the model's RNG state, so runs and resumed runs repeat.
+ *
+ * SpatialDropout1D/2D draw one mask element per (sample, channel), in that
+ * order, with the same generator, and drop whole channels of a sample.
  */
 #include "rng_inline.h"
 
 #define SEQRT_DROPOUT_LANES 8
 
-void seqrt_dropout_forward(float *y, float *mask, const float *x, long count,
-                           float rate, seqrt_rng *r, int training)
+void seqrt_dropout_mask(float *mask, long count, float rate, seqrt_rng *r)
 {
-    /* y: (count), mask: (count), x: (count); y may equal x */
-    if (!training) {
-        if (y != x)
-            for (long i = 0; i < count; i++)
-                y[i] = x[i];
-        return;
-    }
+    /* mask: (count) */
     if (rate <= 0.0f) {
-        for (long i = 0; i < count; i++) {
+        for (long i = 0; i < count; i++)
             mask[i] = 1.0f;
-            y[i] = x[i];
-        }
         return;
     }
     float keep = rate >= 1.0f ? 0.0f : 1.0f / (1.0f - rate);
@@ -68,6 +62,19 @@ void seqrt_dropout_forward(float *y, float *mask, const float *x, long count,
         for (long l = 0; l < m; l++)
             mask[i0 + l] = out[l] < thr ? 0.0f : keep;
     }
+}
+
+void seqrt_dropout_forward(float *y, float *mask, const float *x, long count,
+                           float rate, seqrt_rng *r, int training)
+{
+    /* y: (count), mask: (count), x: (count); y may equal x */
+    if (!training) {
+        if (y != x)
+            for (long i = 0; i < count; i++)
+                y[i] = x[i];
+        return;
+    }
+    seqrt_dropout_mask(mask, count, rate, r);
     for (long i = 0; i < count; i++)
         y[i] = x[i] * mask[i];
 }
@@ -78,4 +85,30 @@ void seqrt_dropout_backward(float *dx, const float *dy, const float *mask,
     /* dx: (count), dy: (count), mask: (count); dx may equal dy */
     for (long i = 0; i < count; i++)
         dx[i] = dy[i] * mask[i];
+}
+
+void seqrt_spatial_dropout_forward(float *y, float *mask, const float *x, int n, long positions, int c,
+                                   float rate, seqrt_rng *r)
+{
+    /* y, x: (n, positions, c), mask: (n, c); y may equal x */
+    seqrt_dropout_mask(mask, (long)n * c, rate, r);
+    for (int s = 0; s < n; s++)
+        for (long p = 0; p < positions; p++) {
+            size_t o = ((size_t)s * positions + (size_t)p) * c;
+            const float *mk = mask + (size_t)s * c;
+            for (int j = 0; j < c; j++)
+                y[o + j] = x[o + j] * mk[j];
+        }
+}
+
+void seqrt_spatial_dropout_backward(float *dx, const float *dy, const float *mask, int n, long positions, int c)
+{
+    /* dx, dy: (n, positions, c), mask: (n, c); dx may equal dy */
+    for (int s = 0; s < n; s++)
+        for (long p = 0; p < positions; p++) {
+            size_t o = ((size_t)s * positions + (size_t)p) * c;
+            const float *mk = mask + (size_t)s * c;
+            for (int j = 0; j < c; j++)
+                dx[o + j] = dy[o + j] * mk[j];
+        }
 }

@@ -18,6 +18,8 @@
  * beta == 0 stores zeros before accumulating and never reads C. The loops
  * have a fixed summation order, so results are bit-for-bit reproducible.
  */
+#include <string.h>
+
 #include "seqrt_kernels.h"
 
 #ifdef SEQC_BLAS
@@ -135,9 +137,11 @@ void seqrt_gemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
         return;
 #ifdef SEQC_BLAS
     if (beta == 0.0f) { /* never read C: zero it, then accumulate into 0 */
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-                c[(size_t)i * ldc + j] = 0.0f;
+        if (ldc == n)
+            memset(c, 0, sizeof(float) * (size_t)m * (size_t)n);
+        else
+            for (int i = 0; i < m; i++)
+                memset(c + (size_t)i * ldc, 0, sizeof(float) * (size_t)n);
     }
     if (k <= 0 || alpha == 0.0f) {
         if (beta != 0.0f && beta != 1.0f)

@@ -5,7 +5,8 @@
  *   - errors.c: the error channel (seqrt_error);
  *   - safetensors.c: checkpoints of the tensors a generated model describes
  *     in its tensor table;
- *   - csv.c, fit.c, history.c, plot_svg.c, cli.c: data loading,
+ *   - csv.c, array.c (npy.c, idx.c), fit.c, history.c, plot_svg.c, cli.c:
+ *     data loading (CSV; NumPy .npy and IDX files, gzip or not),
  *     fit/evaluate/predict, callbacks, history and plots, and the
  *     command-line program that `seqc --main` wraps around a model.
  *
@@ -119,6 +120,41 @@ int  seqrt_csv_load_features(seqrt_data *d, const char *path,
                              const seqrt_model *m,
                              const seqrt_csv_options *opt,
                              seqrt_csv_info *info);
+
+/* ---------------------------------------------------------------- array.c, npy.c, idx.c */
+
+/* Binary data files: NumPy .npy (np.save) and IDX (MNIST), either of them
+ * gzip-compressed, told by their first bytes (docs/data.md). */
+
+/* What a binary load read, for the messages that say so. */
+typedef struct {
+    char format[8];          /* "npy" or "IDX" */
+    char dtype[12];          /* "uint8", "float32", ... */
+    int gzip;                /* it was gzip-compressed */
+    int ndim;
+    long shape[SEQRT_MAX_RANK + 1];
+} seqrt_array_info;
+
+/* 1 if path starts like a .npy, IDX or gzip file, 0 if not (a CSV file),
+ * -1 if it cannot be read (seqrt_error() says why). */
+int seqrt_data_is_binary(const char *path);
+/* Features from xpath and targets from ypath (the same number of samples),
+ * the targets encoded as seqrt_csv_load encodes them for the model's loss.
+ * Each value is read exactly or refused, as docs/data.md says (uint8 and
+ * integers as the same float, float64 rounded to the nearest float; NaN,
+ * infinities, integers beyond 2^24, a shape that does not fit the model, a
+ * label out of range are refused with the file, sample, element and byte
+ * offset). On failure d is empty. Either info may be NULL. */
+int seqrt_array_load(seqrt_data *d, const char *xpath, const char *ypath,
+                     const seqrt_model *m, seqrt_array_info *xi,
+                     seqrt_array_info *yi);
+/* Features only (predict): d->y is NULL, d->ycols 0. */
+int seqrt_array_load_features(seqrt_data *d, const char *xpath,
+                              const seqrt_model *m, seqrt_array_info *xi);
+/* Writes a C-order little-endian .npy file (version 1.0), atomically:
+ * descr "<f4" (float data) or "<i8" (int64 data), ndim axes of shape. */
+int seqrt_npy_write(const char *path, const char *descr, const void *data,
+                    int ndim, const long *shape);
 
 /* ---------------------------------------------------------------- fit.c */
 

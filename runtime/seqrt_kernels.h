@@ -254,6 +254,90 @@ void seqrt_dropout_forward(float *y, float *mask, const float *x, long count,
 void seqrt_dropout_backward(float *dx, const float *dy, const float *mask,
                             long count);
 
+/* Spatial dropout (SpatialDropout1D/2D): mask (n, c) drawn per sample and
+ * channel, in that order; y (n, positions, c) = x * mask[sample, channel].
+ * y may equal x. */
+void seqrt_spatial_dropout_forward(float *y, float *mask, const float *x,
+                                   int n, long positions, int c, float rate,
+                                   seqrt_rng *r);
+void seqrt_spatial_dropout_backward(float *dx, const float *dy,
+                                    const float *mask, int n, long positions,
+                                    int c);
+/* The mask alone: mask (count) = 0 with probability rate, else
+ * 1/(1-rate), from the lanes seeded by r (what seqrt_dropout_forward
+ * draws). */
+void seqrt_dropout_mask(float *mask, long count, float rate, seqrt_rng *r);
+
+/* ---------------------------------------------------------------- conv.c, pool.c, spatial.c */
+
+/* The geometry of a convolution or pooling window over a channels-last
+ * batch (n, h, w, c) -> (n, oh, ow, oc). A 1-D layer is a 2-D one with
+ * h = oh = kh = sh = dh = 1 and pt = 0. Padding: pt rows above and pl
+ * columns to the left; the rest of the padding (Keras "same": the extra
+ * one goes at the end) is implied by oh, ow. Pooling: oc == c, dh = dw = 1,
+ * groups 1. */
+typedef struct {
+    int h, w, c;          /* input, one sample */
+    int oh, ow, oc;       /* output */
+    int kh, kw;           /* window */
+    int sh, sw;           /* strides */
+    int dh, dw;           /* dilation */
+    int pt, pl;           /* padding before: top, left */
+    int groups;           /* convolution: c and oc are split into groups */
+} seqrt_window;
+
+/* Convolution: y (n, oh, ow, oc) = act(conv(x (n, h, w, c), w) + b), w
+ * (oc, c / groups, kh, kw) PyTorch's layout, b (oc) or NULL; z receives the
+ * pre-activation when not NULL (as seqrt_dense_forward). scratch: the
+ * caller's, of scratch_floats floats, at least 2 kh kw oc when
+ * c / groups == 1 < groups (depthwise), else 2 oc K + K with K = kh kw c / groups
+ * (1x1 stride-1 unpadded convolutions of one group need none); more
+ * scratch makes the GEMMs taller (conv.c). */
+void seqrt_conv_forward(float *y, float *z, const float *x, const float *w,
+                        const float *b, int n, const seqrt_window *g,
+                        seqrt_actfn act, float *scratch, long scratch_floats);
+/* dy (n, oh, ow, oc): dL/dy on entry, dz = act'(z) dy on exit. dw
+ * (overwritten) like w, db (oc) or NULL, dx (n, h, w, c) or NULL
+ * (overwritten). z as in seqrt_dense_backward. */
+void seqrt_conv_backward(float *dx, float *dw, float *db, float *dy,
+                         const float *x, const float *w, const float *z,
+                         const float *y, int n, const seqrt_window *g,
+                         seqrt_actfn act, float *scratch,
+                         long scratch_floats);
+
+/* Pooling over the window g (padding positions take no part; an average
+ * divides by the real elements of its window). y (n, oh, ow, c), x
+ * (n, h, w, c). Max backward gives each output's gradient to the first
+ * element of its window, in (ky, kx) order, equal to the output. dx is
+ * overwritten. */
+void seqrt_maxpool_forward(float *y, const float *x, int n,
+                           const seqrt_window *g);
+void seqrt_maxpool_backward(float *dx, const float *dy, const float *x,
+                            const float *y, int n, const seqrt_window *g);
+void seqrt_avgpool_forward(float *y, const float *x, int n,
+                           const seqrt_window *g);
+void seqrt_avgpool_backward(float *dx, const float *dy, int n,
+                            const seqrt_window *g);
+
+/* ZeroPadding / Cropping: y (n, oh, ow, c)[oy, ox] = x (n, h, w, c)[oy - top,
+ * ox - left] where in range, else 0 (negative top/left crop). Backward:
+ * dx = the opposite shift of dy (overwritten). */
+void seqrt_shift_forward(float *y, const float *x, int n, int h, int w, int c,
+                         int oh, int ow, int top, int left);
+void seqrt_shift_backward(float *dx, const float *dy, int n, int h, int w,
+                          int c, int oh, int ow, int top, int left);
+/* UpSampling (nearest): y (n, h sh, w sw, c)[oy, ox] = x[oy / sh, ox / sw];
+ * backward sums each block (dx overwritten). */
+void seqrt_upsample_forward(float *y, const float *x, int n, int h, int w,
+                            int c, int sh, int sw);
+void seqrt_upsample_backward(float *dx, const float *dy, int n, int h, int w,
+                             int c, int sh, int sw);
+/* Rescaling: y = x scale + offset; dx = dy scale. In place allowed. */
+void seqrt_scale_forward(float *y, const float *x, long count, float scale,
+                         float offset);
+void seqrt_scale_backward(float *dx, const float *dy, long count,
+                          float scale);
+
 /* ---------------------------------------------------------------- loss.c */
 
 /* Mean loss over the batch (and over outputs for MAE/MSE/Huber and binary

@@ -2,7 +2,7 @@
 # fuzz.sh - runs the libFuzzer harnesses of tests/fuzz.
 #
 #   scripts/fuzz.sh TARGET SECONDS [libFuzzer options...]
-#       Fuzzes TARGET (front, safetensors, csv, cli) for SECONDS, one job,
+#       Fuzzes TARGET (front, safetensors, csv, cli, npy, idx) for SECONDS, one job,
 #       starting from the committed corpus tests/fuzz/corpus/TARGET (read
 #       only) and writing new inputs to build-fuzz/corpus/TARGET. Crashes,
 #       leaks and timeouts land in build-fuzz/artifacts/TARGET/; the last
@@ -23,7 +23,7 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
-targets="front safetensors csv cli"
+targets="front safetensors csv cli npy idx"
 
 configure() {
     command -v clang >/dev/null 2>&1 || { echo "fuzz.sh: clang not found" >&2; exit 77; }

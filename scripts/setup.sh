@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs what seqc needs on a Debian machine (run as root or with sudo):
-# the build tools, flex, bison, OpenBLAS (CBLAS), Open MPI (data-parallel
-# training, -DSEQC_MPI=ON), and for the test suite PyTorch (parity tests),
-# clang (fuzzing smoke run), valgrind, cppcheck and xmllint (SVG checks).
-# Skips apt entirely when everything is present.
+# the build tools, flex, bison, OpenBLAS (CBLAS), zlib (gzip data files),
+# Open MPI (data-parallel training, -DSEQC_MPI=ON), the Fashion-MNIST data
+# set (examples/run.sh fashion_mnist_*, in /usr/share/datasets/fashion-mnist),
+# and for the test suite PyTorch (parity tests), clang (fuzzing smoke run),
+# valgrind, cppcheck and xmllint (SVG checks). Skips apt entirely when
+# everything is present.
 set -eu
-pkgs="cmake make gcc flex bison libopenblas-dev libopenmpi-dev openmpi-bin python3 python3-numpy python3-torch clang valgrind cppcheck libxml2-utils"
+pkgs="cmake make gcc flex bison libopenblas-dev zlib1g-dev libopenmpi-dev openmpi-bin python3 python3-numpy python3-torch clang valgrind cppcheck libxml2-utils dataset-fashion-mnist"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,7 +1,10 @@
-# cmake -DPROGRAM=... -DTRAIN=... -DTEST=... -DBAR=metric>=x|metric<=x -P check_example.cmake
+# cmake -DPROGRAM=... -DTRAIN=... -DTEST=... -DBAR=metric>=x|metric<=x
+#       [-DEXTRA=--epochs,3] -P check_example.cmake
 #
-# Trains PROGRAM on TRAIN (the model's own fit settings), evaluates the saved
-# checkpoint on TEST, and checks the test metric against BAR. The metric is
+# Trains PROGRAM on TRAIN (the model's own fit settings, plus the train
+# options of EXTRA), evaluates the saved checkpoint on TEST, and checks the
+# test metric against BAR. TRAIN and TEST are one CSV file or two binary
+# files (X,Y: comma-separated); EXTRA is comma-separated too. The metric is
 # matched by suffix in the output of `PROGRAM evaluate`, e.g. "accuracy"
 # matches "binary_accuracy: 0.9737".
 foreach(v PROGRAM TRAIN TEST BAR)
@@ -15,9 +18,12 @@ endif()
 set(metric ${CMAKE_MATCH_1})
 set(op ${CMAKE_MATCH_2})
 set(bar ${CMAKE_MATCH_3})
+string(REPLACE "," ";" TRAIN "${TRAIN}")
+string(REPLACE "," ";" TEST "${TEST}")
+string(REPLACE "," ";" EXTRA "${EXTRA}")
 
 execute_process(COMMAND ${PROGRAM} train ${TRAIN} --out model.safetensors
-                        --history history.csv --plot history.svg --verbose 0
+                        --history history.csv --plot history.svg --verbose 0 ${EXTRA}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE train_out ERROR_VARIABLE err)
 string(STRIP "${train_out}" train_out)
 if(NOT rc EQUAL 0)

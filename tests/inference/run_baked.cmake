@@ -33,6 +33,10 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "nm failed on ${MODEL}_infer.o")
 endif()
 set(allowed expf expm1f erff erfcf tanhf log1pf logf fabsf sqrt sqrtf exp fminf fmaxf hypotf)
+# The compiler may turn a copy or fill loop (cropping, padding, upsampling)
+# into memcpy/memmove/memset: GCC and Clang require those of every C
+# environment, freestanding ones included; the generated code calls none.
+list(APPEND allowed memcpy memmove memset)
 if(BIN)
   list(APPEND allowed fopen fread fclose fgetc memcmp)
 endif()

@@ -331,6 +331,56 @@ def activation(act, z):
     return ACTIVATIONS[name](z, params)
 
 
+def ints(text):
+    return [int(v) for v in text.split(",")]
+
+
+def channels_first(h):
+    """(n, *spatial, c) -> (n, c, *spatial): torch's layout."""
+    return h.movedim(-1, 1)
+
+
+def channels_last(h):
+    return h.movedim(1, -1)
+
+
+def torch_pad(pads):
+    """seqc's pads (before, after per spatial axis, first axis first) as
+    F.pad's list (last axis first) for a channels-first tensor."""
+    out = []
+    for a in reversed(range(len(pads) // 2)):
+        out += [pads[2 * a], pads[2 * a + 1]]
+    return out
+
+
+def conv(h, attrs, w, b, groups):
+    """A Keras convolution of channels-last h: TensorFlow's padding (which
+    may be asymmetric: the extra pad at the end) applied explicitly with
+    F.pad, then torch's conv1d/conv2d with the PyTorch-layout kernel w."""
+    rank = h.dim() - 2
+    x = F.pad(channels_first(h), torch_pad(ints(attrs["pads"])))
+    f = F.conv1d if rank == 1 else F.conv2d
+    y = f(x, w, b, stride=ints(attrs["strides"]), dilation=ints(attrs["dilation"]), groups=groups)
+    return channels_last(y)
+
+
+def pool(h, attrs, out_shape, is_max):
+    """Keras pooling: padded positions take no part (max pads with -inf;
+    an average divides by the real elements of each window)."""
+    rank = h.dim() - 2
+    k, s, pads = ints(attrs["pool"]), ints(attrs["strides"]), torch_pad(ints(attrs["pads"]))
+    x = channels_first(h)
+    if is_max:
+        f = F.max_pool1d if rank == 1 else F.max_pool2d
+        y = f(F.pad(x, pads, value=-math.inf), k, s)
+    else:
+        f = F.avg_pool1d if rank == 1 else F.avg_pool2d
+        total = f(F.pad(x, pads), k, s)
+        count = f(F.pad(torch.ones_like(x), pads), k, s)
+        y = total / count
+    return channels_last(y).reshape((h.shape[0],) + tuple(out_shape))
+
+
 class Reference:
     """The model of the IR, functionally, in float64 with Keras semantics."""
 
@@ -412,6 +462,42 @@ class Reference:
                     key = f"train.rng.{l['index']}" if "seed" in l["attrs"] else "train.rng"
                     size = math.prod(h.shape[1:])
                     h = h * dropout_mask(self.rngs[key], h.shape[0], size, float(l["attrs"]["rate"])).reshape(h.shape)
+            elif op in ("conv", "depthwise_conv", "separable_conv"):
+                a = l["attrs"]
+                if op == "separable_conv":      # depthwise (no bias), then a 1x1 convolution
+                    m = conv(h, a, self.P[pfx + "depthwise.weight"], None, h.shape[-1])
+                    point = {"pads": ",".join(["0"] * (2 * (h.dim() - 2))), "strides": ",".join(["1"] * (h.dim() - 2)),
+                             "dilation": ",".join(["1"] * (h.dim() - 2))}
+                    h = conv(m, point, self.P[pfx + "pointwise.weight"], self.P.get(pfx + "pointwise.bias"), 1)
+                else:
+                    h = conv(h, a, self.P[pfx + "weight"], self.P.get(pfx + "bias"), int(a["groups"]))
+                if l["norm"]:
+                    npfx = next(p[0] for p in l["params"] if not p[0].startswith(pfx)).rsplit(".", 1)[0] + "."
+                    h = self.norm(l["norm"], l, h, npfx, training)
+                z = h
+                h = activation(l["act"], h)
+            elif op in ("max_pool", "avg_pool"):
+                h = pool(h, l["attrs"], l["out_shape"], op == "max_pool")
+            elif op in ("zero_padding", "cropping"):
+                amount = ints(l["attrs"]["padding" if op == "zero_padding" else "cropping"])
+                if op == "zero_padding":
+                    h = channels_last(F.pad(channels_first(h), torch_pad(amount)))
+                else:
+                    for a in range(len(amount) // 2):
+                        h = h.narrow(1 + a, amount[2 * a], h.shape[1 + a] - amount[2 * a] - amount[2 * a + 1])
+            elif op == "upsample":
+                for a, k in enumerate(ints(l["attrs"]["size"])):
+                    h = h.repeat_interleave(k, dim=1 + a)     # nearest neighbour
+            elif op == "rescaling":
+                h = h * f32(float(l["attrs"]["scale"])) + f32(float(l["attrs"]["offset"]))
+            elif op == "reshape":
+                h = h.reshape((h.shape[0],) + tuple(l["out_shape"]))
+            elif op == "spatial_dropout":
+                if training:                    # one draw per (sample, channel), whole channels dropped
+                    key = f"train.rng.{l['index']}" if "seed" in l["attrs"] else "train.rng"
+                    c = h.shape[-1]
+                    mask = dropout_mask(self.rngs[key], h.shape[0], c, float(l["attrs"]["rate"]))
+                    h = h * mask.reshape((h.shape[0],) + (1,) * (h.dim() - 2) + (c,))
             elif op == "flatten":
                 h = h.reshape(h.shape[0], -1)   # row-major, channels last: torch's flatten of (n, h, w, c)
             elif op == "prelu":
@@ -638,6 +724,8 @@ def random_state(ir, rs):
                 buffers[name] = v.astype(np.float32)
             elif len(shape) == 2:
                 params[name] = (rs.standard_normal(shape) / math.sqrt(shape[1])).astype(np.float32)
+            elif len(shape) >= 3:                # a convolution kernel (out, in / groups, *window)
+                params[name] = (rs.standard_normal(shape) / math.sqrt(math.prod(shape[1:]))).astype(np.float32)
             elif name.endswith(".weight"):     # a norm's gamma
                 params[name] = (1.0 + 0.2 * rs.standard_normal(shape)).astype(np.float32)
             else:                              # a bias or a norm's beta
@@ -681,7 +769,7 @@ def main():
             nk = max(nk, 2)
         steps.append((rs.standard_normal((nk, ir["in"])).astype(np.float32), make_targets(ir, rs, nk)))
     rng_names = ["train.rng"] + [f"train.rng.{l['index']}" for l in ir["layers"]
-                                 if l["op"] == "dropout" and "seed" in l["attrs"]]
+                                 if l["op"] in ("dropout", "spatial_dropout") and "seed" in l["attrs"]]
     rng_states = {r: rs.randint(0, 2 ** 62, size=2, dtype=np.int64) for r in rng_names}
 
     inp = {**params, **buffers, **rng_states, "x": x, "t": t}

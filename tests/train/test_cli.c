@@ -99,7 +99,7 @@ static void test_argument_errors(const seqrt_model *m)
                        run(m, "evaluate", "c", "d.csv", "--epochs", "2",
                            NULL));
     expect_usage_error("unexpected argument 'extra.csv'",
-                       run(m, "train", "d.csv", "extra.csv", NULL));
+                       run(m, "train", "x.npy", "y.npy", "extra.csv", NULL));
     expect_usage_error("predict needs CKPT and DATA.csv",
                        run(m, "predict", "c", NULL));
     expect_usage_error("--val and --validation-split exclude each other",

@@ -53,16 +53,15 @@ static float act_sigmoid(float x)
     return seqrt_sigmoidf(x);
 }
 
-void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y, long n)
+void g_tiny_bn_predict_in(const g_tiny_bn_weights *w, const float *x, float *y, long n, float *arena)
 {
-    float a[4], b[4]; /* two samples of the widest stage, in turn */
     for (long r = 0; r < n; r++) {
         const float *in = x + r * 4;
 
         /* s0: 0: normalization, 1: dense, 2: batchnorm */
         {
             const float *xr = in;
-            float *yr = a;
+            float *yr = arena;
             for (int o = 0; o < 3; o++)
                 yr[o] = w->s0_b[o];
             for (int k = 0; k < 4; k++) {
@@ -75,12 +74,12 @@ void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y
 
         /* s1: relu */
         for (long o = 0; o < 3; o++)
-            b[o] = act_relu(a[o]);
+            arena[o] = act_relu(arena[o]);
 
         /* s2: 5: dense */
         {
-            const float *xr = b;
-            float *yr = a;
+            const float *xr = arena;
+            float *yr = (arena + 3);
             for (int o = 0; o < 1; o++)
                 yr[o] = w->s2_b[o];
             for (int k = 0; k < 3; k++) {
@@ -93,15 +92,20 @@ void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y
 
         /* s3: sigmoid */
         for (long o = 0; o < 1; o++)
-            b[o] = act_sigmoid(a[o]);
+            (arena + 3)[o] = act_sigmoid((arena + 3)[o]);
 
-        const float *out = b;
+        const float *out = (arena + 3);
         for (int o = 0; o < 1; o++)
             y[r * 1 + o] = out[o];
     }
-    (void)a;
-    (void)b;
+    (void)arena;
     (void)w; /* unused when no stage has weights */
+}
+
+void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y, long n)
+{
+    float arena[4]; /* G_TINY_BN_INFER_ARENA_FLOATS */
+    g_tiny_bn_predict_in(w, x, y, n, arena);
 }
 
 const g_tiny_bn_weights g_tiny_bn_baked = {

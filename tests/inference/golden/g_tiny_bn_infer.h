@@ -11,8 +11,12 @@
 #define G_TINY_BN_INFER_IN 4
 #define G_TINY_BN_INFER_OUT 1
 #define G_TINY_BN_INFER_WEIGHT_COUNT 19
-/* stack arena of g_tiny_bn_predict: two samples of the widest stage */
-#define G_TINY_BN_INFER_ARENA_BYTES 32
+/* The activations of one sample: g_tiny_bn_predict_with keeps them on its stack,
+ * g_tiny_bn_predict_in in the caller's arena of this many floats (planned
+ * exactly: the largest input plus output of a stage that cannot work in
+ * place). */
+#define G_TINY_BN_INFER_ARENA_FLOATS 4
+#define G_TINY_BN_INFER_ARENA_BYTES 16
 
 typedef struct g_tiny_bn_weights {
     float s0_w[12]; /* (4 in, 3 out), transposed: 0: normalization, 1: dense, 2: batchnorm */
@@ -23,6 +27,8 @@ typedef struct g_tiny_bn_weights {
 
 /* y (n, 1) = model(x (n, 4)), row-major, any n >= 0. */
 void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y, long n);
+/* The same with the activations in arena (G_TINY_BN_INFER_ARENA_FLOATS floats). */
+void g_tiny_bn_predict_in(const g_tiny_bn_weights *w, const float *x, float *y, long n, float *arena);
 /* The trained weights, compiled in. */
 extern const g_tiny_bn_weights g_tiny_bn_baked;
 void g_tiny_bn_predict(const float *x, float *y, long n);

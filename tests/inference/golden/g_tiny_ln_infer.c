@@ -37,16 +37,15 @@ static float act_tanh(float x)
     return tanhf(x);
 }
 
-void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y, long n)
+void g_tiny_ln_predict_in(const g_tiny_ln_weights *w, const float *x, float *y, long n, float *arena)
 {
-    float a[4], b[4]; /* two samples of the widest stage, in turn */
     for (long r = 0; r < n; r++) {
         const float *in = x + r * 3;
 
         /* s0: 0: dense */
         {
             const float *xr = in;
-            float *yr = a;
+            float *yr = arena;
             for (int o = 0; o < 4; o++)
                 yr[o] = w->s0_b[o];
             for (int k = 0; k < 3; k++) {
@@ -59,8 +58,8 @@ void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y
 
         /* s1: 1: layernorm */
         {
-            const float *xr = a;
-            float *yr = b;
+            const float *xr = arena;
+            float *yr = arena;
             double mean = 0.0, var = 0.0;
             for (int o = 0; o < 4; o++)
                 mean += xr[o];
@@ -75,12 +74,12 @@ void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y
 
         /* s2: tanh */
         for (long o = 0; o < 4; o++)
-            a[o] = act_tanh(b[o]);
+            arena[o] = act_tanh(arena[o]);
 
         /* s3: 3: dense */
         {
-            const float *xr = a;
-            float *yr = b;
+            const float *xr = arena;
+            float *yr = (arena + 4);
             for (int o = 0; o < 2; o++)
                 yr[o] = w->s3_b[o];
             for (int k = 0; k < 4; k++) {
@@ -93,18 +92,23 @@ void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y
 
         /* s4: softmax */
         {
-            const float *xr = b;
-            float *yr = a;
+            const float *xr = (arena + 4);
+            float *yr = (arena + 4);
             seqrt_softmax_row(yr, xr, 2); /* exp(x_j - max x) / sum_k exp(x_k - max x) over the last axis. */
         }
 
-        const float *out = a;
+        const float *out = (arena + 4);
         for (int o = 0; o < 2; o++)
             y[r * 2 + o] = out[o];
     }
-    (void)a;
-    (void)b;
+    (void)arena;
     (void)w; /* unused when no stage has weights */
+}
+
+void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y, long n)
+{
+    float arena[6]; /* G_TINY_LN_INFER_ARENA_FLOATS */
+    g_tiny_ln_predict_in(w, x, y, n, arena);
 }
 
 const g_tiny_ln_weights g_tiny_ln_baked = {

@@ -11,8 +11,12 @@
 #define G_TINY_LN_INFER_IN 3
 #define G_TINY_LN_INFER_OUT 2
 #define G_TINY_LN_INFER_WEIGHT_COUNT 34
-/* stack arena of g_tiny_ln_predict: two samples of the widest stage */
-#define G_TINY_LN_INFER_ARENA_BYTES 32
+/* The activations of one sample: g_tiny_ln_predict_with keeps them on its stack,
+ * g_tiny_ln_predict_in in the caller's arena of this many floats (planned
+ * exactly: the largest input plus output of a stage that cannot work in
+ * place). */
+#define G_TINY_LN_INFER_ARENA_FLOATS 6
+#define G_TINY_LN_INFER_ARENA_BYTES 24
 
 typedef struct g_tiny_ln_weights {
     float s0_w[12]; /* (3 in, 4 out), transposed: 0: dense */
@@ -25,6 +29,8 @@ typedef struct g_tiny_ln_weights {
 
 /* y (n, 2) = model(x (n, 3)), row-major, any n >= 0. */
 void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y, long n);
+/* The same with the activations in arena (G_TINY_LN_INFER_ARENA_FLOATS floats). */
+void g_tiny_ln_predict_in(const g_tiny_ln_weights *w, const float *x, float *y, long n, float *arena);
 /* The trained weights, compiled in. */
 extern const g_tiny_ln_weights g_tiny_ln_baked;
 void g_tiny_ln_predict(const float *x, float *y, long n);
