@@ -40,13 +40,13 @@ static void print_params(FILE *f, const Layer *l)
             if (p->ispec.has_args)
                 fprintf(f, "(%.9g,%.9g,%d,%d)", a->a, a->b, a->mode, a->distribution);
             if (p->ispec.has_seed)
-                fprintf(f, " seed=%lld", (long long)p->ispec.seed);
+                fprintf(f, ",seed=%lld", (long long)p->ispec.seed);
             fputc('}', f);
         }
         if (p->reg.on)
-            fprintf(f, "{l1=%.9g l2=%.9g}", p->reg.l1, p->reg.l2);
+            fprintf(f, "{l1=%.9g,l2=%.9g}", p->reg.l1, p->reg.l2);
         if (p->con.on)
-            fprintf(f, "{%s max=%.9g min=%.9g rate=%.9g axis=%d}",
+            fprintf(f, "{%s,max=%.9g,min=%.9g,rate=%.9g,axis=%d}",
                     p->con.kind == SEQRT_CONSTRAINT_MAX_NORM ? "max_norm"
                     : p->con.kind == SEQRT_CONSTRAINT_NON_NEG ? "non_neg"
                     : p->con.kind == SEQRT_CONSTRAINT_UNIT_NORM ? "unit_norm" : "min_max_norm",
@@ -96,36 +96,38 @@ static void print_layer(FILE *f, const Model *m, const Layer *l)
         print_plan_of(f, m, l);
 }
 
+/* learning_rate=ExponentialDecay(initial_learning_rate=0.01,decay_steps=100,...):
+ * one token, so that the optimizer line stays key=value pairs */
 static void print_schedule(FILE *f, const seqrt_lr_schedule *sc)
 {
-    fprintf(f, " learning_rate=%s(initial_learning_rate=%.9g", seqrt_schedule_name(sc->kind),
-            sc->initial_learning_rate);
+    fprintf(f, " learning_rate=%s(", seqrt_schedule_name(sc->kind));
     switch ((seqrt_schedule_kind)sc->kind) {
     case SEQRT_SCHEDULE_EXPONENTIAL_DECAY:
     case SEQRT_SCHEDULE_INVERSE_TIME_DECAY:
-        fprintf(f, " decay_steps=%.9g decay_rate=%.9g staircase=%s", sc->decay_steps, sc->decay_rate,
-                ir_bool(sc->staircase));
+        fprintf(f, "initial_learning_rate=%.9g,decay_steps=%.9g,decay_rate=%.9g,staircase=%s",
+                sc->initial_learning_rate, sc->decay_steps, sc->decay_rate, ir_bool(sc->staircase));
         break;
     case SEQRT_SCHEDULE_POLYNOMIAL_DECAY:
-        fprintf(f, " decay_steps=%.9g end_learning_rate=%.9g power=%.9g cycle=%s", sc->decay_steps,
-                sc->end_learning_rate, sc->power, ir_bool(sc->cycle));
+        fprintf(f, "initial_learning_rate=%.9g,decay_steps=%.9g,end_learning_rate=%.9g,power=%.9g,cycle=%s",
+                sc->initial_learning_rate, sc->decay_steps, sc->end_learning_rate, sc->power, ir_bool(sc->cycle));
         break;
     case SEQRT_SCHEDULE_PIECEWISE_CONSTANT_DECAY:
-        fprintf(f, " boundaries=");
+        fprintf(f, "boundaries=");
         for (int i = 0; i + 1 < sc->nvalues; i++)
-            fprintf(f, "%s%.9g", i ? "," : "", sc->boundaries[i]);
-        fprintf(f, " values=");
+            fprintf(f, "%s%.9g", i ? ":" : "", sc->boundaries[i]);
+        fprintf(f, ",values=");
         for (int i = 0; i < sc->nvalues; i++)
-            fprintf(f, "%s%.9g", i ? "," : "", sc->values[i]);
+            fprintf(f, "%s%.9g", i ? ":" : "", sc->values[i]);
         break;
     case SEQRT_SCHEDULE_COSINE_DECAY:
-        fprintf(f, " decay_steps=%.9g alpha=%.9g", sc->decay_steps, sc->alpha);
+        fprintf(f, "initial_learning_rate=%.9g,decay_steps=%.9g,alpha=%.9g", sc->initial_learning_rate,
+                sc->decay_steps, sc->alpha);
         if (sc->warmup)
-            fprintf(f, " warmup_target=%.9g warmup_steps=%.9g", sc->warmup_target, sc->warmup_steps);
+            fprintf(f, ",warmup_target=%.9g,warmup_steps=%.9g", sc->warmup_target, sc->warmup_steps);
         break;
     case SEQRT_SCHEDULE_COSINE_DECAY_RESTARTS:
-        fprintf(f, " first_decay_steps=%.9g t_mul=%.9g m_mul=%.9g alpha=%.9g", sc->decay_steps, sc->t_mul,
-                sc->m_mul, sc->alpha);
+        fprintf(f, "initial_learning_rate=%.9g,first_decay_steps=%.9g,t_mul=%.9g,m_mul=%.9g,alpha=%.9g",
+                sc->initial_learning_rate, sc->decay_steps, sc->t_mul, sc->m_mul, sc->alpha);
         break;
     }
     fputc(')', f);
