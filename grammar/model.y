@@ -245,12 +245,14 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     yysymbol_kind_t tok = yypcontext_token(ctx), exp[YYNTOKENS];
     const Loc *loc = yypcontext_location(ctx);
     int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS), value = 0, closer = 0, brace = 0;
-    /* the arithmetic operators and ':' may follow almost any value: they
-     * would crowd out what the user most likely left out */
+    /* the arithmetic operators, a subscript's '[' and ':' may follow
+     * almost any value: they would crowd out what the user most likely
+     * left out */
     int kept = 0;
     for (int i = 0; i < n; i++)
         if (!(is(exp[i], "'+'") || is(exp[i], "'-'") || is(exp[i], "'*'") || is(exp[i], "'/'") ||
-              is(exp[i], "'%'") || exp[i] == YYSYMBOL_POW || exp[i] == YYSYMBOL_FLOORDIV || is(exp[i], "':'")))
+              is(exp[i], "'%'") || exp[i] == YYSYMBOL_POW || exp[i] == YYSYMBOL_FLOORDIV || is(exp[i], "':'") ||
+              is(exp[i], "'['")))
             exp[kept++] = exp[i];
     n = kept;
     /* a NEWLINE at a '}' is the one the scanner adds to close brackets */

@@ -429,7 +429,11 @@ static int store_target(csv_file *c, const csv_field *f, const seqrt_model *m,
                            "binary_crossentropy target not in [0, 1]",
                            c->scratch);
         break;
-    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:
+    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:   /* always a class index */
+        if (class_index(c, f, v, m->out, &k))
+            return -1;
+        d->y[(size_t)r * (size_t)m->out + (size_t)k] = 1.0f;
+        return 0;
     case SEQRT_LOSS_MAE:
     case SEQRT_LOSS_MSE:
     case SEQRT_LOSS_HUBER:
