@@ -1237,8 +1237,10 @@ static int metric_call_args(Lower *lw, seqrt_metric_kind k, seqrt_metric_args *a
                 a->curve = 0;
             else if (!err && (!strcmp(str, "PR") || !strcmp(str, "pr")))
                 a->curve = 1;
+            else if (!err && (!strcmp(str, "PRGAIN") || !strcmp(str, "prgain")))
+                a->curve = 2;
             else if (!err) {
-                diag_error(src, lower_loc(lw, an), "curve \"%s\" is not supported (ROC or PR)", str);
+                diag_error(src, lower_loc(lw, an), "invalid AUC curve \"%s\" (Keras accepts \"ROC\", \"PR\" and \"PRGAIN\", upper or lower case)", str);
                 err = -1;
             }
         } else if (!strcmp(an, "summation_method")) {
@@ -1246,7 +1248,7 @@ static int metric_call_args(Lower *lw, seqrt_metric_kind k, seqrt_metric_args *a
             static const char *const ms[] = {"interpolation", "minoring", "majoring"};
             int found = -1;
             for (int j = 0; !err && j < 3; j++)
-                if (!strcasecmp(str, ms[j]))
+                if (!strcmp(str, ms[j]) || (str[0] == toupper((unsigned char)ms[j][0]) && !strcmp(str + 1, ms[j] + 1)))
                     found = j;
             if (!err && found < 0) {
                 error_unknown(lw, lower_loc(lw, an), "summation_method", str, ms, 3, " for AUC");

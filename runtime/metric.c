@@ -24,8 +24,10 @@
  *     evenly spaced thresholds: a prediction clipped to [0, 1] falls into
  *     bucket ceil(p (T-1)) - 1 (at least 0) and counts as positive at every
  *     threshold up to its bucket; the result is Keras's Riemann sum
- *     (interpolation, minoring or majoring) of the ROC or PR curve, or the
- *     Davis-Goadrich interpolation for PR
+ *     (interpolation, minoring or majoring) of the ROC, PR or PR-gain
+ *     curve (PR gain with Keras's fixes: no true positives gives recall
+ *     gain 0 and precision gain 1, a negative recall gain counts as 0), or
+ *     the Davis-Goadrich interpolation for PR with interpolation
  *   r2_score: per output column [sum t, sum t^2, sum (t - y)^2, count],
  *     then the samples: Keras's R2Score with uniform or variance-weighted
  *     averaging and the adjusted score for num_regressors > 0.
@@ -323,6 +325,22 @@ static double pr_auc_interpolated(const double *tp, const double *fp, const doub
     return sum;
 }
 
+/* Keras's precision-recall-gain point at one threshold, with its fixes: no
+ * true positives gives recall gain 0 and precision gain 1, and a negative
+ * recall gain is clipped to 0. */
+static void prgain(double tp, double fp, double tn, double fn, double *recall_gain, double *precision_gain)
+{
+    double scale = div_no_nan(tp + fn, tn + fp);
+    double rg = 1.0 - scale * div_no_nan(fn, tp);
+    double pg = 1.0 - scale * div_no_nan(fp, tp);
+    if (tp == 0.0) {
+        rg = 0.0;
+        pg = 1.0;
+    }
+    *recall_gain = rg > 0.0 ? rg : 0.0;
+    *precision_gain = pg;
+}
+
 static double auc_result(const seqrt_metric_args *a, const double *s)
 {
     int T = a->num_thresholds;
@@ -337,11 +355,14 @@ static double auc_result(const seqrt_metric_args *a, const double *s)
             x1 = div_no_nan(fp[i + 1], fp[i + 1] + tn[i + 1]);
             y0 = div_no_nan(tp[i], tp[i] + fn[i]);
             y1 = div_no_nan(tp[i + 1], tp[i + 1] + fn[i + 1]);
-        } else {               /* PR: x = recall, y = precision */
+        } else if (a->curve == 1) {   /* PR: x = recall, y = precision */
             x0 = div_no_nan(tp[i], tp[i] + fn[i]);
             x1 = div_no_nan(tp[i + 1], tp[i + 1] + fn[i + 1]);
             y0 = div_no_nan(tp[i], tp[i] + fp[i]);
             y1 = div_no_nan(tp[i + 1], tp[i + 1] + fp[i + 1]);
+        } else {               /* PRGAIN: x = recall gain, y = precision gain */
+            prgain(tp[i], fp[i], tn[i], fn[i], &x0, &y0);
+            prgain(tp[i + 1], fp[i + 1], tn[i + 1], fn[i + 1], &x1, &y1);
         }
         double h = a->summation == 0 ? (y0 + y1) / 2.0 : a->summation == 1 ? (y0 < y1 ? y0 : y1)
                                                                            : (y0 > y1 ? y0 : y1);

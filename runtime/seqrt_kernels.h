@@ -456,7 +456,7 @@ typedef struct {
                              confusion counts: 0.5 */
     int k;                /* the top-k accuracies: 5 */
     int num_thresholds;   /* AUC: 200 */
-    int curve;            /* AUC: 0 ROC, 1 PR */
+    int curve;            /* AUC: 0 ROC, 1 PR, 2 PRGAIN */
     int summation;        /* AUC: 0 interpolation, 1 minoring, 2 majoring */
     int class_id;         /* precision, recall, confusion counts: -1 every
                              output, else that column only */

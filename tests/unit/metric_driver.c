@@ -81,6 +81,9 @@ int main(int argc, char **argv)
     a.curve = 0;
     a.summation = 2;
     print("auc", "num_thresholds=50 curve=ROC summation=majoring ", run(SEQRT_METRIC_AUC, &a, y, t, n, 1, 0));
+    a.curve = 2;
+    a.summation = 0;
+    print("auc", "num_thresholds=50 curve=PRGAIN ", run(SEQRT_METRIC_AUC, &a, y, t, n, 1, 0));
     static const int counts[] = {SEQRT_METRIC_PRECISION, SEQRT_METRIC_RECALL, SEQRT_METRIC_TRUE_POSITIVES,
                                  SEQRT_METRIC_FALSE_POSITIVES, SEQRT_METRIC_TRUE_NEGATIVES,
                                  SEQRT_METRIC_FALSE_NEGATIVES, SEQRT_METRIC_BINARY_ACCURACY};

@@ -60,8 +60,13 @@ def keras_auc(y, t, T, curve="ROC", summation="interpolation"):
     rec = dnn(tp, tp + fn)
     if curve == "ROC":
         x, yy = dnn(fp, fp + tn), rec
-    else:
+    elif curve == "PR":
         x, yy = rec, dnn(tp, tp + fp)
+    else:  # PRGAIN, with Keras's fixes for no true positives and negative gains
+        scale = dnn(tp + fn, tn + fp)
+        x = np.where(tp == 0, 0.0, 1.0 - scale * dnn(fn, tp))
+        yy = np.where(tp == 0, 1.0, 1.0 - scale * dnn(fp, tp))
+        x = np.maximum(x, 0.0)
     if summation == "interpolation":
         h = (yy[:-1] + yy[1:]) / 2
     elif summation == "minoring":
