@@ -461,7 +461,7 @@ static int bind(const Lower *lw, const Value *call, const CallSpec *spec, Value 
             if (!strcmp(names[i], a->key))
                 k = i;
         if (k < 0) {
-            int legacy = lower_legacy_arg(lw, spec, a);   /* a Keras 1/2 spelling: its own message */
+            int legacy = lower_legacy_arg(lw, call, spec, a);   /* a Keras 1/2 spelling: its own message */
             if (legacy < 0 || !legacy) {
                 if (!legacy)
                     error_unknown(lw, a->key_loc, "argument", a->key, names, nspec,
@@ -797,7 +797,21 @@ static int set_input(Lower *lw, const Value *shape, const char *argname)
                    "its value (such as %s=(30,)), or pass it with --input-shape=N[,N...]", text, argname);
         return -1;
     }
-    return get_shape(lw, shape, argname, &m->in_shape);
+    if (get_shape(lw, shape, argname, &m->in_shape) < 0)
+        return -1;
+    /* --input-shape supplies a shape the model lacks; one that disagrees
+     * with the model's own is a mistake in one of them */
+    const Shape *flag = lw->default_input;
+    if (flag && flag->rank && !shape_eq(flag, &m->in_shape)) {
+        char csv[16 * MAX_RANK + 4];
+        int n = 0;
+        for (int i = 0; i < flag->rank; i++)
+            n += snprintf(csv + n, sizeof csv - (size_t)n, "%s%d", i ? "," : "", flag->dim[i]);
+        diag_error(lw->src, shape->loc, "the model's input shape %s differs from --input-shape=%s (the option only "
+                   "supplies a shape the model does not give)", shape_str(&m->in_shape), csv);
+        return -1;
+    }
+    return 0;
 }
 
 /* input_shape / input_dim on a layer: only on the first. */
@@ -1380,6 +1394,7 @@ static int resolve_metric(Lower *lw, const Value *v)
     m->metric_label[m->nmetrics] = label;
     m->metric[m->nmetrics] = (seqrt_metric_kind)k;   /* -1: resolved from the shapes */
     m->metric_args[m->nmetrics] = args;
+    m->metric_loc[m->nmetrics] = v->loc;
     m->nmetrics++;
     return 0;
 }
@@ -1678,21 +1693,22 @@ static int resolve_deferred(Lower *lw)
                            k == SEQRT_METRIC_SPARSE_CATEGORICAL_CROSSENTROPY;
         if (m->has_loss && needs_sparse != sparse) {
             if (needs_sparse)
-                diag_error(src, m->loss_loc, "metric '%s' needs class-index targets, which only the loss "
+                diag_error(src, m->metric_loc[i], "metric '%s' needs class-index targets, which only the loss "
                            "sparse_categorical_crossentropy reads", m->metric_label[i]);
             else
-                diag_error(src, m->loss_loc, "metric '%s' needs targets of the output's shape, but "
+                diag_error(src, m->metric_loc[i], "metric '%s' needs targets of the output's shape, but "
                            "sparse_categorical_crossentropy reads class indices (\"accuracy\" resolves to the "
                            "sparse accuracy)", m->metric_label[i]);
+            diag_note(src, m->loss_loc, "the loss is given here");
             err = -1;
         }
         if (m->metric_args[i].given && m->metric_args[i].class_id >= last) {
-            diag_error(src, m->loss_loc, "metric '%s': class_id %d is beyond the model's %d outputs",
+            diag_error(src, m->metric_loc[i], "metric '%s': class_id %d is beyond the model's %d outputs",
                        m->metric_label[i], m->metric_args[i].class_id, last);
             err = -1;
         }
         if (m->out_shape.rank > 1 && k == SEQRT_METRIC_R2_SCORE) {
-            diag_error(src, m->loss_loc, "R2Score needs a flat output (Keras expects (batch, outputs))");
+            diag_error(src, m->metric_loc[i], "R2Score needs a flat output (Keras expects (batch, outputs))");
             err = -1;
         }
         if (m->out_shape.rank > 1) {   /* per-sample functions over the last axis */

@@ -57,7 +57,7 @@ static const Legacy legacy[] = {
     {CALL, "ReduceLROnPlateau", "epsilon", "min_delta", 1, "Keras 3 ignores it (it is swallowed by **kwargs)"},
 };
 
-int lower_legacy_arg(const Lower *lw, const CallSpec *spec, const Arg *a)
+int lower_legacy_arg(const Lower *lw, const Value *call, const CallSpec *spec, const Arg *a)
 {
     for (int i = 0; i < COUNT_OF(legacy); i++) {
         const Legacy *g = &legacy[i];
@@ -76,11 +76,23 @@ int lower_legacy_arg(const Lower *lw, const CallSpec *spec, const Arg *a)
         }
         if (!strcmp(a->key, "decay")) {
             double d = a->val->kind == VAL_INT || a->val->kind == VAL_FLOAT ? a->val->f : 0;
+            /* the learning rate as written: learning_rate= (or lr=), or
+             * the first positional argument, when it is a number */
+            const char *lr = "LR";
+            int pos = 0;
+            for (const Arg *b = call->args; b; b = b->next) {
+                int first = !b->key && pos++ == 0;
+                if ((first || (b->key && (!strcmp(b->key, "learning_rate") || !strcmp(b->key, "lr")))) &&
+                    (b->val->kind == VAL_INT || b->val->kind == VAL_FLOAT)) {
+                    char lb[40];
+                    lr = arena_strdup(seqrt_pyfloat(lb, sizeof lb, b->val->f));
+                }
+            }
             char buf[40];
             diag_warning(lw->src, a->key_loc, "'decay' is a Keras 2 argument of %s: %s, and so does seqc; Keras 2 "
                          "decayed the learning rate as lr / (1 + decay * step): to keep that, write "
-                         "learning_rate=InverseTimeDecay(LR, decay_steps=1, decay_rate=%s)", spec->name, g->what,
-                         seqrt_pyfloat(buf, sizeof buf, d));
+                         "learning_rate=InverseTimeDecay(%s, decay_steps=1, decay_rate=%s)", spec->name, g->what,
+                         lr, seqrt_pyfloat(buf, sizeof buf, d));
         } else {
             diag_warning(lw->src, a->key_loc, "'%s' is a Keras 2 argument of %s: %s, and so does seqc%s", a->key,
                          spec->name, g->what, g->keras3 ? arena_printf(" (Keras 3 spells it %s)", g->keras3) : "");

@@ -375,6 +375,7 @@ typedef struct Model {
     seqrt_metric_kind metric[SEQRT_MAX_METRICS];
     int nmetrics;
     const char *metric_label[SEQRT_MAX_METRICS];   /* as written: "accuracy" */
+    Loc metric_loc[SEQRT_MAX_METRICS];             /* where each is written */
     seqrt_metric_args metric_args[SEQRT_MAX_METRICS];   /* given == 0: defaults */
     /* the loss's arguments */
     double loss_delta, label_smoothing;   /* Huber's delta (1), label smoothing (0) */
@@ -563,7 +564,7 @@ int lower_is_layer_spec(const CallSpec *spec);
  * spelling (lr=, decay=, nb_epoch=, init=, output_dim=, ...): reported with
  * what Keras 3 does with it and its Keras 3 spelling. 1: a warning (Keras 3
  * ignores it too, and so does seqc); -1: an error; 0: not one of them. */
-int lower_legacy_arg(const Lower *lw, const CallSpec *spec, const Arg *a);
+int lower_legacy_arg(const Lower *lw, const Value *call, const CallSpec *spec, const Arg *a);
 /* A name Keras 3 has in category `what` ("layer", "loss", "metric",
  * "optimizer", "initializer", "regularizer", "constraint", "callback",
  * "schedule") that seqc does not build; NULL if it is not one. */
