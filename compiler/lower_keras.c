@@ -609,8 +609,13 @@ int lower_schedule(Lower *lw, const Value *v, Optimizer *o)
                    "decay_steps must be > 0 (Keras raises for it too)");
         return -1;
     }
-    if (!(sc->initial_learning_rate > 0 && isfinite(sc->initial_learning_rate))) {
-        diag_error(lw->src, lower_loc(&sub, "initial_learning_rate"), "initial_learning_rate must be positive");
+    /* a warmup may start from 0 (Keras's own example: CosineDecay(0.0, ...,
+     * warmup_target=..., warmup_steps=...)); it then rises to the target */
+    int from_zero = sc->warmup && sc->warmup_target > 0 && isfinite(sc->warmup_target);
+    if (!((from_zero ? sc->initial_learning_rate >= 0 : sc->initial_learning_rate > 0) &&
+          isfinite(sc->initial_learning_rate))) {
+        diag_error(lw->src, lower_loc(&sub, "initial_learning_rate"), "initial_learning_rate must be positive%s",
+                   sc->warmup ? " (or 0, with a positive warmup_target)" : "");
         return -1;
     }
     o->lr = sc->initial_learning_rate;
