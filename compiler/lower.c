@@ -1159,8 +1159,9 @@ static int lower_loss(Lower *lw, const Value *v)
         Loc at = v->kind == VAL_CALL ? name_loc(lw, v) : v->loc;
         if (keras_not_built("loss", name))
             diag_error(src, at, "loss '%s' is a Keras loss seqc does not build", name);
-        else if (!strcmp(name, "logcosh"))
-            diag_error(src, at, "'logcosh' is Keras 2's name: Keras 3 rejects it; write \"log_cosh\"");
+        else if (keras2_name("loss", name))
+            diag_error(src, at, "'%s' is Keras 2's name: Keras 3 rejects it; write \"%s\"", name,
+                       keras2_name("loss", name));
         else
             error_unknown(lw, at, "loss", name, t->spelling, t->n, "");
         return -1;
@@ -1354,6 +1355,9 @@ static int resolve_metric(Lower *lw, const Value *v)
                        "string \"accuracy\" gives the accuracy Keras resolves from the shapes");
         else if (keras_not_built("metric", name))
             diag_error(src, at, "metric '%s' is a Keras metric seqc does not build", name);
+        else if (keras2_name("metric", name))
+            diag_error(src, at, "'%s' is Keras 2's name: Keras 3 rejects it; write \"%s\"", name,
+                       keras2_name("metric", name));
         else
             error_unknown(lw, at, "metric", name, metric_names()->spelling, metric_names()->n, "");
         return -1;

@@ -153,6 +153,28 @@ int keras_not_built(const char *what, const char *name)
     return 0;
 }
 
+/* ---------------------------------------------------------------- Keras 2 names */
+
+/* Names Keras 2 registered that Keras 3's get() no longer reads (its
+ * losses.get and metrics.get tables: class names, their snake_case, and a
+ * few short aliases): the Keras 3 name to write instead. */
+static const struct {
+    const char *what, *keras2, *keras3;
+} keras2_names[] = {
+    {"loss", "logcosh", "log_cosh"},
+    {"loss", "kullback_leibler_divergence", "kl_divergence"},
+    {"metric", "logcosh", "log_cosh_error"},
+    {"metric", "kullback_leibler_divergence", "kl_divergence"},
+};
+
+const char *keras2_name(const char *what, const char *name)
+{
+    for (int i = 0; i < COUNT_OF(keras2_names); i++)
+        if (!strcmp(keras2_names[i].what, what) && !strcmp(keras2_names[i].keras2, name))
+            return keras2_names[i].keras3;
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- initializers */
 
 static const CallSpec spec_init_plain = {"initializer", 1, {{"seed", T_INT}}};

@@ -567,8 +567,11 @@ int lower_is_layer_spec(const CallSpec *spec);
 int lower_legacy_arg(const Lower *lw, const Value *call, const CallSpec *spec, const Arg *a);
 /* A name Keras 3 has in category `what` ("layer", "loss", "metric",
  * "optimizer", "initializer", "regularizer", "constraint", "callback",
- * "schedule") that seqc does not build; NULL if it is not one. */
+ * "schedule") that seqc does not build: 1, else 0. */
 int keras_not_built(const char *what, const char *name);
+/* A Keras 2 name of a loss or metric (`what`) that Keras 3 rejects: the
+ * Keras 3 name to write instead; NULL if it is not one. */
+const char *keras2_name(const char *what, const char *name);
 /* kernel_initializer=...: a name, a class form with Keras's arguments
  * (RandomNormal(stddev=0.01), Constant(0.1), VarianceScaling(...)), or None
  * (Keras's add_weight default, glorot_uniform). */
