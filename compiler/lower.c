@@ -479,8 +479,15 @@ static int bind(const Lower *lw, const Value *call, const CallSpec *spec, Value 
         if (!out[i])
             continue;
         if (spec->args[i].type == T_NONE && out[i]->kind != VAL_NONE) {
-            diag_error(src, out[i]->loc, "argument '%s' of %s is not supported by seqc (only None)",
-                       names[i], spec->name);
+            /* fit's data: the generated program reads it when it runs */
+            int data = !strcmp(spec->name, "fit") &&
+                       (!strcmp(names[i], "x") || !strcmp(names[i], "y") || !strcmp(names[i], "validation_data"));
+            diag_error(src, out[i]->loc, "argument '%s' of %s is not supported by seqc (only None)%s",
+                       names[i], spec->name,
+                       !data ? "" : !strcmp(names[i], "validation_data")
+                                ? ": the generated program reads validation data when it runs (train DATA.csv "
+                                  "--val VAL.csv)"
+                                : ": the generated program reads the data when it runs (train DATA.csv)");
             err = -1;
         }
     }
