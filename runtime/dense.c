@@ -11,7 +11,9 @@
  * dw = dz^T x (overwrite) and dx = dz w, and db = column sums of dz.
  */
 #include "act_inline.h"
+#include "dispatch.h"
 
+SEQRT_DISPATCH
 void seqrt_dense_forward(float *y, float *z, const float *x, const float *w,
                          const float *b, int n, int in, int out,
                          seqrt_actfn act)
@@ -25,6 +27,7 @@ void seqrt_dense_forward(float *y, float *z, const float *x, const float *w,
                                    pre + (size_t)i * out, b, out);
 }
 
+SEQRT_DISPATCH
 void seqrt_dense_backward(float *dx, float *dw, float *db, float *dy,
                           const float *x, const float *w, const float *z,
                           const float *y, int n, int in, int out,

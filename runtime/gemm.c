@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "seqrt_kernels.h"
+#include "dispatch.h"
 
 #ifdef SEQC_BLAS
 #include <cblas.h>
@@ -28,7 +29,7 @@
 
 #ifndef SEQC_BLAS
 /* c: (m,n) with row stride ldc. Applies beta (beta == 0: store zeros). */
-static void scale_c(float *c, int m, int n, int ldc, float beta)
+SEQRT_INLINE void scale_c(float *c, int m, int n, int ldc, float beta)
 {
     for (int i = 0; i < m; i++) {
         float *restrict crow = c + (size_t)i * ldc;
@@ -43,7 +44,7 @@ static void scale_c(float *c, int m, int n, int ldc, float beta)
 
 /* dot of two contiguous vectors of length k, fixed order: 8 lanes, then the
  * lanes pairwise, then the tail. */
-static float dot8(const float *restrict a, const float *restrict b, int k)
+SEQRT_INLINE float dot8(const float *restrict a, const float *restrict b, int k)
 {
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int p = 0;
@@ -57,9 +58,9 @@ static float dot8(const float *restrict a, const float *restrict b, int k)
     return s;
 }
 
-static void gemm_plain(int ta, int tb, int m, int n, int k, float alpha,
-                       const float *a, int lda, const float *b, int ldb,
-                       float beta, float *c, int ldc)
+SEQRT_INLINE void gemm_plain(int ta, int tb, int m, int n, int k, float alpha,
+                             const float *a, int lda, const float *b, int ldb,
+                             float beta, float *c, int ldc)
 {
     /* a: (m,k) or (k,m) if ta; b: (k,n) or (n,k) if tb; c: (m,n) */
     if (!ta && tb) {
@@ -127,6 +128,7 @@ static void gemm_plain(int ta, int tb, int m, int n, int k, float alpha,
 }
 #endif
 
+SEQRT_DISPATCH
 void seqrt_gemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                 const float *a, int lda, const float *b, int ldb, float beta,
                 float *c, int ldc)

@@ -24,6 +24,7 @@
  * whole batch's; the returned loss stays the mean over this call's rows.
  */
 #include "act_inline.h"
+#include "dispatch.h"
 
 #include <stdlib.h>
 
@@ -42,8 +43,8 @@ int seqrt_argmax(const float *v, int c)
 /* One row of categorical cross-entropy. y, logits, t, dy: (c); t == NULL
  * means one-hot at index `cls`. Returns the row loss; writes dy (scaled by
  * inv_n) if dy != NULL. */
-static double cce_row(float *dy, const float *y, const float *logits,
-                      const float *t, int cls, int c, float inv_n)
+SEQRT_INLINE double cce_row(float *dy, const float *y, const float *logits,
+                            const float *t, int cls, int c, float inv_n)
 {
     double loss = 0.0;
     if (logits) {
@@ -100,6 +101,7 @@ static double cce_row(float *dy, const float *y, const float *logits,
     return loss;
 }
 
+SEQRT_DISPATCH
 float seqrt_loss(int loss, float *dy, const float *y, const float *logits,
                  const float *t, int n, int c)
 {
@@ -194,6 +196,7 @@ float seqrt_loss(int loss, float *dy, const float *y, const float *logits,
     abort(); /* not a seqrt_loss_kind: a corrupt descriptor */
 }
 
+SEQRT_DISPATCH
 double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
                         int c)
 {

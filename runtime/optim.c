@@ -15,9 +15,11 @@
  *            momentum > 0: mom = momentum mom + inc, w -= mom; else w -= inc.
  */
 #include "seqrt_kernels.h"
+#include "dispatch.h"
 
 #include <math.h>
 
+SEQRT_DISPATCH
 void seqrt_sgd_update(float *w, const float *g, float *velocity, long count,
                       float lr, float momentum, int nesterov)
 {
@@ -34,6 +36,7 @@ void seqrt_sgd_update(float *w, const float *g, float *velocity, long count,
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_adam_update(float *restrict w, const float *restrict g,
                        float *restrict m, float *restrict v, long count,
                        float lr, float beta1, float beta2, float eps,
@@ -59,6 +62,7 @@ void seqrt_adam_update(float *restrict w, const float *restrict g,
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_rmsprop_update(float *w, const float *g, float *v, float *mom,
                           long count, float lr, float rho, float momentum,
                           float eps)
