@@ -84,6 +84,25 @@ SEQRT_INLINE void norm_row_forward(float *restrict y, float *restrict xhat,
                                    const float *restrict gamma,
                                    const float *restrict beta, int c, seqrt_actfn act)
 {
+    /* BatchNormalization's common cases in one sweep instead of three (the
+     * same operations in the same order as the passes below: same bits) */
+    if (mean && gamma && beta && seqrt_act_is_relu(act)) {
+        for (int j = 0; j < c; j++) {
+            float xh = (x[j] - mean[j]) * invstd[j];
+            float h = gamma[j] * xh + beta[j];
+            xhat[j] = xh;
+            y[j] = h > 0.0f ? h : 0.0f;
+        }
+        return;
+    }
+    if (mean && gamma && beta && act.kind == SEQRT_ACT_LINEAR) {
+        for (int j = 0; j < c; j++) {
+            float xh = (x[j] - mean[j]) * invstd[j];
+            xhat[j] = xh;
+            y[j] = gamma[j] * xh + beta[j];
+        }
+        return;
+    }
     if (mean)
         for (int j = 0; j < c; j++)
             xhat[j] = (x[j] - mean[j]) * invstd[j];
