@@ -50,6 +50,7 @@
  * whole batch's; the returned loss stays the mean over this call's rows.
  */
 #include "act_inline.h"
+#include "dispatch.h"
 
 #include <stdlib.h>
 
@@ -68,8 +69,8 @@ int seqrt_argmax(const float *v, int c)
 /* One group of categorical cross-entropy. y, logits, t, dy: (c); t == NULL
  * means one-hot at index `cls`; ls: label smoothing. Returns the group's
  * loss; writes dy (scaled by inv_n) if dy != NULL. */
-static double cce_row(float *dy, const float *y, const float *logits,
-                      const float *t, int cls, int c, float inv_n, float ls)
+SEQRT_INLINE double cce_row(float *dy, const float *y, const float *logits,
+                            const float *t, int cls, int c, float inv_n, float ls)
 {
     double loss = 0.0;
     float keep = 1.0f - ls, add = ls / (float)c;
@@ -314,6 +315,7 @@ static double group(const seqrt_lossfn *f, float *dy, const float *y,
     abort(); /* not a per-group loss: a corrupt call */
 }
 
+SEQRT_DISPATCH
 float seqrt_loss_fn(const seqrt_lossfn *f, float *dy, const float *y,
                     const float *logits, const float *t, int n, int c)
 {

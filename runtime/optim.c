@@ -27,6 +27,7 @@
  * the step count before the step (seqrt_lr_at).
  */
 #include "seqrt_kernels.h"
+#include "dispatch.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@
 #define M_PI 3.14159265358979323846
 #endif
 
+SEQRT_DISPATCH
 void seqrt_sgd_update(float *w, const float *g, float *velocity, long count,
                       float lr, float momentum, int nesterov)
 {
@@ -51,6 +53,7 @@ void seqrt_sgd_update(float *w, const float *g, float *velocity, long count,
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_adam_update(float *restrict w, const float *restrict g,
                        float *restrict m, float *restrict v, long count,
                        float lr, float beta1, float beta2, float eps,
@@ -76,6 +79,7 @@ void seqrt_adam_update(float *restrict w, const float *restrict g,
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_rmsprop_update(float *w, const float *g, float *v, float *mom,
                           long count, float lr, float rho, float momentum,
                           float eps)
