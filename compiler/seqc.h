@@ -230,7 +230,13 @@ typedef struct {
     int on;
     seqrt_constraint_kind kind;
     double min_value, max_value, rate;
-    int axis;             /* Keras's axis: 0, 1 (or -1), or -2 for "all axes" */
+    /* Keras's axis as written (default 0): an int or a list of them, each
+     * possibly negative; all_axes for axis=None. Checked against the
+     * weight's Keras rank once the shapes are known (ir_infer_shapes). */
+    int all_axes;
+    int naxes;
+    int axes[MAX_RANK];
+    Loc loc;              /* where the axis is written (else the constraint) */
 } Constraint;
 
 /* What a layer's argument triple NAME_initializer, NAME_regularizer,
@@ -257,6 +263,14 @@ typedef struct {
     Constraint con;
     int transposed;       /* stored transposed to Keras's layout (a Dense
                              kernel: Keras (in, units), seqc (units, in)) */
+    /* Keras's layout of a weight seqc stores otherwise (a convolution
+     * kernel: Keras (kh, kw, in, filters), seqc (filters, in, kh, kw)):
+     * the storage viewed as kview (the same elements, row-major), and
+     * Keras's axis a is kview's axis kaxis[a]. kview.rank 0: the storage
+     * itself is Keras's layout (transposed: its two axes swapped).
+     * ir_keras_layout reads it; constraints' axes go through it. */
+    Shape kview;
+    int kaxis[MAX_RANK];
 } Param;
 
 #define MAX_PARAMS 8
@@ -421,6 +435,18 @@ void ir_remove_layer(Model *m, int at);
 Param *ir_add_param(Layer *l, const char *suffix, const char *role, int trainable, Shape shape,
                     seqrt_init_kind init, int fan_in, int fan_out);
 const Param *ir_param(const Layer *l, const char *role);   /* NULL if absent */
+/* A kind's params hook: p's storage viewed as `view` is Keras's weight
+ * with its axis a at view axis kaxis[a] (Param.kview). */
+void ir_param_keras_layout(Param *p, Shape view, const int *kaxis);
+/* p's Keras layout: the view of its storage and the view axis of each
+ * Keras axis; returns the Keras rank (the view's). */
+int ir_keras_layout(const Param *p, Shape *view, int *kaxis);
+/* "(3, 3, 2, 8)": p's shape in Keras's layout (arena). */
+const char *ir_keras_shape(const Param *p);
+/* The view axes (of ir_keras_layout's view) p's norm constraint sums
+ * over, as a bit mask, and the Keras axes as one (kmask); -1 when an axis
+ * is outside p's Keras rank or repeated (no message). */
+int ir_constraint_axes(const Param *p, unsigned *reduce, unsigned *kmask);
 /* Every parameter of a layer, its fused norm's included, in order. */
 int ir_nparams(const Layer *l);
 const Param *ir_param_at(const Layer *l, int k);
@@ -687,6 +713,11 @@ typedef struct {
     WeightOpts beta, gamma;   /* regularizers and constraints (initializers: zeros, ones) */
 } NormAttr;
 int lower_norm_attr(Lower *lw, NormAttr *a);
+
+/* A convolution kernel's Keras layout (layer_conv.c): (kh, kw, in / groups,
+ * filters), or a depthwise kernel's (kh, kw, c, depth_multiplier) when
+ * depth_multiplier > 0, over seqc's (filters, in / groups, kh, kw). */
+void conv_keras_layout(Param *k, int depth_multiplier);
 
 #define LAYER(name) extern const LayerKind kind_##name;
 #include "layers.def"
