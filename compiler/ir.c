@@ -238,7 +238,7 @@ void ir_param_opts(Param *p, const WeightOpts *o)
 {
     /* p->init is the kind given to ir_add_param (o->init.kind for weights
      * read by lower_weight) */
-    if (o->init.has_args || o->init.has_seed)
+    if (o->init.given || o->init.has_args || o->init.has_seed)
         p->ispec = o->init;
     p->reg = o->reg;
     p->con = o->con;

@@ -34,7 +34,7 @@ static void print_params(FILE *f, const Layer *l)
         for (int d = 0; d < p->shape.rank; d++)
             fprintf(f, "%s%d", d ? "," : "", p->shape.dim[d]);
         fprintf(f, "]%s", p->trainable ? "" : "*");
-        if (p->ispec.has_args || p->ispec.has_seed) {
+        if (p->ispec.given || p->ispec.has_args || p->ispec.has_seed) {   /* as the model file names it */
             const seqrt_init_args *a = &p->ispec.args;
             fprintf(f, "{init=%s", seqrt_init_name(p->ispec.kind));
             if (p->ispec.has_args)

@@ -240,6 +240,7 @@ int lower_init_spec(const Lower *lw, const Value *v, const char *argname, seqrt_
     out->kind = def;
     if (!v)
         return 0;
+    out->given = 1;
     if (v->kind == VAL_NONE) {
         out->kind = SEQRT_INIT_GLOROT_UNIFORM;   /* Keras's add_weight(initializer=None) */
         return 0;

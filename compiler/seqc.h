@@ -212,6 +212,7 @@ const char *act_str(Act a);               /* "relu", "leaky_relu(negative_slope=
  * arguments of its class form (RandomNormal(stddev=0.01)) and a seed. */
 typedef struct {
     seqrt_init_kind kind;
+    int given;            /* written in the model file (the IR shows it) */
     int has_args;         /* args holds the class form's arguments */
     seqrt_init_args args;
     int has_seed;         /* initializer(seed=...): a stream of its own */
@@ -710,7 +711,8 @@ typedef struct {
     double momentum;      /* BatchNormalization only */
     double epsilon;
     int center, scale;
-    WeightOpts beta, gamma;   /* regularizers and constraints (initializers: zeros, ones) */
+    WeightOpts beta, gamma;   /* initializers, regularizers, constraints */
+    WeightOpts moving_mean, moving_variance;   /* initializers (BatchNormalization) */
 } NormAttr;
 int lower_norm_attr(Lower *lw, NormAttr *a);
 
