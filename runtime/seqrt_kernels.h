@@ -487,6 +487,9 @@ double seqrt_metric_result(int metric, const seqrt_metric_args *a,
  * by the row count for the mean. */
 double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
                         int c);
+/* Whether seqrt_metric_sum takes `metric` (a mean; the stateful ones, AUC,
+ * precision, ..., and RMSE keep a state of their own). */
+int    seqrt_metric_is_mean(int metric);
 
 /* ---------------------------------------------------------------- optim.c */
 
