@@ -442,6 +442,10 @@ static void emit_init(Emit *e)
         }
         if (l->kind->seed && l->kind->seed(l) >= 0)
             buf_printf(e->b, "    seqrt_rng_seed(&net->rng_%s, %lldu);\n", ir_tag(l), (long long)l->kind->seed(l));
+        if (l->kind->init) {
+            e->indent = 1;
+            l->kind->init(e, l);
+        }
     }
     buf_printf(e->b, "}\n");
 }

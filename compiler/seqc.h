@@ -200,7 +200,7 @@ typedef struct {
 } Param;
 
 #define MAX_PARAMS 8
-#define MAX_KEEP 6
+#define MAX_KEEP 10
 
 /* A buffer of the generated state that the plan (pass_plan) allocates. */
 typedef enum {
@@ -497,6 +497,9 @@ struct LayerKind {
      * layers of a model that nothing trains before) */
     void (*forward)(Emit *e, const Site *s);
     void (*backward)(Emit *e, const Site *s);
+    /* statements of NAME_init after its parameters are drawn (LSTM's
+     * unit_forget_bias); NULL: none */
+    void (*init)(Emit *e, const Layer *l);
     /* the baked build: the stages that compute it (bake_*) */
     void (*bake)(Bake *b, const Layer *l);
     /* a random stream of its own, seeded with this (Dropout(seed=...)); -1
@@ -693,6 +696,9 @@ Stage *bake_stage(Bake *b, StageKind kind, const Layer *l, const char *what);
  * or `def` everywhere when l has no such parameter. */
 double *bake_param(Bake *b, const Layer *l, const char *role, long count, double def);
 double *bake_alloc(long n);
+/* From a bake hook: the kind has no baked form yet; an error at l->loc,
+ * and the baked build writes nothing. */
+void bake_unsupported(Bake *b, const Layer *l, const char *what);
 /* Folds BatchNorm's running statistics into a scale (s, t) per channel. */
 void bake_norm_scale(Bake *b, const Layer *bn, double epsilon, double **s, double **t);
 

@@ -8,7 +8,8 @@
  * redrawn) with stddev = sqrt(scale / n) / .87962566103423978, the constant
  * Keras divides by to undo the variance lost to the truncation. n is fan_in,
  * or (fan_in + fan_out) / 2 for glorot; scale is 1 (glorot, lecun) or 2 (he).
- * RandomUniform/RandomNormal use Keras's defaults (0.05). Draws come from the
+ * RandomUniform/RandomNormal use Keras's defaults (0.05); Orthogonal is
+ * Keras's (fill_orthogonal). Draws come from the
  * caller's seqrt_rng in array order, so a seed fixes every weight.
  */
 #include "seqrt_kernels.h"
@@ -31,6 +32,40 @@ static void fill_truncated_normal(float *w, long count, double stddev,
             z = seqrt_rng_normal(r);
         } while (z < -2.0f || z > 2.0f);
         w[i] = (float)(stddev * z);
+    }
+}
+
+/* Keras's Orthogonal (gain 1): Keras's kernel K (C, R) - fan_in rows of
+ * fan_out - is the Q of a QR factorization of a normal (max, min) matrix,
+ * with the signs that make R's diagonal positive, transposed when C < R;
+ * the stored W (R, C) = K^T therefore has orthonormal rows when R <= C
+ * and orthonormal columns otherwise. Gram-Schmidt (twice, in double) over
+ * the min vectors of length max gives that Q: vector k's element i is
+ * w[k vs + i es]. */
+static void fill_orthogonal(float *w, long count, int fan_out, seqrt_rng *r)
+{
+    long R = fan_out > 0 && count % fan_out == 0 ? fan_out : 1, C = count / R;
+    long M = R > C ? R : C, m = R > C ? C : R;
+    long vs = R <= C ? M : 1, es = R <= C ? 1 : m;
+    for (long i = 0; i < count; i++)
+        w[i] = seqrt_rng_normal(r);
+    for (long k = 0; k < m; k++) {
+        float *v = w + k * vs;
+        for (int pass = 0; pass < 2; pass++)
+            for (long q = 0; q < k; q++) {
+                const float *u = w + q * vs;
+                double d = 0;
+                for (long i = 0; i < M; i++)
+                    d += (double)u[i * es] * v[i * es];
+                for (long i = 0; i < M; i++)
+                    v[i * es] = (float)(v[i * es] - d * u[i * es]);
+            }
+        double nrm = 0;
+        for (long i = 0; i < M; i++)
+            nrm += (double)v[i * es] * v[i * es];
+        nrm = nrm > 0 ? 1.0 / sqrt(nrm) : 0.0;
+        for (long i = 0; i < M; i++)
+            v[i * es] = (float)(v[i * es] * nrm);
     }
 }
 
@@ -70,6 +105,9 @@ void seqrt_init_fill(int init, float *w, long count, int fan_in, int fan_out,
     case SEQRT_INIT_RANDOM_NORMAL:
         for (long i = 0; i < count; i++)
             w[i] = 0.05f * seqrt_rng_normal(r);
+        break;
+    case SEQRT_INIT_ORTHOGONAL:
+        fill_orthogonal(w, count, fan_out, r);
         break;
     case SEQRT_INIT_ZEROS:
         for (long i = 0; i < count; i++)

@@ -381,6 +381,62 @@ def pool(h, attrs, out_shape, is_max):
     return channels_last(y).reshape((h.shape[0],) + tuple(out_shape))
 
 
+def keras_cell_step(cell, xt, hp, cp, w_ih, w_hh, b_ih, b_hh, act, rec, reset_after):
+    """One step of Keras's cell after keras/src/layers/rnn/{simple_rnn,lstm,gru}.py,
+    written in torch ops, with the weights in PyTorch's layout and gate order
+    (GRU r, z, n). Returns (h, c)."""
+    H = w_hh.shape[1]
+    gx = xt @ w_ih.T + (b_ih if b_ih is not None else 0)
+    if cell == "simple_rnn":
+        return activation(act, gx + hp @ w_hh.T + (b_hh if b_hh is not None else 0)), None
+    if cell == "lstm":
+        gz = gx + hp @ w_hh.T + (b_hh if b_hh is not None else 0)
+        i, f, g, o = (gz[:, k * H:(k + 1) * H] for k in range(4))
+        c = activation(rec, f) * cp + activation(rec, i) * activation(act, g)
+        return activation(rec, o) * activation(act, c), c
+    # GRU
+    if reset_after:
+        gh = hp @ w_hh.T + (b_hh if b_hh is not None else 0)
+        r = activation(rec, gx[:, :H] + gh[:, :H])
+        z = activation(rec, gx[:, H:2 * H] + gh[:, H:2 * H])
+        n = activation(act, gx[:, 2 * H:] + r * gh[:, 2 * H:])
+    else:
+        r = activation(rec, gx[:, :H] + hp @ w_hh[:H].T)
+        z = activation(rec, gx[:, H:2 * H] + hp @ w_hh[H:2 * H].T)
+        n = activation(act, gx[:, 2 * H:] + (r * hp) @ w_hh[2 * H:].T)
+    return z * hp + (1 - z) * n, None
+
+
+def recurrent(op, h, a, w_ih, w_hh, b_ih, b_hh, go_backwards, return_sequences):
+    """A Keras recurrent layer over h (n, T, F). With Keras's default
+    activations (and GRU reset_after) it runs torch's own kernels, the ones
+    nn.RNN / nn.LSTM / nn.GRU(batch_first=True) call, on the checkpoint's
+    tensors as they are; otherwise the cell after Keras's formulas in torch
+    ops. go_backwards: the steps reversed, the output left in that order."""
+    act = parse_act(a["activation"])
+    rec = parse_act(a.get("recurrent_activation", "sigmoid"))
+    reset_after = a.get("reset_after", "true") == "true"
+    x = torch.flip(h, [1]) if go_backwards else h
+    n, T, H = x.shape[0], x.shape[1], w_hh.shape[1]
+    ws = [w_ih, w_hh] + ([b_ih, b_hh] if b_ih is not None else [])
+    default = act == ("tanh", {}) and (op == "simple_rnn" or rec == ("sigmoid", {}))
+    if default and (op != "gru" or reset_after) and (b_ih is None) == (b_hh is None):
+        h0 = torch.zeros(1, n, H)
+        if op == "lstm":
+            y = torch._VF.lstm(x, (h0, h0), ws, b_ih is not None, 1, 0.0, False, False, True)[0]
+        elif op == "gru":
+            y = torch._VF.gru(x, h0, ws, b_ih is not None, 1, 0.0, False, False, True)[0]
+        else:
+            y = torch._VF.rnn_tanh(x, h0, ws, b_ih is not None, 1, 0.0, False, False, True)[0]
+    else:
+        hp, cp, out = torch.zeros(n, H), torch.zeros(n, H), []
+        for t in range(T):
+            hp, cp = keras_cell_step(op, x[:, t], hp, cp, w_ih, w_hh, b_ih, b_hh, act, rec, reset_after)
+            out.append(hp)
+        y = torch.stack(out, 1)
+    return y if return_sequences else y[:, -1]
+
+
 class Reference:
     """The model of the IR, functionally, in float64 with Keras semantics."""
 
@@ -498,6 +554,12 @@ class Reference:
                     c = h.shape[-1]
                     mask = dropout_mask(self.rngs[key], h.shape[0], c, float(l["attrs"]["rate"]))
                     h = h * mask.reshape((h.shape[0],) + (1,) * (h.dim() - 2) + (c,))
+            elif op in ("simple_rnn", "lstm", "gru"):
+                a = l["attrs"]
+                h = recurrent(op, h, a, self.P[pfx + "weight_ih_l0"], self.P[pfx + "weight_hh_l0"],
+                              self.P.get(pfx + "bias_ih_l0"),
+                              self.P.get(pfx + "bias_hh_l0", self.B.get(pfx + "bias_hh_l0")),
+                              a["go_backwards"] == "true", a["return_sequences"] == "true")
             elif op == "flatten":
                 h = h.reshape(h.shape[0], -1)   # row-major, channels last: torch's flatten of (n, h, w, c)
             elif op == "prelu":
