@@ -170,6 +170,19 @@ static int lower_rnn(Lower *lw, Layer *l)
 static const Syntax syntax_simple = {&spec_simple, lower_rnn}, syntax_lstm = {&spec_lstm, lower_rnn},
                     syntax_gru = {&spec_gru, lower_rnn};
 
+int rnn_is_recurrent(const LayerKind *k)
+{
+    return k == &kind_simple_rnn || k == &kind_lstm || k == &kind_gru;
+}
+
+int rnn_units(const void *attr, int *return_sequences, int *go_backwards)
+{
+    const RnnAttr *a = attr;
+    *return_sequences = a->return_sequences;
+    *go_backwards = a->go_backwards;
+    return a->units;
+}
+
 /* Checks the input [steps, features]; shared with Bidirectional. */
 int rnn_check_input(const Source *src, const Layer *l, const char *what)
 {

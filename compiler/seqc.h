@@ -200,7 +200,7 @@ typedef struct {
 } Param;
 
 #define MAX_PARAMS 8
-#define MAX_KEEP 10
+#define MAX_KEEP 12
 
 /* A buffer of the generated state that the plan (pass_plan) allocates. */
 typedef enum {
@@ -412,13 +412,20 @@ Loc lower_loc(const Lower *lw, const char *name);
  * seqc's normalizations and softmax work over the last axis. */
 int lower_axis(const Lower *lw, Axis *axis);
 
+/* Lowers a layer given as an argument (Bidirectional's layer): binds
+ * `call` to the statement it names and runs that statement's lower hook on
+ * l (which receives l->attr); returns the kind it makes, or NULL after an
+ * error. lw is left as it was. */
+typedef struct Syntax Syntax;
+const LayerKind *lower_nested_layer(Lower *lw, const Value *call, Layer *l);
+
 /* A Keras statement that makes a layer of some kind: Dense(...),
  * ReLU(...). lower fills l->attr (and l->act) from the bound arguments
  * with Keras's defaults; 0, or -1 after reporting. */
-typedef struct {
+struct Syntax {
     const CallSpec *spec;
     int (*lower)(Lower *lw, Layer *l);
-} Syntax;
+};
 
 /* Lowers each model of the syntax tree, reporting semantic errors. Models
  * with errors are left out. */
@@ -511,6 +518,21 @@ struct LayerKind {
  * the loss reads it as the logits when the output activation is folded
  * into the loss (Plan.keep_logits asks for it). */
 #define KEEP_PREACT "z"
+
+/* What Bidirectional uses of the recurrent kinds (layer_rnn.c); attr is a
+ * recurrent layer's attributes, suffix "" or "_reverse" names one
+ * direction's parameters and buffers. */
+int rnn_is_recurrent(const LayerKind *k);
+int rnn_units(const void *attr, int *return_sequences, int *go_backwards);
+int rnn_check_input(const Source *src, const Layer *l, const char *what);
+void rnn_params(Layer *l, const void *attr, const char *suffix);
+void rnn_print(FILE *f, const void *attr);
+void rnn_plan(Plan *p, Layer *l, const void *attr, const char *suffix, int batch);
+void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suffix, const char *x, const char *y,
+                      int go_backwards, int return_sequences);
+void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *suffix, const char *x,
+                       const char *dy, const char *dx, int go_backwards, int return_sequences);
+void rnn_emit_init(Emit *e, const Layer *l, const void *attr, const char *suffix);
 
 /* What BatchNormalization and LayerNormalization share (layer_batchnorm.c). */
 typedef struct {

@@ -371,3 +371,77 @@ void seqrt_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, flo
         seqrt_gemm(1, 0, H, H, n * T, 1.0f, z + 2 * H, G, hn, H, 0.0f, dw_hh + (size_t)2 * H * H, H);
     }
 }
+
+/* ---------------------------------------------------------------- Bidirectional */
+
+/* The element of yb that meets element (b, s, j) of yf. */
+static size_t merge_b(int b, int s, int j, int S, int H, int flip)
+{
+    return ((size_t)b * S + (flip ? S - 1 - s : s)) * H + j;
+}
+
+void seqrt_merge_forward(float *y, const float *yf, const float *yb, int n, int S, int H, int mode, int flip)
+{
+    int Ho = mode == SEQRT_MERGE_CONCAT ? 2 * H : H;
+    for (int b = 0; b < n; b++)
+        for (int s = 0; s < S; s++) {
+            float *o = y + ((size_t)b * S + s) * Ho;
+            const float *f = yf + ((size_t)b * S + s) * H;
+            for (int j = 0; j < H; j++) {
+                float u = f[j], v = yb[merge_b(b, s, j, S, H, flip)];
+                switch ((seqrt_merge_mode)mode) {
+                case SEQRT_MERGE_CONCAT:
+                    o[j] = u;
+                    o[H + j] = v;
+                    break;
+                case SEQRT_MERGE_SUM:
+                    o[j] = u + v;
+                    break;
+                case SEQRT_MERGE_MUL:
+                    o[j] = u * v;
+                    break;
+                case SEQRT_MERGE_AVE:
+                    o[j] = (u + v) * 0.5f;
+                    break;
+                }
+            }
+        }
+}
+
+void seqrt_merge_backward(float *yf, float *yb, const float *dy, int n, int S, int H, int mode, int flip)
+{
+    int Ho = mode == SEQRT_MERGE_CONCAT ? 2 * H : H;
+    for (int b = 0; b < n; b++)
+        for (int s = 0; s < S; s++) {
+            const float *d = dy + ((size_t)b * S + s) * Ho;
+            float *f = yf + ((size_t)b * S + s) * H;
+            for (int j = 0; j < H; j++) {
+                float *v = yb + merge_b(b, s, j, S, H, flip);
+                float u = f[j];
+                switch ((seqrt_merge_mode)mode) {
+                case SEQRT_MERGE_CONCAT:
+                    f[j] = d[j];
+                    *v = d[H + j];
+                    break;
+                case SEQRT_MERGE_SUM:
+                    f[j] = d[j];
+                    *v = d[j];
+                    break;
+                case SEQRT_MERGE_MUL:
+                    f[j] = d[j] * *v;
+                    *v = d[j] * u;
+                    break;
+                case SEQRT_MERGE_AVE:
+                    f[j] = 0.5f * d[j];
+                    *v = 0.5f * d[j];
+                    break;
+                }
+            }
+        }
+}
+
+void seqrt_add_to(float *y, const float *x, long count)
+{
+    for (long i = 0; i < count; i++)
+        y[i] += x[i];
+}

@@ -338,6 +338,16 @@ void seqrt_scale_forward(float *y, const float *x, long count, float scale,
 void seqrt_scale_backward(float *dx, const float *dy, long count,
                           float scale);
 
+/* ---------------------------------------------------------------- embedding.c */
+
+/* v as an id of a table of `rows` rows: the integer v if it is one in
+ * [0, rows), else -1. */
+int seqrt_embedding_id(float v, int rows);
+/* y (count, dim) = w (rows, dim)[ids (count)]; an invalid id gives zeros. */
+void seqrt_embedding_forward(float *y, const float *ids, const float *w, long count, int rows, int dim);
+/* dw (rows, dim) (overwritten) = sum of dy's rows per id. */
+void seqrt_embedding_backward(float *dw, const float *dy, const float *ids, long count, int rows, int dim);
+
 /* ---------------------------------------------------------------- rnn.c */
 
 /* A recurrent layer over a batch of sequences x (n, T, F) -> y (n, T, H)
@@ -388,6 +398,18 @@ void seqrt_gru_forward(float *y, float *z, float *a, float *h, float *hn, const 
 void seqrt_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dy,
                         float *z, float *a, const float *h, const float *hn, const float *x, const float *w_ih,
                         const float *w_hh, int n, const seqrt_rnn *g, float *scratch);
+
+/* Bidirectional's merge of the two directions' outputs yf, yb (n, S, H),
+ * S = steps (1 for the last states): y (n, S, 2H) for concat (forward
+ * first), else (n, S, H) the sum, product or average. flip: yb's steps in
+ * reverse (the backward direction's sequence back in input order). */
+typedef enum { SEQRT_MERGE_CONCAT, SEQRT_MERGE_SUM, SEQRT_MERGE_MUL, SEQRT_MERGE_AVE } seqrt_merge_mode;
+void seqrt_merge_forward(float *y, const float *yf, const float *yb, int n, int S, int H, int mode, int flip);
+/* From dy (like y): d yf written over yf and d yb over yb (mul reads their
+ * values first). */
+void seqrt_merge_backward(float *yf, float *yb, const float *dy, int n, int S, int H, int mode, int flip);
+/* y (count) += x (count). */
+void seqrt_add_to(float *y, const float *x, long count);
 
 /* ---------------------------------------------------------------- loss.c */
 
@@ -553,6 +575,9 @@ typedef struct seqrt_model {
     /* Metric names as the model file wrote them ("accuracy"), for progress
      * lines, history and plots; NULL entries fall back to seqrt_metric_name. */
     const char *metric_labels[SEQRT_MAX_METRICS];
+    /* > 0: the input is integer ids below this (an Embedding first): the
+     * driver checks every value of the data it reads. */
+    int input_ids;
 } seqrt_model;
 
 /* The name a model's metric i is reported under. */

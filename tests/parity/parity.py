@@ -560,6 +560,25 @@ class Reference:
                               self.P.get(pfx + "bias_ih_l0"),
                               self.P.get(pfx + "bias_hh_l0", self.B.get(pfx + "bias_hh_l0")),
                               a["go_backwards"] == "true", a["return_sequences"] == "true")
+            elif op == "bidirectional":
+                # Keras: the wrapped layer forward, a copy with go_backwards flipped
+                # (the "_reverse" weights: nn.LSTM(bidirectional=True)'s names),
+                # the backward sequence flipped back to input order, then merged.
+                a = l["attrs"]
+                cell = a["layer"].lower().replace("simplernn", "simple_rnn")
+                gb, rs_ = a["go_backwards"] == "true", a["return_sequences"] == "true"
+                outs = []
+                for sfx, back in (("", gb), ("_reverse", not gb)):
+                    outs.append(recurrent(cell, h, a, self.P[pfx + "weight_ih_l0" + sfx],
+                                          self.P[pfx + "weight_hh_l0" + sfx], self.P.get(pfx + "bias_ih_l0" + sfx),
+                                          self.P.get(pfx + "bias_hh_l0" + sfx, self.B.get(pfx + "bias_hh_l0" + sfx)),
+                                          back, rs_))
+                yf, yb = outs[0], torch.flip(outs[1], [1]) if rs_ else outs[1]
+                mode = a["merge_mode"]
+                h = (torch.cat([yf, yb], -1) if mode == "concat" else yf + yb if mode == "sum"
+                     else yf * yb if mode == "mul" else (yf + yb) / 2)
+            elif op == "embedding":
+                h = F.embedding(h.long(), self.P[pfx + "weight"])
             elif op == "flatten":
                 h = h.reshape(h.shape[0], -1)   # row-major, channels last: torch's flatten of (n, h, w, c)
             elif op == "prelu":
@@ -772,6 +791,14 @@ def make_targets(ir, rs, n):
     return (1.5 * rs.standard_normal((n, c))).astype(np.float32)
 
 
+def make_inputs(ir, rs, n):
+    """Normal values, or integer ids below input_dim for a model that starts with an Embedding."""
+    first = ir["layers"][0]
+    if first["op"] == "embedding":
+        return rs.randint(0, int(first["attrs"]["input_dim"]), size=(n, ir["in"])).astype(np.float32)
+    return rs.standard_normal((n, ir["in"])).astype(np.float32)
+
+
 def random_state(ir, rs):
     params, buffers = {}, {}
     for l in ir["layers"]:
@@ -822,14 +849,14 @@ def main():
     has_bn = any(l["op"] == "batchnorm" or l["norm"] == "batchnorm" for l in ir["layers"])
     B = ir["batch_size"]
     n = min(5, B)
-    x = rs.standard_normal((n, ir["in"])).astype(np.float32)
+    x = make_inputs(ir, rs, n)
     t = make_targets(ir, rs, n)
     steps = []
     for k in range(a.steps):
         nk = B if k % 4 != 3 else min(3, B)        # some partial batches
         if has_bn:
             nk = max(nk, 2)
-        steps.append((rs.standard_normal((nk, ir["in"])).astype(np.float32), make_targets(ir, rs, nk)))
+        steps.append((make_inputs(ir, rs, nk), make_targets(ir, rs, nk)))
     rng_names = ["train.rng"] + [f"train.rng.{l['index']}" for l in ir["layers"]
                                  if l["op"] in ("dropout", "spatial_dropout") and "seed" in l["attrs"]]
     rng_states = {r: rs.randint(0, 2 ** 62, size=2, dtype=np.int64) for r in rng_names}
