@@ -178,6 +178,12 @@ static void init(Emit *e, const Layer *l)
     rnn_emit_init(e, l, a->rnn, "_reverse");
 }
 
+static int64_t seed(const Layer *l)
+{
+    const BidirAttr *a = l->attr;
+    return rnn_seed(a->rnn);
+}
+
 static void bake(Bake *b, const Layer *l)
 {
     bake_unsupported(b, l, "Bidirectional");
@@ -195,4 +201,5 @@ const LayerKind kind_bidirectional = {
     .backward = backward,
     .init = init,
     .bake = bake,
+    .seed = seed,
 };

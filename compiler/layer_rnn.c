@@ -13,8 +13,12 @@
  * i, f, o = rec_act(.), g = act(.), c = f c + i g, h = o act(c); GRU
  * z, r = rec_act(.), n = act(x W_n + r (h U_n + b_n)) (reset_after; before:
  * act(x W_n + (r h) U_n)), h = z h + (1 - z) n; SimpleRNN h = act(x W + h U
- * + b). Not supported, with an error that says so: dropout and
- * recurrent_dropout other than 0, return_state, stateful, unroll, masking.
+ * + b). dropout=: Keras 3's (implementation 2): the inputs times one
+ * mask per sample and feature, drawn once per batch and used at every step
+ * (seqrt_spatial_dropout_* over [steps, features]), from the model's random
+ * stream or the layer's own with seed=. Not supported, with an error that
+ * says so: recurrent_dropout other than 0, return_state, stateful, unroll,
+ * masking.
  *
  * Checkpoint: PyTorch's nn.RNN / nn.LSTM / nn.GRU (batch_first=True)
  * names and layouts, "k.weight_ih_l0" (G, F), "k.weight_hh_l0" (G, H),
@@ -49,6 +53,8 @@ typedef struct {
     int use_bias, unit_forget_bias, reset_after;
     int return_sequences, go_backwards;
     seqrt_init_kind kernel_init, rec_init, bias_init;
+    double dropout;       /* of the inputs, one mask per sample and feature for all steps */
+    int64_t seed;         /* -1: the model's random stream */
 } RnnAttr;
 
 #define RNN_COMMON                                                                                    \
@@ -106,18 +112,12 @@ static int refuse_bool(Lower *lw, const char *name, const char *why)
     return 0;
 }
 
-static int refuse_rate(Lower *lw, const char *name)
+static int lower_rate(Lower *lw, const char *name, double *v)
 {
-    double v;
-    if (lower_float(lw, name, 0, &v))
+    if (lower_float(lw, name, 0, v))
         return -1;
-    if (!(v >= 0 && v < 1)) {
-        diag_error(lw->src, lower_loc(lw, name), "%s must be in [0, 1), not %g", name, v);
-        return -1;
-    }
-    if (v != 0) {
-        diag_error(lw->src, lower_loc(lw, name), "%s in recurrent layers is not supported by seqc yet; put a "
-                   "Dropout layer before or after the recurrent layer instead", name);
+    if (!(*v >= 0 && *v < 1)) {
+        diag_error(lw->src, lower_loc(lw, name), "%s must be in [0, 1), not %g", name, *v);
         return -1;
     }
     return 0;
@@ -159,8 +159,16 @@ static int lower_rnn(Lower *lw, Layer *l)
     err |= lower_bool(lw, "return_sequences", 0, &a->return_sequences);
     err |= lower_bool(lw, "go_backwards", 0, &a->go_backwards);
     err |= lower_int(lw, "seed", -1, &seed);
-    err |= refuse_rate(lw, "dropout");
-    err |= refuse_rate(lw, "recurrent_dropout");
+    a->seed = seed < 0 ? -1 : seed;
+    double rec_dropout = 0;
+    err |= lower_rate(lw, "dropout", &a->dropout);
+    err |= lower_rate(lw, "recurrent_dropout", &rec_dropout);
+    if (rec_dropout != 0) {
+        diag_error(lw->src, lower_loc(lw, "recurrent_dropout"), "recurrent_dropout is not supported by seqc yet "
+                   "(dropout=, of the inputs, is); Keras 3's default implementation of %s applies it only with "
+                   "implementation=1", a->what);
+        err = -1;
+    }
     err |= refuse_bool(lw, "return_state", "a Sequential model passes one value from layer to layer");
     err |= refuse_bool(lw, "stateful", "every batch starts from a zero state");
     err |= refuse_bool(lw, "unroll", "the time loop is always a loop");
@@ -259,6 +267,16 @@ void rnn_print(FILE *f, const void *attr)
     if (a->cell == CELL_GRU)
         fprintf(f, " reset_after=%s", ir_bool(a->reset_after));
     fprintf(f, " return_sequences=%s go_backwards=%s", ir_bool(a->return_sequences), ir_bool(a->go_backwards));
+    if (a->dropout > 0)
+        fprintf(f, " dropout=%.9g", a->dropout);
+    if (a->dropout > 0 && a->seed >= 0)
+        fprintf(f, " seed=%lld", (long long)a->seed);
+}
+
+int64_t rnn_seed(const void *attr)
+{
+    const RnnAttr *a = attr;
+    return a->dropout > 0 ? a->seed : -1;
 }
 
 static void print(FILE *f, const Layer *l)
@@ -281,6 +299,11 @@ void rnn_plan(Plan *p, Layer *l, const void *attr, const char *suffix, int batch
     if (a->cell == CELL_GRU)
         plan_value(p, l, arena_printf("hn%s", suffix), th,
                    a->reset_after ? "h w_hn^T + b_hn per step" : "r * h_prev per step");
+    if (a->dropout > 0) {
+        plan_keep_fixed(p, l, arena_printf("mask%s", suffix), shape_1d(batch * shape_last(&l->in)),
+                        "input dropout, per sample and feature: 0 or 1 / (1 - rate)");
+        plan_keep(p, l, arena_printf("xm%s", suffix), l->in, "the input after dropout");
+    }
     long need = SEQRT_RNN_SCRATCH(batch, G, H);
     if (need > l->scratch)
         plan_scratch(p, l, need);
@@ -331,6 +354,18 @@ void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suf
     const char *wi = emit_param(e, l, role("kernel", suffix)), *wh = emit_param(e, l, role("recurrent_kernel", suffix));
     const char *bi = emit_param(e, l, role("bias", suffix)), *bh = emit_param(e, l, role("recurrent_bias", suffix));
     const char *z = emit_keep(e, l, role("z", suffix)), *h = emit_keep(e, l, role("h", suffix));
+    if (a->dropout > 0 && emit_training(e)) {
+        /* Keras: one mask per sample and feature, the same at every step */
+        const char *xv = arena_printf("%s_x%s", ir_tag(l), suffix);
+        emit_line(e, "const float *%s = %s;", xv, x);
+        emit_line(e, "if (training) {");
+        emit_line(e, "    seqrt_spatial_dropout_forward(%s, %s, %s, n, %d, %d, %s, %s);", emit_keep(e, l, role("xm", suffix)),
+                  emit_keep(e, l, role("mask", suffix)), x, l->in.dim[0], shape_last(&l->in),
+                  float_literal(a->dropout), emit_rng(e, l));
+        emit_line(e, "    %s = %s;", xv, emit_keep(e, l, role("xm", suffix)));
+        emit_line(e, "}");
+        x = xv;
+    }
     switch (a->cell) {
     case CELL_SIMPLE:
         emit_line(e, "seqrt_simple_rnn_forward(%s, %s, %s, %s,\n    %s, %s, %s, %s, n, &%s);", y, z, h, x, wi, wh,
@@ -350,6 +385,11 @@ void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suf
     ir_internal_error("not a recurrent cell");
 }
 
+static void rnn_emit_cell_backward(Emit *e, const Layer *l, const RnnAttr *a, const char *suffix, const char *x,
+                                   const char *dy, const char *dx, const char *g, const char *wi, const char *wh,
+                                   const char *dwi, const char *dwh, const char *dbi, const char *dbh,
+                                   const char *z, const char *h);
+
 /* Backward of one direction from dy (overwritten) into dx (or NULL). */
 void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *suffix, const char *x,
                        const char *dy, const char *dx, int go_backwards, int return_sequences)
@@ -360,6 +400,19 @@ void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *su
     const char *dwi = emit_grad(e, l, role("kernel", suffix)), *dwh = emit_grad(e, l, role("recurrent_kernel", suffix));
     const char *dbi = emit_grad(e, l, role("bias", suffix)), *dbh = emit_grad(e, l, role("recurrent_bias", suffix));
     const char *z = emit_keep(e, l, role("z", suffix)), *h = emit_keep(e, l, role("h", suffix));
+    if (a->dropout > 0)
+        x = emit_keep(e, l, role("xm", suffix));   /* what the weights saw */
+    rnn_emit_cell_backward(e, l, a, suffix, x, dy, dx, g, wi, wh, dwi, dwh, dbi, dbh, z, h);
+    if (a->dropout > 0 && strcmp(dx, "NULL"))
+        emit_line(e, "seqrt_spatial_dropout_backward(%s, %s, %s, n, %d, %d); /* in place */", dx, dx,
+                  emit_keep(e, l, role("mask", suffix)), l->in.dim[0], shape_last(&l->in));
+}
+
+static void rnn_emit_cell_backward(Emit *e, const Layer *l, const RnnAttr *a, const char *suffix, const char *x,
+                                   const char *dy, const char *dx, const char *g, const char *wi, const char *wh,
+                                   const char *dwi, const char *dwh, const char *dbi, const char *dbh,
+                                   const char *z, const char *h)
+{
     switch (a->cell) {
     case CELL_SIMPLE:
         emit_line(e, "seqrt_simple_rnn_backward(%s, %s, %s, %s, %s, %s,\n    %s, %s, %s, %s, %s, n, &%s, %s);", dx,
@@ -406,6 +459,11 @@ static void init(Emit *e, const Layer *l)
     rnn_emit_init(e, l, l->attr, "");
 }
 
+static int64_t seed(const Layer *l)
+{
+    return rnn_seed(l->attr);
+}
+
 static void bake(Bake *b, const Layer *l)
 {
     const RnnAttr *a = l->attr;
@@ -425,6 +483,7 @@ static void bake(Bake *b, const Layer *l)
         .backward = backward,                                                      \
         .init = init,                                                              \
         .bake = bake,                                                              \
+        .seed = seed,                                                              \
     };
 
 RNN_KIND(simple_rnn, syntax_simple)

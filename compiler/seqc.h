@@ -533,6 +533,7 @@ void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suf
 void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *suffix, const char *x,
                        const char *dy, const char *dx, int go_backwards, int return_sequences);
 void rnn_emit_init(Emit *e, const Layer *l, const void *attr, const char *suffix);
+int64_t rnn_seed(const void *attr);   /* its own random stream (seed=, with dropout), or -1 */
 
 /* What BatchNormalization and LayerNormalization share (layer_batchnorm.c). */
 typedef struct {

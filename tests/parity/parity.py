@@ -407,7 +407,7 @@ def keras_cell_step(cell, xt, hp, cp, w_ih, w_hh, b_ih, b_hh, act, rec, reset_af
     return z * hp + (1 - z) * n, None
 
 
-def recurrent(op, h, a, w_ih, w_hh, b_ih, b_hh, go_backwards, return_sequences):
+def recurrent(op, h, a, w_ih, w_hh, b_ih, b_hh, go_backwards, return_sequences, mask=None):
     """A Keras recurrent layer over h (n, T, F). With Keras's default
     activations (and GRU reset_after) it runs torch's own kernels, the ones
     nn.RNN / nn.LSTM / nn.GRU(batch_first=True) call, on the checkpoint's
@@ -416,6 +416,8 @@ def recurrent(op, h, a, w_ih, w_hh, b_ih, b_hh, go_backwards, return_sequences):
     act = parse_act(a["activation"])
     rec = parse_act(a.get("recurrent_activation", "sigmoid"))
     reset_after = a.get("reset_after", "true") == "true"
+    if mask is not None:          # Keras's input dropout: one mask per sample and feature, every step
+        h = h * mask[:, None, :]
     x = torch.flip(h, [1]) if go_backwards else h
     n, T, H = x.shape[0], x.shape[1], w_hh.shape[1]
     ws = [w_ih, w_hh] + ([b_ih, b_hh] if b_ih is not None else [])
@@ -488,6 +490,15 @@ class Reference:
             rv.copy_(new_rv)
         return y
 
+    def rnn_mask(self, l, h, training):
+        """A recurrent layer's input dropout mask (n, features), drawn as the C
+        code draws it (SpatialDropout's order), or None."""
+        a = l["attrs"]
+        if not training or "dropout" not in a:
+            return None
+        key = f"train.rng.{l['index']}" if "seed" in a else "train.rng"
+        return dropout_mask(self.rngs[key], h.shape[0], h.shape[-1], float(a["dropout"]))
+
     def forward(self, x, training):
         """Returns (y, logits): logits is the input of the last layer's
         activation (None when the last layer has none)."""
@@ -559,7 +570,8 @@ class Reference:
                 h = recurrent(op, h, a, self.P[pfx + "weight_ih_l0"], self.P[pfx + "weight_hh_l0"],
                               self.P.get(pfx + "bias_ih_l0"),
                               self.P.get(pfx + "bias_hh_l0", self.B.get(pfx + "bias_hh_l0")),
-                              a["go_backwards"] == "true", a["return_sequences"] == "true")
+                              a["go_backwards"] == "true", a["return_sequences"] == "true",
+                              self.rnn_mask(l, h, training))
             elif op == "bidirectional":
                 # Keras: the wrapped layer forward, a copy with go_backwards flipped
                 # (the "_reverse" weights: nn.LSTM(bidirectional=True)'s names),
@@ -572,7 +584,7 @@ class Reference:
                     outs.append(recurrent(cell, h, a, self.P[pfx + "weight_ih_l0" + sfx],
                                           self.P[pfx + "weight_hh_l0" + sfx], self.P.get(pfx + "bias_ih_l0" + sfx),
                                           self.P.get(pfx + "bias_hh_l0" + sfx, self.B.get(pfx + "bias_hh_l0" + sfx)),
-                                          back, rs_))
+                                          back, rs_, self.rnn_mask(l, h, training)))
                 yf, yb = outs[0], torch.flip(outs[1], [1]) if rs_ else outs[1]
                 mode = a["merge_mode"]
                 h = (torch.cat([yf, yb], -1) if mode == "concat" else yf + yb if mode == "sum"
@@ -858,7 +870,8 @@ def main():
             nk = max(nk, 2)
         steps.append((make_inputs(ir, rs, nk), make_targets(ir, rs, nk)))
     rng_names = ["train.rng"] + [f"train.rng.{l['index']}" for l in ir["layers"]
-                                 if l["op"] in ("dropout", "spatial_dropout") and "seed" in l["attrs"]]
+                                 if l["op"] in ("dropout", "spatial_dropout", "simple_rnn", "lstm", "gru", "bidirectional")
+                                 and "seed" in l["attrs"]]
     rng_states = {r: rs.randint(0, 2 ** 62, size=2, dtype=np.int64) for r in rng_names}
 
     inp = {**params, **buffers, **rng_states, "x": x, "t": t}
