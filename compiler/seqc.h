@@ -200,7 +200,7 @@ typedef struct {
 } Param;
 
 #define MAX_PARAMS 8
-#define MAX_KEEP 12
+#define MAX_KEEP 16
 
 /* A buffer of the generated state that the plan (pass_plan) allocates. */
 typedef enum {
