@@ -18,7 +18,6 @@ struct Bake {
     /* the stages, in order, after folding */
     Stage *st;
     int n, cap;
-    int failed;           /* a bake hook reported an error */
 };
 
 /* Reads the checkpoint and makes the folded stages; 0 or -1 (message

@@ -112,13 +112,6 @@ void bake_norm_scale(Bake *b, const Layer *bn, double epsilon, double **s, doubl
 
 /* ---------------------------------------------------------------- stages */
 
-void bake_unsupported(Bake *b, const Layer *l, const char *what)
-{
-    diag_error(b->m->src, l->loc, "%s has no baked (--inference) form yet; compile the model without "
-               "--inference and link the runtime to predict with it", what);
-    b->failed = 1;
-}
-
 Stage *bake_stage(Bake *b, StageKind kind, const Layer *l, const char *what)
 {
     if (b->n == b->cap) {
@@ -323,11 +316,6 @@ int bake_plan(Bake *b, const Model *m, const char *weights)
     if (load_weights(b, weights) < 0)
         return -1;
     build_stages(b);
-    if (b->failed) {
-        free(b->state);
-        b->state = NULL;
-        return -1;
-    }
     while (fold_once(b))
         ;
     free(b->state);

@@ -186,7 +186,9 @@ static int64_t seed(const Layer *l)
 
 static void bake(Bake *b, const Layer *l)
 {
-    bake_unsupported(b, l, "Bidirectional");
+    const BidirAttr *a = l->attr;
+    rnn_bake(b, l, a->rnn, 1, a->merge, arena_printf("%d: Bidirectional(%s), %s", l->index, a->what,
+                                                      merge_names[a->merge]));
 }
 
 const LayerKind kind_bidirectional = {

@@ -147,7 +147,11 @@ static void backward(Emit *e, const Site *s)
 
 static void bake(Bake *b, const Layer *l)
 {
-    bake_unsupported(b, l, "Embedding");
+    const EmbeddingAttr *a = l->attr;
+    Stage *st = bake_stage(b, ST_EMBED, l, arena_printf("%d: embedding", l->index));
+    st->top = a->input_dim;
+    st->left = a->output_dim;
+    st->w = bake_param(b, l, "embeddings", (long)a->input_dim * a->output_dim, 0.0);
 }
 
 const LayerKind kind_embedding = {

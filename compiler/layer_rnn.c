@@ -34,6 +34,9 @@
  * only (no PyTorch module computes that variant). Keras's fans: kernel
  * fan_in F, fan_out G; recurrent kernel fan_in H, fan_out G.
  *
+ * Baked: one ST_RNN stage (rnn_bake; bake_write.c loops over the steps
+ * with h, c and a step's gate products in the arena).
+ *
  * Buffers (per row, planned): h [T, H] the hidden states and, per cell,
  * a [T, G] gate values, c [T, H] LSTM's cell states, hn [T, H] GRU's
  * recurrent candidate term; z [T, G] the pre-activations, kept for backward
@@ -464,10 +467,36 @@ static int64_t seed(const Layer *l)
     return rnn_seed(l->attr);
 }
 
+/* The baked stage of one layer, one direction or both (Bidirectional). */
+void rnn_bake(Bake *b, const Layer *l, const void *attr, int bidir, int merge, const char *what)
+{
+    const RnnAttr *a = attr;
+    Stage *st = bake_stage(b, ST_RNN, l, what);
+    int F = shape_last(&l->in), H = a->units, G = a->gates * H;
+    st->cell = a->cell;
+    st->units = H;
+    st->gates = a->gates;
+    st->reset_after = a->reset_after;
+    st->rseq = a->return_sequences;
+    st->gback = a->go_backwards;
+    st->bidir = bidir;
+    st->merge = merge;
+    st->act = a->act;
+    st->rec_act = a->rec_act;
+    for (int d = 0; d <= bidir; d++) {
+        const char *sfx = d ? "_reverse" : "";
+        st->rw[4 * d] = bake_param(b, l, role("kernel", sfx), (long)G * F, 0.0);
+        st->rw[4 * d + 1] = bake_param(b, l, role("recurrent_kernel", sfx), (long)G * H, 0.0);
+        st->rw[4 * d + 2] = bake_param(b, l, role("bias", sfx), G, 0.0);
+        st->rw[4 * d + 3] = bake_param(b, l, role("recurrent_bias", sfx), G, 0.0);
+    }
+    st->scratch = 2L * H + 2L * G;   /* h, c, the input and recurrent products of a step */
+}
+
 static void bake(Bake *b, const Layer *l)
 {
     const RnnAttr *a = l->attr;
-    bake_unsupported(b, l, a->what);
+    rnn_bake(b, l, a, 0, 0, arena_printf("%d: %s", l->index, a->what));
 }
 
 #define RNN_KIND(NAME, SYNTAX)                                                     \

@@ -533,7 +533,8 @@ void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suf
 void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *suffix, const char *x,
                        const char *dy, const char *dx, int go_backwards, int return_sequences);
 void rnn_emit_init(Emit *e, const Layer *l, const void *attr, const char *suffix);
-int64_t rnn_seed(const void *attr);   /* its own random stream (seed=, with dropout), or -1 */
+int64_t rnn_seed(const void *attr);
+void rnn_bake(Bake *b, const Layer *l, const void *attr, int bidir, int merge, const char *what);   /* its own random stream (seed=, with dropout), or -1 */
 
 /* What BatchNormalization and LayerNormalization share (layer_batchnorm.c). */
 typedef struct {
@@ -695,7 +696,9 @@ typedef enum {
     ST_CONV,              /* a (grouped) convolution over win, + b, then act */
     ST_POOL,              /* max or average pooling over win, then act */
     ST_SHIFT,             /* zero padding (top, left > 0) or cropping (< 0) */
-    ST_UPSAMPLE           /* nearest upsampling by (top, left) */
+    ST_UPSAMPLE,          /* nearest upsampling by (top, left) */
+    ST_EMBED,             /* rows of the table w (top = rows, left = dim) by id */
+    ST_RNN                /* a recurrent layer over [steps, features], one or two directions */
 } StageKind;
 
 typedef struct {
@@ -710,6 +713,16 @@ typedef struct {
     int groups;           /* CONV */
     int pool_max;         /* POOL: max (1) or average (0) */
     int top, left;        /* SHIFT: offsets; UPSAMPLE: factors */
+    /* RNN: cell 0 SimpleRNN, 1 LSTM, 2 GRU; units; gates; reset_after;
+     * return_sequences; go_backwards (of the first direction); bidir: two
+     * directions merged by merge (seqrt_merge_mode); act is the cell's
+     * activation and rec_act the gates'. rw: w_ih (G, F), w_hh (G, H), b_ih
+     * (G), b_hh (G) (zeros where the layer has none), then the reverse
+     * direction's. */
+    int cell, units, gates, reset_after, rseq, gback, bidir, merge;
+    Act rec_act;
+    double *rw[8];
+    long scratch;         /* floats of the arena it works in besides its input and output */
     const char *what;     /* the layers it computes, for comments */
 } Stage;
 
@@ -719,9 +732,6 @@ Stage *bake_stage(Bake *b, StageKind kind, const Layer *l, const char *what);
  * or `def` everywhere when l has no such parameter. */
 double *bake_param(Bake *b, const Layer *l, const char *role, long count, double def);
 double *bake_alloc(long n);
-/* From a bake hook: the kind has no baked form yet; an error at l->loc,
- * and the baked build writes nothing. */
-void bake_unsupported(Bake *b, const Layer *l, const char *what);
 /* Folds BatchNorm's running statistics into a scale (s, t) per channel. */
 void bake_norm_scale(Bake *b, const Layer *bn, double epsilon, double **s, double **t);
 
