@@ -494,7 +494,10 @@ static void emit_rnn_stage(Buf *c, Writer *w, int i, const Stage *st, const char
     int T = st->in.dim[0], F = shape_last(&st->in), H = st->units, G = st->gates * H;
     int concat = st->bidir && st->merge == SEQRT_MERGE_CONCAT, Ho = concat ? 2 * H : H;
     const char *act = act_function(w, st->act), *rec = act_function(w, st->rec_act);
-    buf_printf(c, "        {\n            float *h = %s, *c = h + %d, *gx = c + %d, *gh = gx + %d;\n", scr, H, H, G);
+    /* restrict: the four are disjoint parts of the arena, apart from the
+     * stage's input and output (plan_arena), so the gate loops vectorize */
+    buf_printf(c, "        {\n            float *restrict h = %s, *restrict c = h + %d, *restrict gx = c + %d,\n"
+                  "                  *restrict gh = gx + %d;\n", scr, H, H, G);
     for (int d = 0; d <= st->bidir; d++) {
         const char *sfx = d ? "_rev" : "";
         int back = d ? !st->gback : st->gback;
@@ -509,13 +512,13 @@ static void emit_rnn_stage(Buf *c, Writer *w, int i, const Stage *st, const char
         int ghn = st->cell == 2 && !st->reset_after ? 2 * H : G;   /* reset before: the n part later */
         buf_printf(c, "                for (int k = 0; k < %d; k++)\n                    gx[k] = w->s%d_bi%s[k];\n"
                       "                for (int f = 0; f < %d; f++) {\n"
-                      "                    const float *wk = w->s%d_wi%s + f * %d;\n"
+                      "                    const float *restrict wk = w->s%d_wi%s + f * %d;\n"
                       "                    const float xf = xt[f];\n"
                       "                    for (int k = 0; k < %d; k++)\n                        gx[k] += wk[k] * xf;\n"
                       "                }\n", G, i, sfx, F, i, sfx, G, G);
         buf_printf(c, "                for (int k = 0; k < %d; k++)\n                    gh[k] = w->s%d_bh%s[k];\n"
                       "                for (int q = 0; q < %d; q++) {\n"
-                      "                    const float *wk = w->s%d_wh%s + q * %d;\n"
+                      "                    const float *restrict wk = w->s%d_wh%s + q * %d;\n"
                       "                    const float hq = h[q];\n"
                       "                    for (int k = 0; k < %d; k++)\n                        gh[k] += wk[k] * hq;\n"
                       "                }\n", ghn, i, sfx, H, i, sfx, G, ghn);
@@ -546,7 +549,7 @@ static void emit_rnn_stage(Buf *c, Writer *w, int i, const Stage *st, const char
                               "                    c[j] = gx[j] * h[j];                    /* r h */\n"
                               "                    gh[%d + j] = 0.0f;\n                }\n"
                               "                for (int q = 0; q < %d; q++) {\n"
-                              "                    const float *wk = w->s%d_wh%s + q * %d + %d;\n"
+                              "                    const float *restrict wk = w->s%d_wh%s + q * %d + %d;\n"
                               "                    const float rq = c[q];\n"
                               "                    for (int k = 0; k < %d; k++)\n"
                               "                        gh[%d + k] += wk[k] * rq;\n                }\n"
