@@ -25,8 +25,10 @@ typedef struct {
 static const CallSpec spec_embedding = {"Embedding", 2, {
     {"input_dim", T_INT}, {"output_dim", T_INT}, {"embeddings_initializer", T_INIT},
     {"embeddings_regularizer", T_NONE}, {"embeddings_constraint", T_NONE}, {"mask_zero", T_BOOL},
-    {"weights", T_NONE}, {"lora_rank", T_NONE}, {"input_length", T_INT}, {"input_shape", T_SHAPE},
-    {"name", T_IGNORED}, {"dtype", T_IGNORED}, {"trainable", T_BOOL}}};
+    {"weights", T_NONE}, {"lora_rank", T_NONE}, {"input_length", T_INT},
+    /* LAYER_KWARGS but input_dim, which is the vocabulary here */
+    {"input_shape", T_SHAPE}, {"name", T_STR}, {"dtype", T_IGNORED}, {"trainable", T_BOOL},
+    {"autocast", T_IGNORED}, {"activity_regularizer", T_REG}}};
 
 static int positive(Lower *lw, const char *name, int64_t *out)
 {

@@ -62,7 +62,7 @@ typedef struct {
 
 #define RNN_COMMON                                                                                    \
     {"kernel_regularizer", T_NONE}, {"recurrent_regularizer", T_NONE}, {"bias_regularizer", T_NONE}, \
-        {"activity_regularizer", T_NONE}, {"kernel_constraint", T_NONE},                             \
+        {"kernel_constraint", T_NONE},                                                               \
         {"recurrent_constraint", T_NONE}, {"bias_constraint", T_NONE}, {"dropout", T_FLOAT},         \
         {"recurrent_dropout", T_FLOAT}
 
