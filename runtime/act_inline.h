@@ -30,12 +30,12 @@
  * own, expanded from seqrt_acts.def: the row loops' fast paths call them
  * without a switch per element. */
 #define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc)                                   \
-    static inline float seqrt_f_##id(float x, float P0, float P1, float P2)                     \
+    SEQRT_INLINE float seqrt_f_##id(float x, float P0, float P1, float P2)                      \
     {                                                                                           \
         (void)P0, (void)P1, (void)P2;                                                           \
         return F;                                                                               \
     }                                                                                           \
-    static inline float seqrt_df_##id(float x, float y, float P0, float P1, float P2)           \
+    SEQRT_INLINE float seqrt_df_##id(float x, float y, float P0, float P1, float P2)            \
     {                                                                                           \
         (void)P0, (void)P1, (void)P2, (void)x, (void)y;                                         \
         return DF;                                                                              \

@@ -20,6 +20,10 @@
  * gradients single GEMMs / sums over all n T rows and d w_hh one GEMM per
  * sample (the T - 1 steps that had a previous state).
  *
+ * The kernels are dispatched (SEQRT_DISPATCH: clones for AVX-512F, AVX2
+ * and the baseline, runtime/dispatch.h) with their helpers inlined
+ * (SEQRT_INLINE); tests/dispatch compares every clone's bits.
+ *
  * b_hh of SimpleRNN and LSTM is added but never trained (db_hh NULL): Keras
  * has one bias for those cells, and a PyTorch checkpoint's second bias then
  * still computes what PyTorch computes.
@@ -29,13 +33,13 @@
 #include "act_inline.h"
 #include "seqrt_kernels.h"
 
-static int step_time(const seqrt_rnn *g, int s)
+SEQRT_INLINE int step_time(const seqrt_rnn *g, int s)
 {
     return g->go_backwards ? g->T - 1 - s : s;
 }
 
 /* zz (n T, G) = x (n T, F) w_ih^T + b_ih + b_hh (either bias may be NULL). */
-static void input_products(float *zz, const float *x, const float *w_ih, const float *b_ih, const float *b_hh, int n,
+SEQRT_INLINE void input_products(float *zz, const float *x, const float *w_ih, const float *b_ih, const float *b_hh, int n,
                            int T, int F, int G)
 {
     long rows = (long)n * T;
@@ -52,7 +56,7 @@ static void input_products(float *zz, const float *x, const float *w_ih, const f
 }
 
 /* y: the whole sequence in processing order, or the last step's state. */
-static void write_output(float *y, const float *h, int n, const seqrt_rnn *g)
+SEQRT_INLINE void write_output(float *y, const float *h, int n, const seqrt_rnn *g)
 {
     int T = g->T, H = g->H;
     for (int b = 0; b < n; b++) {
@@ -66,7 +70,7 @@ static void write_output(float *y, const float *h, int n, const seqrt_rnn *g)
 }
 
 /* dh (n, H) += the part of dy for processing step s. */
-static void add_output_grad(float *dh, const float *dy, int n, int s, const seqrt_rnn *g)
+SEQRT_INLINE void add_output_grad(float *dh, const float *dy, int n, int s, const seqrt_rnn *g)
 {
     int T = g->T, H = g->H;
     if (!g->return_sequences && s != T - 1)
@@ -80,7 +84,7 @@ static void add_output_grad(float *dh, const float *dy, int n, int s, const seqr
 }
 
 /* db (G) = column sums of dz (rows, G); nothing when db is NULL. */
-static void column_sums(float *db, const float *dz, long rows, int G)
+SEQRT_INLINE void column_sums(float *db, const float *dz, long rows, int G)
 {
     if (!db)
         return;
@@ -91,7 +95,7 @@ static void column_sums(float *db, const float *dz, long rows, int G)
 }
 
 /* dw_ih (G, F) = dz^T x over all n T rows, dx (n T, F) = dz w_ih (if dx). */
-static void input_grads(float *dx, float *dw_ih, const float *dz, const float *x, const float *w_ih, int n, int T,
+SEQRT_INLINE void input_grads(float *dx, float *dw_ih, const float *dz, const float *x, const float *w_ih, int n, int T,
                         int F, int G)
 {
     int rows = n * T;
@@ -103,7 +107,7 @@ static void input_grads(float *dx, float *dw_ih, const float *dz, const float *x
 /* dw (m, H) (+)= sum over samples of dzr[steps with a previous state]^T
  * hp[their previous states]: dzr rows of ld G starting at column col, m
  * wide; hp (n, T, H). beta 0 overwrites dw first. */
-static void recurrent_weight_grads(float *dw, const float *dzr, int col, int m, const float *hp, int n,
+SEQRT_INLINE void recurrent_weight_grads(float *dw, const float *dzr, int col, int m, const float *hp, int n,
                                    const seqrt_rnn *g, int G, float beta)
 {
     int T = g->T, H = g->H;
@@ -119,6 +123,7 @@ static void recurrent_weight_grads(float *dw, const float *dzr, int col, int m, 
 
 /* ---------------------------------------------------------------- SimpleRNN */
 
+SEQRT_DISPATCH
 void seqrt_simple_rnn_forward(float *y, float *z, float *h, const float *x, const float *w_ih, const float *w_hh,
                               const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g)
 {
@@ -136,6 +141,7 @@ void seqrt_simple_rnn_forward(float *y, float *z, float *h, const float *x, cons
     write_output(y, h, n, g);
 }
 
+SEQRT_DISPATCH
 void seqrt_simple_rnn_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dy,
                                float *z, const float *h, const float *x, const float *w_ih, const float *w_hh, int n,
                                const seqrt_rnn *g, float *scratch)
@@ -162,6 +168,7 @@ void seqrt_simple_rnn_backward(float *dx, float *dw_ih, float *dw_hh, float *db_
 
 /* ---------------------------------------------------------------- LSTM */
 
+SEQRT_DISPATCH
 void seqrt_lstm_forward(float *y, float *z, float *a, float *h, float *c, const float *x, const float *w_ih,
                         const float *w_hh, const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g,
                         float *scratch)
@@ -193,6 +200,7 @@ void seqrt_lstm_forward(float *y, float *z, float *a, float *h, float *c, const 
     write_output(y, h, n, g);
 }
 
+SEQRT_DISPATCH
 void seqrt_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, const float *dy, float *z,
                          const float *a, const float *h, const float *c, const float *x, const float *w_ih,
                          const float *w_hh, int n, const seqrt_rnn *g, float *scratch)
@@ -238,6 +246,7 @@ void seqrt_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, co
 
 /* ---------------------------------------------------------------- GRU */
 
+SEQRT_DISPATCH
 void seqrt_gru_forward(float *y, float *z, float *a, float *h, float *hn, const float *x, const float *w_ih,
                        const float *w_hh, const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g,
                        float *scratch)
@@ -298,6 +307,7 @@ void seqrt_gru_forward(float *y, float *z, float *a, float *h, float *hn, const 
     write_output(y, h, n, g);
 }
 
+SEQRT_DISPATCH
 void seqrt_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dy,
                         float *z, float *a, const float *h, const float *hn, const float *x, const float *w_ih,
                         const float *w_hh, int n, const seqrt_rnn *g, float *scratch)
@@ -375,11 +385,12 @@ void seqrt_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, flo
 /* ---------------------------------------------------------------- Bidirectional */
 
 /* The element of yb that meets element (b, s, j) of yf. */
-static size_t merge_b(int b, int s, int j, int S, int H, int flip)
+SEQRT_INLINE size_t merge_b(int b, int s, int j, int S, int H, int flip)
 {
     return ((size_t)b * S + (flip ? S - 1 - s : s)) * H + j;
 }
 
+SEQRT_DISPATCH
 void seqrt_merge_forward(float *y, const float *yf, const float *yb, int n, int S, int H, int mode, int flip)
 {
     int Ho = mode == SEQRT_MERGE_CONCAT ? 2 * H : H;
@@ -408,6 +419,7 @@ void seqrt_merge_forward(float *y, const float *yf, const float *yb, int n, int 
         }
 }
 
+SEQRT_DISPATCH
 void seqrt_merge_backward(float *yf, float *yb, const float *dy, int n, int S, int H, int mode, int flip)
 {
     int Ho = mode == SEQRT_MERGE_CONCAT ? 2 * H : H;
@@ -440,6 +452,7 @@ void seqrt_merge_backward(float *yf, float *yb, const float *dy, int n, int S, i
         }
 }
 
+SEQRT_DISPATCH
 void seqrt_add_to(float *y, const float *x, long count)
 {
     for (long i = 0; i < count; i++)
