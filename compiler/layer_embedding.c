@@ -19,12 +19,12 @@
 
 typedef struct {
     int input_dim, output_dim;
-    seqrt_init_kind init;
+    WeightOpts emb;       /* embeddings_initializer, _regularizer, _constraint */
 } EmbeddingAttr;
 
 static const CallSpec spec_embedding = {"Embedding", 2, {
     {"input_dim", T_INT}, {"output_dim", T_INT}, {"embeddings_initializer", T_INIT},
-    {"embeddings_regularizer", T_NONE}, {"embeddings_constraint", T_NONE}, {"mask_zero", T_BOOL},
+    {"embeddings_regularizer", T_REG}, {"embeddings_constraint", T_CON}, {"mask_zero", T_BOOL},
     {"weights", T_NONE}, {"lora_rank", T_NONE}, {"input_length", T_INT},
     /* LAYER_KWARGS but input_dim, which is the vocabulary here */
     {"input_shape", T_SHAPE}, {"name", T_STR}, {"dtype", T_IGNORED}, {"trainable", T_BOOL},
@@ -56,7 +56,7 @@ static int lower_embedding(Lower *lw, Layer *l)
     int mask;
     int err = positive(lw, "input_dim", &in);
     err |= positive(lw, "output_dim", &out);
-    err |= lower_init(lw, "embeddings_initializer", SEQRT_INIT_RANDOM_UNIFORM, &a->init);
+    err |= lower_weight(lw, "embeddings", SEQRT_INIT_RANDOM_UNIFORM, &a->emb);
     err |= lower_bool(lw, "mask_zero", 0, &mask);
     err |= lower_int(lw, "input_length", 0, &len);
     if (!err && mask) {
@@ -119,7 +119,8 @@ static void params(Layer *l)
 {
     const EmbeddingAttr *a = l->attr;
     Shape w = {2, {a->input_dim, a->output_dim}};
-    ir_add_param(l, "weight", "embeddings", 1, w, a->init, a->input_dim, a->output_dim);
+    ir_param_opts(ir_add_param(l, "weight", "embeddings", 1, w, a->emb.init.kind, a->input_dim, a->output_dim),
+                  &a->emb);
 }
 
 static void print(FILE *f, const Layer *l)

@@ -55,16 +55,15 @@ typedef struct {
     Act act, rec_act;
     int use_bias, unit_forget_bias, reset_after;
     int return_sequences, go_backwards;
-    seqrt_init_kind kernel_init, rec_init, bias_init;
+    WeightOpts kernel, recurrent, bias;   /* initializers, regularizers, constraints */
     double dropout;       /* of the inputs, one mask per sample and feature for all steps */
     int64_t seed;         /* -1: the model's random stream */
 } RnnAttr;
 
-#define RNN_COMMON                                                                                    \
-    {"kernel_regularizer", T_NONE}, {"recurrent_regularizer", T_NONE}, {"bias_regularizer", T_NONE}, \
-        {"kernel_constraint", T_NONE},                                                               \
-        {"recurrent_constraint", T_NONE}, {"bias_constraint", T_NONE}, {"dropout", T_FLOAT},         \
-        {"recurrent_dropout", T_FLOAT}
+#define RNN_COMMON                                                                                  \
+    {"kernel_regularizer", T_REG}, {"recurrent_regularizer", T_REG}, {"bias_regularizer", T_REG},  \
+        {"kernel_constraint", T_CON}, {"recurrent_constraint", T_CON}, {"bias_constraint", T_CON}, \
+        {"dropout", T_FLOAT}, {"recurrent_dropout", T_FLOAT}
 
 #define RNN_TAIL                                                                                      \
     {"seed", T_INT}, {"return_sequences", T_BOOL}, {"return_state", T_BOOL}, {"go_backwards", T_BOOL}, \
@@ -152,13 +151,21 @@ static int lower_rnn(Lower *lw, Layer *l)
     else
         a->rec_act = act_default(SEQRT_ACT_SIGMOID);
     err |= lower_bool(lw, "use_bias", 1, &a->use_bias);
-    err |= lower_init(lw, "kernel_initializer", SEQRT_INIT_GLOROT_UNIFORM, &a->kernel_init);
-    err |= lower_init(lw, "recurrent_initializer", SEQRT_INIT_ORTHOGONAL, &a->rec_init);
-    err |= lower_init(lw, "bias_initializer", SEQRT_INIT_ZEROS, &a->bias_init);
+    err |= lower_weight(lw, "kernel", SEQRT_INIT_GLOROT_UNIFORM, &a->kernel);
+    err |= lower_weight(lw, "recurrent", SEQRT_INIT_ORTHOGONAL, &a->recurrent);
+    err |= lower_weight(lw, "bias", SEQRT_INIT_ZEROS, &a->bias);
     if (a->cell == CELL_LSTM)
         err |= lower_bool(lw, "unit_forget_bias", 1, &a->unit_forget_bias);
     if (a->cell == CELL_GRU)
         err |= lower_bool(lw, "reset_after", 1, &a->reset_after);
+    if (a->cell == CELL_GRU && a->reset_after && a->bias.con.on && a->bias.con.kind != SEQRT_CONSTRAINT_NON_NEG) {
+        /* Keras's bias is then one (2, 3 units) tensor, seqc's two
+         * (bias_ih_l0, bias_hh_l0): a norm over it is not built */
+        diag_error(lw->src, lower_loc(lw, "bias_constraint"), "a norm constraint on the bias of GRU(reset_after="
+                   "True) is not built by seqc (Keras's bias is one (2, 3 * units) tensor there, seqc keeps two); "
+                   "NonNeg works, or reset_after=False");
+        err = -1;
+    }
     err |= lower_bool(lw, "return_sequences", 0, &a->return_sequences);
     err |= lower_bool(lw, "go_backwards", 0, &a->go_backwards);
     err |= lower_int(lw, "seed", -1, &seed);
@@ -237,20 +244,29 @@ void rnn_params(Layer *l, const void *attr, const char *suffix)
     const RnnAttr *a = attr;
     int F = shape_last(&l->in), H = a->units, G = a->gates * H;
     Shape wi = {2, {G, F}}, wh = {2, {G, H}};
-    ir_add_param(l, arena_printf("weight_ih_l0%s", suffix), arena_printf("kernel%s", suffix), 1, wi, a->kernel_init,
-                 F, G);
-    ir_add_param(l, arena_printf("weight_hh_l0%s", suffix), arena_printf("recurrent_kernel%s", suffix), 1, wh,
-                 a->rec_init, H, G);
+    /* Keras's kernels are (F, G) and (H, G): stored transposed, so that
+     * the initializers' layouts and the constraints' axes are Keras's */
+    Param *p = ir_add_param(l, arena_printf("weight_ih_l0%s", suffix), arena_printf("kernel%s", suffix), 1, wi,
+                            a->kernel.init.kind, F, G);
+    ir_param_opts(p, &a->kernel);
+    p->transposed = 1;
+    p = ir_add_param(l, arena_printf("weight_hh_l0%s", suffix), arena_printf("recurrent_kernel%s", suffix), 1, wh,
+                     a->recurrent.init.kind, H, G);
+    ir_param_opts(p, &a->recurrent);
+    p->transposed = 1;
     if (!a->use_bias)
         return;
-    ir_add_param(l, arena_printf("bias_ih_l0%s", suffix), arena_printf("bias%s", suffix), 1, shape_1d(G),
-                 a->bias_init, G, G);
-    if (a->cell == CELL_GRU && a->reset_after)
-        ir_add_param(l, arena_printf("bias_hh_l0%s", suffix), arena_printf("recurrent_bias%s", suffix), 1,
-                     shape_1d(G), a->bias_init, G, G);
-    else if (a->cell != CELL_GRU)
-        ir_add_param(l, arena_printf("bias_hh_l0%s", suffix), arena_printf("recurrent_bias%s", suffix), 0,
-                     shape_1d(G), SEQRT_INIT_ZEROS, G, G);
+    ir_param_opts(ir_add_param(l, arena_printf("bias_ih_l0%s", suffix), arena_printf("bias%s", suffix), 1,
+                               shape_1d(G), a->bias.init.kind, G, G), &a->bias);
+    if (a->cell == CELL_GRU && a->reset_after) {
+        /* Keras's bias (2, G): row 1; its regularizer and NonNeg apply to both rows */
+        ir_param_opts(ir_add_param(l, arena_printf("bias_hh_l0%s", suffix), arena_printf("recurrent_bias%s", suffix),
+                                   1, shape_1d(G), a->bias.init.kind, G, G), &a->bias);
+    } else if (a->cell != CELL_GRU) {
+        p = ir_add_param(l, arena_printf("bias_hh_l0%s", suffix), arena_printf("recurrent_bias%s", suffix), 0,
+                         shape_1d(G), SEQRT_INIT_ZEROS, G, G);
+        p->torch_only = 1;   /* PyTorch's second bias: no Keras weight */
+    }
 }
 
 static void params(Layer *l)
@@ -435,10 +451,25 @@ static void rnn_emit_cell_backward(Emit *e, const Layer *l, const RnnAttr *a, co
     ir_internal_error("not a recurrent cell");
 }
 
-/* unit_forget_bias: the forget gate's block of bias_ih starts at 1. */
+/* unit_forget_bias: the forget gate's block of bias_ih starts at 1. A
+ * GRU kernel drawn by Identity (the one initializer whose values depend on
+ * the column): Keras's columns z, r, h are rows r, z, n here, so its first
+ * two blocks swap. */
 void rnn_emit_init(Emit *e, const Layer *l, const void *attr, const char *suffix)
 {
     const RnnAttr *a = attr;
+    for (int k = 0; a->cell == CELL_GRU && k < 2; k++) {
+        const WeightOpts *o = k ? &a->recurrent : &a->kernel;
+        if (o->init.kind != SEQRT_INIT_IDENTITY)
+            continue;
+        int cols = k ? a->units : shape_last(&l->in);
+        emit_line(e, "for (long j = 0; j < %ld; j++) { /* Identity: Keras's gate order z, r, h -> r, z, n */",
+                  (long)a->units * cols);
+        emit_line(e, "    float *w = %s, t = w[j];", emit_param(e, l, role(k ? "recurrent_kernel" : "kernel", suffix)));
+        emit_line(e, "    w[j] = w[%ld + j];", (long)a->units * cols);
+        emit_line(e, "    w[%ld + j] = t;", (long)a->units * cols);
+        emit_line(e, "}");
+    }
     if (a->cell != CELL_LSTM || !a->unit_forget_bias || !a->use_bias)
         return;
     emit_line(e, "for (int j = 0; j < %d; j++) /* unit_forget_bias: the forget gate's bias is 1 */", a->units);

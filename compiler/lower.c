@@ -964,6 +964,13 @@ const LayerKind *lower_nested_layer(Lower *lw, const Value *call, Layer *l)
     Lower saved = *lw;
     Value *vals[MAX_ARGS];
     int err = bind_call(lw, call, syn->spec, vals);
+    Value *act_reg = err ? NULL : lower_arg(lw, "activity_regularizer");
+    if (act_reg && act_reg->kind != VAL_NONE) {
+        /* Keras would add a penalty of each inner layer's output */
+        diag_error(lw->src, act_reg->loc, "activity_regularizer on the layer inside a wrapper is not built by "
+                   "seqc; give it to the wrapper (with merge_mode=\"concat\" that is the same penalty)");
+        err = -1;
+    }
     for (int i = 0; !err && i < 2; i++) {
         static const char *const shape_args[] = {"input_shape", "input_dim"};
         Value *v = lower_arg(lw, shape_args[i]);

@@ -257,6 +257,8 @@ typedef struct {
     Constraint con;
     int transposed;       /* stored transposed to Keras's layout (a Dense
                              kernel: Keras (in, units), seqc (units, in)) */
+    int torch_only;       /* a buffer PyTorch's module has and Keras's layer
+                             does not (LSTM's bias_hh_l0): not in the summary */
 } Param;
 
 #define MAX_PARAMS 8
