@@ -805,9 +805,9 @@ SLOT_NAMES = {
 
 def keras_view(p, op, name, depth_multiplier):
     """p (a PyTorch-layout weight) as a view in Keras's layout."""
-    if p.dim() == 1 or op == "prelu":   # stored as Keras lays them out
+    if p.dim() == 1 or op in ("prelu", "embedding"):   # stored as Keras lays them out
         return p
-    if op == "dense":
+    if p.dim() == 2:   # Dense and the recurrent kernels: Keras's (in, out) transposed
         return p.t()
     spatial = p.dim() - 2
     if op == "depthwise_conv" or name.endswith("depthwise.weight"):
