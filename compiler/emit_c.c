@@ -801,27 +801,6 @@ static void emit_schedule(Emit *e)
     buf_printf(b, "};\n");
 }
 
-/* The runtime's view of p for a norm constraint of Keras axis p->con.axis:
- * (rows, cols), and 1 = each row, 0 = each column, -1 = all. */
-static void constraint_shape(const Param *p, int *rows, int *cols, int *axis)
-{
-    int ka = p->con.axis;
-    if (p->shape.rank <= 1) {
-        *rows = 1;
-        *cols = (int)shape_size(&p->shape);
-        *axis = 1;   /* the whole vector */
-        return;
-    }
-    *rows = p->shape.dim[0];
-    *cols = (int)(shape_size(&p->shape) / *rows);
-    if (ka == -2)
-        *axis = -1;
-    else if (p->transposed)
-        *axis = ka == 0 ? 1 : 0;   /* Keras (in, units), stored (units, in) */
-    else
-        *axis = ka == 0 ? 0 : 1;
-}
-
 static void emit_update(Emit *e)
 {
     const Model *m = e->m;
@@ -952,13 +931,24 @@ static void emit_update(Emit *e)
             if (first)
                 buf_printf(b, "    /* constraints, after the update (Keras) */\n");
             first = 0;
-            int rows, cols, axis;
-            constraint_shape(q, &rows, &cols, &axis);
+            /* the norm's axes: Keras's, in seqc's layout of the weight */
+            Shape view;
+            int ka[MAX_RANK];
+            unsigned reduce, kmask;
+            ir_keras_layout(q, &view, ka);
+            if (ir_constraint_axes(q, &reduce, &kmask))
+                ir_internal_error("a constraint axis outside its weight");
             static const char *const kinds[] = {"SEQRT_CONSTRAINT_MAX_NORM", "SEQRT_CONSTRAINT_NON_NEG",
                                                 "SEQRT_CONSTRAINT_UNIT_NORM", "SEQRT_CONSTRAINT_MIN_MAX_NORM"};
-            buf_printf(b, "    seqrt_constrain(%s, net->param.%s, %d, %d, %d, %s, %s, %s); /* %s */\n",
-                       kinds[q->con.kind], q->cname, rows, cols, axis, float_literal(q->con.min_value),
-                       float_literal(q->con.max_value), float_literal(q->con.rate), q->name);
+            const char *axes = "";
+            for (int a = 0; a < view.rank; a++)
+                if (kmask >> a & 1u)
+                    axes = arena_printf("%s%s%d", axes, *axes ? ", " : "", a);
+            buf_printf(b, "    seqrt_constrain(%s, net->param.%s, %d, %s, 0x%xu,\n"
+                          "                    %s, %s, %s); /* %s: Keras %s, axis=[%s] */\n",
+                       kinds[q->con.kind], q->cname, view.rank, emit_dims(&view), reduce,
+                       float_literal(q->con.min_value), float_literal(q->con.max_value), float_literal(q->con.rate),
+                       q->name, ir_keras_shape(q), axes);
         }
     buf_printf(b, "}\n");
     buf_printf(b, "\nfloat %s_train_step(%s *net, const float *x, const float *target, int n)\n{\n", p, p);

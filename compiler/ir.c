@@ -238,10 +238,84 @@ void ir_param_opts(Param *p, const WeightOpts *o)
 {
     /* p->init is the kind given to ir_add_param (o->init.kind for weights
      * read by lower_weight) */
-    if (o->init.has_args || o->init.has_seed)
+    if (o->init.given || o->init.has_args || o->init.has_seed)
         p->ispec = o->init;
     p->reg = o->reg;
     p->con = o->con;
+}
+
+void ir_param_keras_layout(Param *p, Shape view, const int *kaxis)
+{
+    if (shape_size(&view) != shape_size(&p->shape))
+        ir_internal_error("a Keras view of a parameter with another element count");
+    p->kview = view;
+    for (int a = 0; a < view.rank; a++)
+        p->kaxis[a] = kaxis[a];
+}
+
+int ir_keras_layout(const Param *p, Shape *view, int *kaxis)
+{
+    if (p->kview.rank) {
+        *view = p->kview;
+        for (int a = 0; a < view->rank; a++)
+            kaxis[a] = p->kaxis[a];
+        return view->rank;
+    }
+    *view = p->shape;
+    for (int a = 0; a < view->rank; a++)
+        kaxis[a] = a;
+    if (p->transposed && view->rank == 2)
+        kaxis[0] = 1, kaxis[1] = 0;
+    return view->rank;
+}
+
+const char *ir_keras_shape(const Param *p)
+{
+    Shape v;
+    int ka[MAX_RANK], r = ir_keras_layout(p, &v, ka);
+    const char *s = "(";
+    for (int a = 0; a < r; a++)
+        s = arena_printf("%s%s%d", s, a ? ", " : "", v.dim[ka[a]]);
+    return arena_printf("%s%s)", s, r == 1 ? "," : "");
+}
+
+int ir_constraint_axes(const Param *p, unsigned *reduce, unsigned *kmask)
+{
+    Shape v;
+    int ka[MAX_RANK], r = ir_keras_layout(p, &v, ka);
+    *reduce = *kmask = 0;
+    if (p->con.all_axes) {
+        *kmask = (1u << r) - 1u;
+        *reduce = *kmask;
+        return 0;
+    }
+    for (int i = 0; i < p->con.naxes; i++) {
+        int a = p->con.axes[i];
+        if (a < -r || a >= r)
+            return -1;
+        a = a < 0 ? a + r : a;
+        if (*kmask >> a & 1u)
+            return -1;
+        *kmask |= 1u << a;
+        *reduce |= 1u << ka[a];
+    }
+    return 0;
+}
+
+/* A norm constraint's axes must be axes of the weight as Keras lays it
+ * out: Keras (NumPy) fails at the first update otherwise. */
+static int check_constraint(const Source *src, const Layer *l, const Param *p)
+{
+    unsigned reduce, kmask;
+    if (!p->con.on || p->con.kind == SEQRT_CONSTRAINT_NON_NEG || !ir_constraint_axes(p, &reduce, &kmask))
+        return 0;
+    Shape v;
+    int ka[MAX_RANK], r = ir_keras_layout(p, &v, ka);
+    const char *axes = r == 1 ? "its one axis is 0 (or -1)"
+                              : arena_printf("the axes are 0 to %d (or -%d to -1), each named once", r - 1, r);
+    diag_error(src, p->con.loc, "axis is not an axis of the %s of %s, which Keras lays out as %s: %s", p->role,
+               l->keras_class ? l->keras_class : l->kind->name, ir_keras_shape(p), axes);
+    return -1;
 }
 
 const Param *ir_param(const Layer *l, const char *role)
@@ -329,6 +403,8 @@ int ir_infer_shapes(Model *m)
         if (l->kind->params)
             l->kind->params(l);
         for (int k = 0; k < l->nparam; k++) {
+            if (check_constraint(src, l, &l->param[k]))
+                return -1;
             long long ps = checked_size(&l->param[k].shape);
             if (ps < 0) {
                 diag_error(src, l->loc, "parameter %s has %s, more than 2^31-1 elements", l->param[k].name,

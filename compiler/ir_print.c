@@ -34,7 +34,7 @@ static void print_params(FILE *f, const Layer *l)
         for (int d = 0; d < p->shape.rank; d++)
             fprintf(f, "%s%d", d ? "," : "", p->shape.dim[d]);
         fprintf(f, "]%s", p->trainable ? "" : "*");
-        if (p->ispec.has_args || p->ispec.has_seed) {
+        if (p->ispec.given || p->ispec.has_args || p->ispec.has_seed) {   /* as the model file names it */
             const seqrt_init_args *a = &p->ispec.args;
             fprintf(f, "{init=%s", seqrt_init_name(p->ispec.kind));
             if (p->ispec.has_args)
@@ -45,12 +45,23 @@ static void print_params(FILE *f, const Layer *l)
         }
         if (p->reg.on)
             fprintf(f, "{l1=%.9g,l2=%.9g}", p->reg.l1, p->reg.l2);
-        if (p->con.on)
-            fprintf(f, "{%s,max=%.9g,min=%.9g,rate=%.9g,axis=%d}",
+        if (p->con.on) {
+            /* axis: Keras's axes of the weight in Keras's layout, resolved
+             * and sorted ("0:1:2") */
+            unsigned reduce, kmask;
+            ir_constraint_axes(p, &reduce, &kmask);
+            fprintf(f, "{%s,max=%.9g,min=%.9g,rate=%.9g,axis=",
                     p->con.kind == SEQRT_CONSTRAINT_MAX_NORM ? "max_norm"
                     : p->con.kind == SEQRT_CONSTRAINT_NON_NEG ? "non_neg"
                     : p->con.kind == SEQRT_CONSTRAINT_UNIT_NORM ? "unit_norm" : "min_max_norm",
-                    p->con.max_value, p->con.min_value, p->con.rate, p->con.axis);
+                    p->con.max_value, p->con.min_value, p->con.rate);
+            for (int a = 0, first = 1; a < MAX_RANK; a++)
+                if (kmask >> a & 1u) {
+                    fprintf(f, "%s%d", first ? "" : ":", a);
+                    first = 0;
+                }
+            fputc('}', f);
+        }
     }
 }
 

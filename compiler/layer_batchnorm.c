@@ -31,25 +31,16 @@ int lower_norm_attr(Lower *lw, NormAttr *a)
     err |= lower_float(lw, "epsilon", 1e-3, &a->epsilon);
     err |= lower_bool(lw, "center", 1, &a->center);
     err |= lower_bool(lw, "scale", 1, &a->scale);
-    seqrt_init_kind init;
-    err |= lower_init(lw, "beta_initializer", SEQRT_INIT_ZEROS, &init);
-    if (!err && init != SEQRT_INIT_ZEROS) {
-        diag_error(lw->src, lower_loc(lw, "beta_initializer"), "only beta_initializer=\"zeros\" is supported");
-        err = -1;
-    }
-    err |= lower_init(lw, "gamma_initializer", SEQRT_INIT_ONES, &init);
-    if (!err && init != SEQRT_INIT_ONES) {
-        diag_error(lw->src, lower_loc(lw, "gamma_initializer"), "only gamma_initializer=\"ones\" is supported");
-        err = -1;
-    }
     if (!err && !(a->epsilon > 0)) {
         diag_error(lw->src, lower_loc(lw, "epsilon"), "epsilon must be positive");
         err = -1;
     }
-    err |= lower_regularizer(lw, lower_arg(lw, "beta_regularizer"), "beta_regularizer", &a->beta.reg);
-    err |= lower_regularizer(lw, lower_arg(lw, "gamma_regularizer"), "gamma_regularizer", &a->gamma.reg);
-    err |= lower_constraint(lw, lower_arg(lw, "beta_constraint"), "beta_constraint", &a->beta.con);
-    err |= lower_constraint(lw, lower_arg(lw, "gamma_constraint"), "gamma_constraint", &a->gamma.con);
+    /* initializers (with arguments), regularizers, constraints; the
+     * running statistics' initializers (BatchNormalization only) */
+    err |= lower_weight(lw, "beta", SEQRT_INIT_ZEROS, &a->beta);
+    err |= lower_weight(lw, "gamma", SEQRT_INIT_ONES, &a->gamma);
+    err |= lower_weight(lw, "moving_mean", SEQRT_INIT_ZEROS, &a->moving_mean);
+    err |= lower_weight(lw, "moving_variance", SEQRT_INIT_ONES, &a->moving_variance);
     return err;
 }
 
@@ -80,11 +71,13 @@ static void params(Layer *l)
     int c = shape_last(&l->out);
     Shape s = shape_1d(c);
     if (a->scale)
-        ir_param_opts(ir_add_param(l, "weight", "gamma", 1, s, SEQRT_INIT_ONES, c, c), &a->gamma);
+        ir_param_opts(ir_add_param(l, "weight", "gamma", 1, s, a->gamma.init.kind, c, c), &a->gamma);
     if (a->center)
-        ir_param_opts(ir_add_param(l, "bias", "beta", 1, s, SEQRT_INIT_ZEROS, c, c), &a->beta);
-    ir_add_param(l, "running_mean", "running_mean", 0, s, SEQRT_INIT_ZEROS, c, c);
-    ir_add_param(l, "running_var", "running_var", 0, s, SEQRT_INIT_ONES, c, c);
+        ir_param_opts(ir_add_param(l, "bias", "beta", 1, s, a->beta.init.kind, c, c), &a->beta);
+    ir_param_opts(ir_add_param(l, "running_mean", "running_mean", 0, s, a->moving_mean.init.kind, c, c),
+                  &a->moving_mean);
+    ir_param_opts(ir_add_param(l, "running_var", "running_var", 0, s, a->moving_variance.init.kind, c, c),
+                  &a->moving_variance);
 }
 
 static void print(FILE *f, const Layer *l)

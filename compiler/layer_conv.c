@@ -52,7 +52,7 @@ typedef struct {
     Window win;
     int use_bias;
     seqrt_init_kind kernel_init, bias_init;
-    WeightOpts kernel, bias;  /* initializer arguments, regularizers (constraints: None) */
+    WeightOpts kernel, bias;  /* initializer arguments, regularizers, constraints */
 } ConvAttr;
 
 #define CONV_SPEC(NAME)                                                                     \
@@ -61,8 +61,8 @@ typedef struct {
                 {"groups", T_INT}, {"activation", T_ACT}, {"use_bias", T_BOOL},              \
                 {"kernel_initializer", T_INIT}, {"bias_initializer", T_INIT},               \
                 {"kernel_regularizer", T_REG}, {"bias_regularizer", T_REG},                 \
-                {"activity_regularizer", T_NONE}, {"kernel_constraint", T_NONE},            \
-                {"bias_constraint", T_NONE}, {"lora_rank", T_NONE}, {"lora_alpha", T_NONE}, \
+                {"activity_regularizer", T_NONE}, {"kernel_constraint", T_CON},             \
+                {"bias_constraint", T_CON}, {"lora_rank", T_NONE}, {"lora_alpha", T_NONE},  \
                 LAYER_KWARGS}}
 #define DEPTHWISE_SPEC(NAME)                                                                 \
     {NAME, 10, {{"kernel_size", T_ANY}, {"strides", T_ANY}, {"padding", T_STR},              \
@@ -70,7 +70,7 @@ typedef struct {
                 {"activation", T_ACT}, {"use_bias", T_BOOL}, {"depthwise_initializer", T_INIT}, \
                 {"bias_initializer", T_INIT}, {"depthwise_regularizer", T_REG},              \
                 {"bias_regularizer", T_REG}, {"activity_regularizer", T_NONE},              \
-                {"depthwise_constraint", T_NONE}, {"bias_constraint", T_NONE}, LAYER_KWARGS}}
+                {"depthwise_constraint", T_CON}, {"bias_constraint", T_CON}, LAYER_KWARGS}}
 
 static const CallSpec spec_conv1d = CONV_SPEC("Conv1D"), spec_conv2d = CONV_SPEC("Conv2D"),
                       spec_convolution1d = CONV_SPEC("Convolution1D"),
@@ -221,6 +221,21 @@ static int taps(const ConvAttr *a)
     return a->win.k[0] * (a->win.rank == 2 ? a->win.k[1] : 1);
 }
 
+void conv_keras_layout(Param *k, int depth_multiplier)
+{
+    /* storage (filters, in / groups, kh[, kw]); Keras (kh[, kw], in / groups, filters) */
+    static const int conv1[] = {2, 1, 0}, conv2[] = {2, 3, 1, 0};
+    /* depthwise storage (c m, 1, kh[, kw]) viewed as (c, m, kh[, kw]); Keras (kh[, kw], c, m) */
+    static const int dw1[] = {2, 0, 1}, dw2[] = {2, 3, 0, 1};
+    int rank = k->shape.rank - 2;
+    Shape view = k->shape;
+    if (depth_multiplier) {
+        view.dim[0] = k->shape.dim[0] / depth_multiplier;
+        view.dim[1] = depth_multiplier;
+    }
+    ir_param_keras_layout(k, view, depth_multiplier ? (rank == 1 ? dw1 : dw2) : (rank == 1 ? conv1 : conv2));
+}
+
 static void params(Layer *l)
 {
     const ConvAttr *a = l->attr;
@@ -230,7 +245,9 @@ static void params(Layer *l)
      * depthwise kernel (kh, kw, c, depth_multiplier) */
     int fan_in = a->depthwise ? kk * c : kk * cg, fan_out = a->depthwise ? kk * a->depth_multiplier
                                                                           : kk * a->filters;
-    ir_param_opts(ir_add_param(l, "weight", "kernel", 1, w, a->kernel_init, fan_in, fan_out), &a->kernel);
+    Param *k = ir_add_param(l, "weight", "kernel", 1, w, a->kernel_init, fan_in, fan_out);
+    ir_param_opts(k, &a->kernel);
+    conv_keras_layout(k, a->depthwise ? a->depth_multiplier : 0);
     if (a->use_bias)
         ir_param_opts(ir_add_param(l, "bias", "bias", 1, shape_1d(a->filters), a->bias_init, a->filters, a->filters),
                       &a->bias);

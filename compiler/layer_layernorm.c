@@ -39,9 +39,9 @@ static void params(Layer *l)
     const NormAttr *a = l->attr;
     int c = shape_last(&l->out);
     if (a->scale)
-        ir_param_opts(ir_add_param(l, "weight", "gamma", 1, shape_1d(c), SEQRT_INIT_ONES, c, c), &a->gamma);
+        ir_param_opts(ir_add_param(l, "weight", "gamma", 1, shape_1d(c), a->gamma.init.kind, c, c), &a->gamma);
     if (a->center)
-        ir_param_opts(ir_add_param(l, "bias", "beta", 1, shape_1d(c), SEQRT_INIT_ZEROS, c, c), &a->beta);
+        ir_param_opts(ir_add_param(l, "bias", "beta", 1, shape_1d(c), a->beta.init.kind, c, c), &a->beta);
 }
 
 static void print(FILE *f, const Layer *l)

@@ -6,7 +6,8 @@
  * Keras 3's arguments and defaults (keras/src/layers/convolutional/
  * separable_conv2d.py): filters, kernel_size, strides, padding,
  * data_format, dilation_rate, depth_multiplier=1, activation, use_bias,
- * depthwise_initializer, pointwise_initializer, bias_initializer. The
+ * depthwise_initializer, pointwise_initializer, bias_initializer (with
+ * arguments), the three weights' regularizers and constraints. The
  * window is the depthwise step's (window.c); the pointwise step keeps the
  * spatial size.
  *
@@ -34,7 +35,7 @@ typedef struct {
     Window win;                           /* the depthwise step */
     Window point;                         /* 1x1 over the depthwise output */
     int use_bias;
-    seqrt_init_kind depthwise_init, pointwise_init, bias_init;
+    WeightOpts depthwise, pointwise, bias;   /* initializers, regularizers, constraints */
 } SeparableAttr;
 
 #define SEPARABLE_SPEC(NAME)                                                                      \
@@ -42,10 +43,10 @@ typedef struct {
                 {"padding", T_STR}, {"data_format", T_ANY}, {"dilation_rate", T_ANY},             \
                 {"depth_multiplier", T_INT}, {"activation", T_ACT}, {"use_bias", T_BOOL},         \
                 {"depthwise_initializer", T_INIT}, {"pointwise_initializer", T_INIT},             \
-                {"bias_initializer", T_INIT}, {"depthwise_regularizer", T_NONE},                  \
-                {"pointwise_regularizer", T_NONE}, {"bias_regularizer", T_NONE},                  \
-                {"activity_regularizer", T_NONE}, {"depthwise_constraint", T_NONE},               \
-                {"pointwise_constraint", T_NONE}, {"bias_constraint", T_NONE}, LAYER_KWARGS}}
+                {"bias_initializer", T_INIT}, {"depthwise_regularizer", T_REG},                   \
+                {"pointwise_regularizer", T_REG}, {"bias_regularizer", T_REG},                    \
+                {"activity_regularizer", T_NONE}, {"depthwise_constraint", T_CON},                \
+                {"pointwise_constraint", T_CON}, {"bias_constraint", T_CON}, LAYER_KWARGS}}
 
 static const CallSpec spec_sep1d = SEPARABLE_SPEC("SeparableConv1D"), spec_sep2d = SEPARABLE_SPEC("SeparableConv2D"),
                       spec_sepconv1d = SEPARABLE_SPEC("SeparableConvolution1D"),
@@ -80,9 +81,9 @@ static int lower_separable(Lower *lw, Layer *l)
     err |= lower_conv_window(lw, &a->win, rank, 0);
     err |= lower_act(lw, "activation", &l->act);
     err |= lower_bool(lw, "use_bias", 1, &a->use_bias);
-    err |= lower_init(lw, "depthwise_initializer", SEQRT_INIT_GLOROT_UNIFORM, &a->depthwise_init);
-    err |= lower_init(lw, "pointwise_initializer", SEQRT_INIT_GLOROT_UNIFORM, &a->pointwise_init);
-    err |= lower_init(lw, "bias_initializer", SEQRT_INIT_ZEROS, &a->bias_init);
+    err |= lower_weight(lw, "depthwise", SEQRT_INIT_GLOROT_UNIFORM, &a->depthwise);
+    err |= lower_weight(lw, "pointwise", SEQRT_INIT_GLOROT_UNIFORM, &a->pointwise);
+    err |= lower_weight(lw, "bias", SEQRT_INIT_ZEROS, &a->bias);
     a->filters = (int)filters;
     a->depth_multiplier = (int)dm;
     return err;
@@ -131,10 +132,16 @@ static void params(Layer *l)
     int c = shape_last(&l->in), kk = taps(&a->win), rank = a->win.rank;
     Shape dw = {rank + 2, {a->mid, 1, a->win.k[0], a->win.k[1]}};
     Shape pw = {rank + 2, {a->filters, a->mid, 1, 1}};
-    ir_add_param(l, "depthwise.weight", "depthwise", 1, dw, a->depthwise_init, kk * c, kk * a->depth_multiplier);
-    ir_add_param(l, "pointwise.weight", "kernel", 1, pw, a->pointwise_init, a->mid, a->filters);
+    Param *d = ir_add_param(l, "depthwise.weight", "depthwise", 1, dw, a->depthwise.init.kind, kk * c,
+                            kk * a->depth_multiplier);
+    ir_param_opts(d, &a->depthwise);
+    conv_keras_layout(d, a->depth_multiplier);
+    Param *p = ir_add_param(l, "pointwise.weight", "kernel", 1, pw, a->pointwise.init.kind, a->mid, a->filters);
+    ir_param_opts(p, &a->pointwise);
+    conv_keras_layout(p, 0);
     if (a->use_bias)
-        ir_add_param(l, "pointwise.bias", "bias", 1, shape_1d(a->filters), a->bias_init, a->filters, a->filters);
+        ir_param_opts(ir_add_param(l, "pointwise.bias", "bias", 1, shape_1d(a->filters), a->bias.init.kind,
+                                   a->filters, a->filters), &a->bias);
 }
 
 static void print(FILE *f, const Layer *l)

@@ -240,6 +240,7 @@ int lower_init_spec(const Lower *lw, const Value *v, const char *argname, seqrt_
     out->kind = def;
     if (!v)
         return 0;
+    out->given = 1;
     if (v->kind == VAL_NONE) {
         out->kind = SEQRT_INIT_GLOROT_UNIFORM;   /* Keras's add_weight(initializer=None) */
         return 0;
@@ -404,23 +405,36 @@ static const CallSpec spec_min_max_norm = {"MinMaxNorm", 4, {
     {"min_value", T_FLOAT}, {"max_value", T_FLOAT}, {"rate", T_FLOAT}, {"axis", T_ANY}}};
 static const CallSpec spec_non_neg = {"NonNeg", 0, {{NULL, T_ANY}}};
 
-/* axis=0, 1, -1, [0, 1] */
-static int constraint_axis(const Lower *lw, const Value *v, int *axis)
+/* axis=0, -1, [0, 1, 2], (0, 1), None: checked against the weight's
+ * Keras rank once the shapes are known (ir_infer_shapes) */
+static int constraint_axis(const Lower *lw, const Value *v, Constraint *c)
 {
-    *axis = 0;
+    c->naxes = 1;
+    c->axes[0] = 0;   /* Keras's default */
     if (!v)
         return 0;
-    if (v->kind == VAL_INT && v->i >= -1 && v->i <= 1) {
-        *axis = (int)v->i;
+    c->loc = v->loc;
+    if (v->kind == VAL_NONE) {
+        c->all_axes = 1;
         return 0;
     }
-    if (v->kind == VAL_LIST && v->items && v->items->next && !v->items->next->next &&
-        v->items->kind == VAL_INT && v->items->next->kind == VAL_INT &&
-        ((v->items->i == 0 && v->items->next->i == 1) || (v->items->i == 1 && v->items->next->i == 0))) {
-        *axis = -2;
+    if (v->kind == VAL_INT && v->i >= -MAX_RANK && v->i < MAX_RANK) {
+        c->axes[0] = (int)v->i;
         return 0;
     }
-    diag_error(lw->src, v->loc, "axis must be 0, 1, -1 or [0, 1] (the axes of a Dense kernel)");
+    if (v->kind == VAL_LIST && v->items) {
+        c->naxes = 0;
+        for (const Value *e = v->items; e; e = e->next) {
+            if (e->kind != VAL_INT || e->i < -MAX_RANK || e->i >= MAX_RANK || c->naxes == MAX_RANK)
+                break;
+            c->axes[c->naxes++] = (int)e->i;
+            if (!e->next)
+                return 0;
+        }
+    }
+    diag_error(lw->src, v->loc, "axis must be an axis of the weight as Keras lays it out, a list of them, or None "
+               "(all of them): e.g. axis=0 for the inputs of each unit of a Dense kernel (in, units), axis=[0, 1, 2] "
+               "for each filter of a Conv2D kernel (kh, kw, in, filters)");
     return -1;
 }
 
@@ -447,6 +461,8 @@ int lower_constraint(const Lower *lw, const Value *v, const char *argname, Const
     static const CallSpec *const specs[] = {&spec_max_norm, &spec_non_neg, &spec_unit_norm, &spec_min_max_norm};
     out->on = 1;
     out->kind = kinds[k];
+    out->loc = v->loc;
+    out->naxes = 1;   /* axis=0, Keras's default */
     out->max_value = k == 0 ? 2.0 : 1.0;   /* MaxNorm(max_value=2), MinMaxNorm(0, 1, rate=1) */
     out->min_value = 0.0;
     out->rate = 1.0;
@@ -464,7 +480,7 @@ int lower_constraint(const Lower *lw, const Value *v, const char *argname, Const
         err |= lower_float(&sub, "rate", 1.0, &out->rate);
     }
     if (k != 1)
-        err |= constraint_axis(lw, lower_arg(&sub, "axis"), &out->axis);
+        err |= constraint_axis(lw, lower_arg(&sub, "axis"), out);
     if (!err && (out->max_value < 0 || out->min_value < 0 || out->min_value > out->max_value)) {
         diag_error(lw->src, v->loc, "the norm bounds must satisfy 0 <= min_value <= max_value");
         err = -1;

@@ -212,6 +212,7 @@ const char *act_str(Act a);               /* "relu", "leaky_relu(negative_slope=
  * arguments of its class form (RandomNormal(stddev=0.01)) and a seed. */
 typedef struct {
     seqrt_init_kind kind;
+    int given;            /* written in the model file (the IR shows it) */
     int has_args;         /* args holds the class form's arguments */
     seqrt_init_args args;
     int has_seed;         /* initializer(seed=...): a stream of its own */
@@ -230,7 +231,13 @@ typedef struct {
     int on;
     seqrt_constraint_kind kind;
     double min_value, max_value, rate;
-    int axis;             /* Keras's axis: 0, 1 (or -1), or -2 for "all axes" */
+    /* Keras's axis as written (default 0): an int or a list of them, each
+     * possibly negative; all_axes for axis=None. Checked against the
+     * weight's Keras rank once the shapes are known (ir_infer_shapes). */
+    int all_axes;
+    int naxes;
+    int axes[MAX_RANK];
+    Loc loc;              /* where the axis is written (else the constraint) */
 } Constraint;
 
 /* What a layer's argument triple NAME_initializer, NAME_regularizer,
@@ -257,6 +264,14 @@ typedef struct {
     Constraint con;
     int transposed;       /* stored transposed to Keras's layout (a Dense
                              kernel: Keras (in, units), seqc (units, in)) */
+    /* Keras's layout of a weight seqc stores otherwise (a convolution
+     * kernel: Keras (kh, kw, in, filters), seqc (filters, in, kh, kw)):
+     * the storage viewed as kview (the same elements, row-major), and
+     * Keras's axis a is kview's axis kaxis[a]. kview.rank 0: the storage
+     * itself is Keras's layout (transposed: its two axes swapped).
+     * ir_keras_layout reads it; constraints' axes go through it. */
+    Shape kview;
+    int kaxis[MAX_RANK];
     int torch_only;       /* a buffer PyTorch's module has and Keras's layer
                              does not (LSTM's bias_hh_l0): not in the summary */
 } Param;
@@ -423,6 +438,18 @@ void ir_remove_layer(Model *m, int at);
 Param *ir_add_param(Layer *l, const char *suffix, const char *role, int trainable, Shape shape,
                     seqrt_init_kind init, int fan_in, int fan_out);
 const Param *ir_param(const Layer *l, const char *role);   /* NULL if absent */
+/* A kind's params hook: p's storage viewed as `view` is Keras's weight
+ * with its axis a at view axis kaxis[a] (Param.kview). */
+void ir_param_keras_layout(Param *p, Shape view, const int *kaxis);
+/* p's Keras layout: the view of its storage and the view axis of each
+ * Keras axis; returns the Keras rank (the view's). */
+int ir_keras_layout(const Param *p, Shape *view, int *kaxis);
+/* "(3, 3, 2, 8)": p's shape in Keras's layout (arena). */
+const char *ir_keras_shape(const Param *p);
+/* The view axes (of ir_keras_layout's view) p's norm constraint sums
+ * over, as a bit mask, and the Keras axes as one (kmask); -1 when an axis
+ * is outside p's Keras rank or repeated (no message). */
+int ir_constraint_axes(const Param *p, unsigned *reduce, unsigned *kmask);
 /* Every parameter of a layer, its fused norm's included, in order. */
 int ir_nparams(const Layer *l);
 const Param *ir_param_at(const Layer *l, int k);
@@ -713,9 +740,15 @@ typedef struct {
     double momentum;      /* BatchNormalization only */
     double epsilon;
     int center, scale;
-    WeightOpts beta, gamma;   /* regularizers and constraints (initializers: zeros, ones) */
+    WeightOpts beta, gamma;   /* initializers, regularizers, constraints */
+    WeightOpts moving_mean, moving_variance;   /* initializers (BatchNormalization) */
 } NormAttr;
 int lower_norm_attr(Lower *lw, NormAttr *a);
+
+/* A convolution kernel's Keras layout (layer_conv.c): (kh, kw, in / groups,
+ * filters), or a depthwise kernel's (kh, kw, c, depth_multiplier) when
+ * depth_multiplier > 0, over seqc's (filters, in / groups, kh, kw). */
+void conv_keras_layout(Param *k, int depth_multiplier);
 
 #define LAYER(name) extern const LayerKind kind_##name;
 #include "layers.def"

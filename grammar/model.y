@@ -99,14 +99,14 @@ stmts
     | stmts stmt                   { $$ = ast_append($1, $2); }
     ;
 
-sep
-    : NEWLINE
-    | ','
-    ;
-
+/* Error recovery: skip to the end of the statement's line. A NEWLINE is a
+ * token only outside brackets (model.l), so an error inside a list that
+ * spans lines (fit(callbacks=[...])) skips the whole list, not up to its
+ * next comma, whose items would then be read as statements ("unknown
+ * layer 'CSVLogger'"): one mistake, one message. */
 stmt
     : call                         { $$ = $1; }
-    | error sep                    { $$ = ast_none(@1); }
+    | error NEWLINE                { $$ = ast_none(@1); }
     ;
 
 call

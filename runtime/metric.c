@@ -433,10 +433,16 @@ double seqrt_metric_result(int metric, const seqrt_metric_args *args, const doub
     abort(); /* not a seqrt_metric_kind: a corrupt descriptor */
 }
 
+int seqrt_metric_is_mean(int metric)
+{
+    /* a mean's state is (sum, weight); RMSE's too, but its result is a root */
+    return seqrt_metric_state_size(metric, NULL, 1) == 2 && metric != SEQRT_METRIC_RMSE;
+}
+
 double seqrt_metric_sum(int metric, const float *y, const float *t, int n, int c)
 {
     double s[2] = {0, 0};
-    if (seqrt_metric_state_size(metric, NULL, c) != 2 || metric == SEQRT_METRIC_RMSE)
+    if (!seqrt_metric_is_mean(metric))
         abort(); /* not a mean metric: a corrupt call */
     seqrt_metric_update(metric, NULL, s, y, t, n, c);
     return s[0] / (s[1] / n);

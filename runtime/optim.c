@@ -305,33 +305,48 @@ void seqrt_clip_by_value(float *g, long count, float clipvalue)
         g[i] = g[i] < -clipvalue ? -clipvalue : (g[i] > clipvalue ? clipvalue : g[i]);
 }
 
-/* The L2 norm of the elements i*istride + j*jstride, j < len. */
-static float norm_of(const float *w, long len, long stride)
+/* The offset of element i of the axes in `mask` of a row-major tensor
+ * (dims, stride), those axes taken in row-major order. */
+static long offset_of(long i, int ndim, const int *dims, const long *stride, unsigned mask)
 {
-    double sq = 0.0;
-    for (long j = 0; j < len; j++)
-        sq += (double)w[j * stride] * w[j * stride];
-    return (float)sqrt(sq);
+    long off = 0;
+    for (int a = ndim - 1; a >= 0; a--)
+        if (mask >> a & 1u) {
+            off += (i % dims[a]) * stride[a];
+            i /= dims[a];
+        }
+    return off;
 }
 
-void seqrt_constrain(int kind, float *w, int rows, int cols, int axis,
+void seqrt_constrain(int kind, float *w, int ndim, const int *dims, unsigned reduce,
                      float min_value, float max_value, float rate)
 {
-    /* w: (rows, cols) */
+    /* w: dims[0] x ... x dims[ndim - 1] */
     const float eps = 1e-7f;
-    long count = (long)rows * cols;
+    long stride[SEQRT_MAX_RANK], count = 1, len = 1;
+    unsigned all = ndim >= 32 ? ~0u : (1u << ndim) - 1u;
+    reduce &= all;
+    for (int a = ndim - 1; a >= 0; a--) {
+        stride[a] = count;
+        count *= dims[a];
+        if (reduce >> a & 1u)
+            len *= dims[a];
+    }
     if (kind == SEQRT_CONSTRAINT_NON_NEG) {
         for (long i = 0; i < count; i++)
             w[i] = w[i] > 0.0f ? w[i] : 0.0f;
         return;
     }
-    /* groups: each row (axis 1), each column (axis 0) or all (-1) */
-    long ngroups = axis == 1 ? rows : axis == 0 ? cols : 1;
-    long len = axis == 1 ? cols : axis == 0 ? rows : count;
-    long stride = axis == 0 ? cols : 1;
-    for (long k = 0; k < ngroups; k++) {
-        float *x = axis == 1 ? w + k * cols : axis == 0 ? w + k : w;
-        float norm = norm_of(x, len, stride), desired = 0.0f;
+    /* one norm per index of the other axes (a group), over the reduced ones */
+    long ngroups = count / len;
+    for (long g = 0; g < ngroups; g++) {
+        float *x = w + offset_of(g, ndim, dims, stride, all & ~reduce);
+        double sq = 0.0;
+        for (long j = 0; j < len; j++) {
+            float v = x[offset_of(j, ndim, dims, stride, reduce)];
+            sq += (double)v * v;
+        }
+        float norm = (float)sqrt(sq), desired = 0.0f;
         switch ((seqrt_constraint_kind)kind) {
         case SEQRT_CONSTRAINT_MAX_NORM:
             desired = norm < 0.0f ? 0.0f : (norm > max_value ? max_value : norm);
@@ -348,7 +363,7 @@ void seqrt_constrain(int kind, float *w, int rows, int cols, int axis,
         }
         float scale = desired / (eps + norm);
         for (long j = 0; j < len; j++)
-            x[j * stride] *= scale;
+            x[offset_of(j, ndim, dims, stride, reduce)] *= scale;
     }
 }
 

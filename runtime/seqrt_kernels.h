@@ -560,6 +560,9 @@ double seqrt_metric_result(int metric, const seqrt_metric_args *a,
  * by the row count for the mean. */
 double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
                         int c);
+/* Whether seqrt_metric_sum takes `metric` (a mean; the stateful ones, AUC,
+ * precision, ..., and RMSE keep a state of their own). */
+int    seqrt_metric_is_mean(int metric);
 
 /* ---------------------------------------------------------------- optim.c */
 
@@ -635,10 +638,13 @@ void seqrt_clip_by_global_norm(float *g, long count, float clipnorm);
 void seqrt_clip_by_value(float *g, long count, float clipvalue);
 
 /* Weight constraints, applied after every update (Keras's constraints).
- * w is (rows, cols) row-major; the norm is taken over each row (axis 1),
- * each column (axis 0) or the whole tensor (axis -1): Keras's axis=0 on a
- * Dense kernel, laid out (in, units), is the norm of each unit's weights,
- * a row of seqc's (units, in). */
+ * w is viewed as a row-major tensor of ndim axes, dims[0] x ... x
+ * dims[ndim - 1]; bit a of `reduce` set: the norm sums over axis a of that
+ * view, so there is one norm for each index of the other axes (Keras's
+ * `axis`, translated by the compiler from Keras's layout of the weight to
+ * seqc's: a Dense kernel, Keras (in, units), is stored (units, in), so
+ * Keras's axis=0 is reduce = 0x2 here). NonNeg ignores dims and reduce
+ * beyond the element count. */
 typedef enum {
     SEQRT_CONSTRAINT_MAX_NORM,     /* w * clip(norm, 0, max) / (eps + norm) */
     SEQRT_CONSTRAINT_NON_NEG,      /* max(w, 0) */
@@ -646,7 +652,7 @@ typedef enum {
     SEQRT_CONSTRAINT_MIN_MAX_NORM  /* w * (rate clip(norm, min, max)
                                       + (1 - rate) norm) / (eps + norm) */
 } seqrt_constraint_kind;
-void seqrt_constrain(int kind, float *w, int rows, int cols, int axis,
+void seqrt_constrain(int kind, float *w, int ndim, const int *dims, unsigned reduce,
                      float min_value, float max_value, float rate);
 
 /* A learning-rate schedule (Keras 3's keras.optimizers.schedules), as the

@@ -327,9 +327,7 @@ int main(int argc, char **argv)
         float tt[N];
         for (int i = 0; i < N; i++)
             tt[i] = (float)(i % C);
-        /* seqrt_metric_sum takes the mean metrics (two state words); the
-         * stateful ones (AUC, precision, ...) keep their own state */
-        if (seqrt_metric_state_size(mt, NULL, C) == 2 && mt != SEQRT_METRIC_RMSE)
+        if (seqrt_metric_is_mean(mt))
             putd(seqrt_metric_sum(mt, y, sparse ? tt : t, N, C));
     }
 

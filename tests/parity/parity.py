@@ -155,8 +155,11 @@ def parse_ir(text):
                         model.setdefault("regularizers", {})[name] = {k: float(v) for k, v in
                                                                        (i.split("=") for i in items)}
                     elif not items[0].startswith("init="):
-                        con = {"kind": items[0]}
-                        con.update({k: float(v) for k, v in (i.split("=") for i in items[1:])})
+                        # axis=0:1:2 are Keras's axes of the weight in Keras's layout
+                        con = {"kind": items[0], "op": layer["op"],
+                               "depth_multiplier": int(layer["attrs"].get("depth_multiplier", 1))}
+                        for k, v in (i.split("=") for i in items[1:]):
+                            con[k] = tuple(int(a) for a in v.split(":")) if k == "axis" else float(v)
                         model.setdefault("constraints", {})[name] = con
             model["layers"].append(layer)
         elif s.startswith("loss "):
@@ -800,6 +803,21 @@ SLOT_NAMES = {
 }
 
 
+def keras_view(p, op, name, depth_multiplier):
+    """p (a PyTorch-layout weight) as a view in Keras's layout."""
+    if p.dim() == 1 or op in ("prelu", "embedding"):   # stored as Keras lays them out
+        return p
+    if p.dim() == 2:   # Dense and the recurrent kernels: Keras's (in, out) transposed
+        return p.t()
+    spatial = p.dim() - 2
+    if op == "depthwise_conv" or name.endswith("depthwise.weight"):
+        k = p.reshape(p.shape[0] // depth_multiplier, depth_multiplier, *p.shape[2:])   # (c, m, kh[, kw])
+        return k.permute(2, 3, 0, 1) if spatial == 2 else k.permute(2, 0, 1)
+    if op in ("conv", "separable_conv"):
+        return p.permute(2, 3, 1, 0) if spatial == 2 else p.permute(2, 1, 0)
+    raise ValueError(f"no Keras layout known for {name} of {op}")
+
+
 class KerasOptimizer:
     """Keras 3's optimizers written out in float64, in BaseOptimizer.apply's
     order: clip the gradients (clipnorm per weight, global_clipnorm over
@@ -848,10 +866,14 @@ class KerasOptimizer:
         if c["kind"] == "non_neg":
             p.clamp_(min=0)
             return
-        # a Dense kernel is stored (units, in): Keras's axis 0 (over the
-        # inputs) is dim 1 here; a 1-D weight is one norm
-        dims = (1,) if p.dim() == 2 and c["axis"] == 0 else (0,) if p.dim() == 2 and c["axis"] in (1, -1) else None
-        norms = torch.sqrt((p * p).sum(dim=dims, keepdim=True)) if dims else torch.sqrt((p * p).sum())
+        # Keras computes the norms over `axis` of the weight as Keras lays
+        # it out; k is that layout, a view of seqc's (PyTorch's) tensor p:
+        # a Dense kernel (units, in) is Keras's (in, units) transposed; a
+        # convolution kernel (out, in/g, kh[, kw]) is Keras's (kh[, kw],
+        # in/g, out); a depthwise kernel (c m, 1, kh[, kw]) is Keras's
+        # (kh[, kw], c, m)
+        k = keras_view(p, c["op"], name, c["depth_multiplier"])
+        norms = torch.sqrt((k * k).sum(dim=c["axis"], keepdim=True))
         if c["kind"] == "max_norm":
             desired = torch.clamp(norms, 0, f32(c["max"]))
         elif c["kind"] == "unit_norm":
@@ -859,7 +881,7 @@ class KerasOptimizer:
         else:
             r = f32(c["rate"])
             desired = r * torch.clamp(norms, f32(c["min"]), f32(c["max"])) + (1 - r) * norms
-        p.mul_(desired / (f32(1e-7) + norms))
+        k.mul_(desired / (f32(1e-7) + norms))   # k is a view: this scales p
 
     def step(self, params):
         o = self.o

@@ -538,37 +538,53 @@ static void test_schedules(void)
     cmp("adam with ExponentialDecay", "w", t.wf, t.wd, N, 0.1);
 }
 
-/* Constraints and penalties against their Keras formulas. */
+/* Constraints and penalties against their Keras formulas. A norm
+ * constraint over every subset of the axes of a (3, 4) and a (2, 3, 2, 4)
+ * tensor: the reference groups the elements by their indices on the other
+ * axes, element by element (quadratic, independent of the kernel's
+ * offset arithmetic). */
 static void test_constraints(void)
 {
-    float w[12];
-    double want[12];
+    static const int shapes[2][4] = {{3, 4}, {2, 3, 2, 4}};
+    static const int ranks[2] = {2, 4};
+    float w[48];
+    double want[48];
     seqrt_rng r;
     seqrt_rng_seed(&r, 50);
-    for (int kind = 0; kind < 4; kind++)
-        for (int axis = -1; axis <= 1; axis++) {
-            for (int i = 0; i < 12; i++)
-                w[i] = 2.0f * seqrt_rng_uniform(&r) - 1.0f - (kind == 1 ? 0.3f : 0.0f);
-            float lo = 0.5f, hi = 0.9f, rate = 0.7f;
-            /* w is (3, 4); groups: rows (axis 1), columns (axis 0), all (-1) */
-            for (int gi = 0; gi < (axis == 1 ? 3 : axis == 0 ? 4 : 1); gi++) {
-                int idx[12], n = 0;
-                for (int i = 0; i < 12; i++)
-                    if (axis == -1 || (axis == 1 && i / 4 == gi) || (axis == 0 && i % 4 == gi))
-                        idx[n++] = i;
-                double sq = 0;
-                for (int j = 0; j < n; j++)
-                    sq += (double)w[idx[j]] * w[idx[j]];
-                double norm = sqrt(sq), desired = kind == 0 ? fmin(norm, hi) : kind == 2 ? 1.0
-                                                 : rate * fmin(fmax(norm, lo), hi) + (1 - rate) * norm;
-                for (int j = 0; j < n; j++)
-                    want[idx[j]] = kind == 1 ? fmax(w[idx[j]], 0.0) : w[idx[j]] * desired / (1e-7 + norm);
+    for (int si = 0; si < 2; si++) {
+        const int *dims = shapes[si];
+        int nd = ranks[si], count = 1;
+        for (int a = 0; a < nd; a++)
+            count *= dims[a];
+        for (int kind = 0; kind < 4; kind++)
+            for (unsigned reduce = 1; reduce < 1u << nd; reduce++) {
+                for (int i = 0; i < count; i++)
+                    w[i] = 2.0f * seqrt_rng_uniform(&r) - 1.0f - (kind == 1 ? 0.3f : 0.0f);
+                float lo = 0.5f, hi = 0.9f, rate = 0.7f;
+                for (int i = 0; i < count; i++) {
+                    /* the elements sharing i's indices on the kept axes */
+                    double sq = 0;
+                    for (int j = 0; j < count; j++) {
+                        int same = 1;
+                        for (int a = nd - 1, ii = i, jj = j; a >= 0; a--) {
+                            if (!(reduce >> a & 1u) && ii % dims[a] != jj % dims[a])
+                                same = 0;
+                            ii /= dims[a];
+                            jj /= dims[a];
+                        }
+                        if (same)
+                            sq += (double)w[j] * w[j];
+                    }
+                    double norm = sqrt(sq), desired = kind == 0 ? fmin(norm, hi) : kind == 2 ? 1.0
+                                                     : rate * fmin(fmax(norm, lo), hi) + (1 - rate) * norm;
+                    want[i] = kind == 1 ? fmax(w[i], 0.0) : w[i] * desired / (1e-7 + norm);
+                }
+                seqrt_constrain(kind, w, nd, dims, reduce, lo, hi, rate);
+                char what[64];
+                snprintf(what, sizeof what, "constraint %d rank %d reduce 0x%x", kind, nd, reduce);
+                cmp(what, "w", w, want, count, 1e-3);
             }
-            seqrt_constrain(kind, w, 3, 4, axis, lo, hi, rate);
-            char what[48];
-            snprintf(what, sizeof what, "constraint %d axis %d", kind, axis);
-            cmp(what, "w", w, want, 12, 1e-3);
-        }
+    }
     /* penalties: l1 sum|w| + l2 sum w^2 and the gradient l1 sign(w) + 2 l2 w */
     float g[12] = {0}, pw[1];
     double gw[12], pd[1] = {0};
