@@ -80,7 +80,8 @@ static int parse_args(int argc, char **argv, Options *o)
             print_help();
             exit(0);
         } else if (!strcmp(a, "--version")) {
-            printf("seqc %s (runtime %s)\n", SEQC_VERSION, SEQRT_VERSION);
+            printf("seqc %s (runtime %s, ABI %d.%d)\n", SEQC_VERSION, SEQRT_VERSION, SEQRT_ABI_VERSION,
+                   SEQRT_ABI_REVISION);
             exit(0);
         } else if (!strcmp(a, "-o")) {
             if (++i == argc)
