@@ -75,6 +75,34 @@ static void bake(Bake *b, const Layer *l)
     }
 }
 
+/* torch has no Normalization layer: a module with the statistics as
+ * buffers, and adapt() as seqc's runtime does it before fit. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    py_helper(e, "Normalization",
+              "class Normalization(nn.Module):\n"
+              "    \"\"\"Keras's Normalization over the last axis: (x - mean) / max(sqrt(variance),\n"
+              "    1e-7), the statistics as buffers. adapt(x) sets them from data as seqc\n"
+              "    does before fit(): the mean and the biased variance of each feature.\"\"\"\n"
+              "\n"
+              "    def __init__(self, features):\n"
+              "        super().__init__()\n"
+              "        self.register_buffer(\"mean\", torch.zeros(features))\n"
+              "        self.register_buffer(\"variance\", torch.ones(features))\n"
+              "\n"
+              "    def forward(self, x):\n"
+              "        return (x - self.mean) / torch.clamp(torch.sqrt(self.variance), min=1e-7)\n"
+              "\n"
+              "    @torch.no_grad()\n"
+              "    def adapt(self, x):\n"
+              "        x = x.reshape(-1, x.shape[-1]).double()\n"
+              "        self.mean.copy_(x.mean(0))\n"
+              "        self.variance.copy_(x.var(0, unbiased=False))\n");
+    py_module(e, l, NULL, "Normalization(%d)", shape_last(&l->out));
+    py_tensor(e, l, "mean", NULL, "mean", NULL, NULL);
+    py_tensor(e, l, "variance", NULL, "variance", NULL, NULL);
+}
+
 const LayerKind kind_normalization = {
     .name = "normalization",
     .props = 0,
@@ -83,4 +111,5 @@ const LayerKind kind_normalization = {
     .params = params,
     .forward = forward,
     .bake = bake,
+    .pytorch = pytorch,
 };
