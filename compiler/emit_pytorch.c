@@ -791,7 +791,7 @@ static void collect(PyEmit *e, const Model *m)
         ir_internal_error("the loss reads the logits, but the last module is not the output activation");
 }
 
-int emit_pytorch(const Model *m, const EmitOptions *opt)
+void emit_pytorch_buffer(const Model *m, Buf *out)
 {
     PyEmit e;
     collect(&e, m);
@@ -818,6 +818,13 @@ int emit_pytorch(const Model *m, const EmitOptions *opt)
         emit_loss(&b, &e);
         emit_optimizer(&b, &e);
     }
+    *out = b;
+}
+
+int emit_pytorch(const Model *m, const EmitOptions *opt)
+{
+    Buf b = {0};
+    emit_pytorch_buffer(m, &b);
     const char *path = arena_printf("%s/%s.py", opt->outdir, m->name);
     int rc = write_file_atomic(path, &b);
     free(b.data);

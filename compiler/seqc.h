@@ -671,6 +671,8 @@ int pytorch_check(const Model *m);
 /* Writes NAME.py: the model as a torch nn.Sequential, the checkpoint
  * mapping, Keras's initializers, loss and optimizer. 0 or -1. */
 int emit_pytorch(const Model *m, const EmitOptions *opt);
+/* Builds NAME.py in memory only; the caller frees out->data. */
+void emit_pytorch_buffer(const Model *m, Buf *out);
 
 /* For the kinds' pytorch hooks. The modules of a model form one
  * nn.Sequential whose children are named after the statements, so that
