@@ -161,7 +161,7 @@ deb)
     dpkg-deb -x "$deb" "$work/root"
     check_tree "$work/root" /usr
 
-    if command -v apt-get >/dev/null && ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+    if command -v apt-get >/dev/null && ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
         step "apt: simulate installing the package on a system with nothing installed"
         : >"$work/empty-status"
         if apt-get -s -o Dir::State::status="$work/empty-status" -o Debug::NoLocking=1 install "$deb" >"$work/apt.log" 2>&1; then

@@ -12,7 +12,12 @@ Dropout rate 0, written by CMakeLists.txt) when the model has Dropout:
    three training steps, then the state as a seqc checkpoint
    (before.safetensors), the outputs at inference and in training, one more
    training step: its loss and the state after it (after.safetensors).
-3. The module, in float64, with before.safetensors loaded by its
+3. The module's build() draws Keras's initializers: every tensor that
+   seqc's NAME_init (init.safetensors) sets to a constant has that
+   constant, and every random one of at least MIN_SAMPLE elements has the
+   mean and standard deviation of seqc's draw (within SAMPLE_SIGMAS times
+   the sampling error of the two draws).
+4. The module, in float64, with before.safetensors loaded by its
    load_checkpoint (weights and optimizer slots), must give
    - at inference, the C's outputs (TOL_OUTPUT);
    - in training mode, the C's outputs, when no Dropout is active;
@@ -24,9 +29,9 @@ Dropout rate 0, written by CMakeLists.txt) when the model has Dropout:
      slots through the optimizer's mapping (Adam's m and v; SGD's velocity
      = -lr * torch's momentum buffer; RMSprop's velocity and momentum).
    Training checks need a model without active Dropout: the variant.
-4. The module's save_checkpoint() after the step is loaded by the C
+5. The module's save_checkpoint() after the step is loaded by the C
    (pytorch_driver --predict), whose outputs must be the module's.
-5. The model (not the variant) exports to ONNX (torch.onnx.export into
+6. The model (not the variant) exports to ONNX (torch.onnx.export into
    memory: it must not raise).
 
 Exit status: 0 pass, 1 mismatch or error, 77 skipped (no torch).
@@ -62,6 +67,15 @@ TOL_OUTPUT = 1e-5
 TOL_STEP = 1e-5
 NOISE = 1e-5
 ROWS = 16
+# Initial weights: seqc's and torch's draws from one distribution. The
+# ratio of the two standard deviations of n samples has a spread of at most
+# about 1 / sqrt(n) (normal draws; uniform ones less), so it must be within
+# SAMPLE_SIGMAS / sqrt(n) of 1 (0.25 at the smallest n checked, 400; 0.007
+# for a 1024 x 512 kernel): a wrong formula or fan moves it by more (he
+# instead of glorot on a 1024 -> 512 kernel by 22%). Means agree within
+# SAMPLE_SIGMAS standard errors. Constants (zeros, ones) must be equal.
+MIN_SAMPLE = 400
+SAMPLE_SIGMAS = 5.0
 
 VERBOSE = False
 
@@ -210,6 +224,31 @@ def keras_rule_check(mod, ck):
         ck.check(f"rule {kind} step {t} against Keras's formula", holder.w.detach(), w, TOL_RULE)
 
 
+def init_checks(mod, model, work, label, ck):
+    """Keras's initializers in build() against seqc's NAME_init (step 3)."""
+    path = os.path.join(work, "init.safetensors")
+    if not os.path.exists(path):
+        return
+    c_init = mod.read_safetensors(path)
+    state = model.state_dict()
+    for ckpt, key, _, to_torch, _ in mod.TENSORS:
+        c = c_init[ckpt].to(torch.float64)
+        c = to_torch(c) if to_torch else c
+        t = state[key].to(torch.float64)
+        if bool((c == c.reshape(-1)[0]).all()):
+            ck.check(f"init {ckpt} (a constant)", c, t, 0.0)
+        elif c.numel() >= MIN_SAMPLE:
+            ratio = float(t.std() / c.std())
+            ck.count += 1
+            tol = SAMPLE_SIGMAS / math.sqrt(c.numel())
+            if abs(ratio - 1) > tol or abs(float(t.mean() - c.mean())) > tol * float(c.std()):
+                print(f"FAIL {label} init {ckpt}: torch's draw has mean {float(t.mean()):.4g} and std "
+                      f"{float(t.std()):.4g}, seqc's {float(c.mean()):.4g} and {float(c.std()):.4g}")
+                ck.failures += 1
+            else:
+                log(f"  ok init {ckpt}: std ratio torch/seqc {ratio:.4f} over {c.numel()} values (tolerance {tol:.3g})")
+
+
 def run(a, model_file, label, training_checks):
     """Checks one model file; returns (comparisons, failures, worst)."""
     work = os.path.join(a.workdir, label)
@@ -228,6 +267,7 @@ def run(a, model_file, label, training_checks):
     mod = import_file(os.path.join(work, name + ".py"), name)
 
     model = mod.build().double()
+    init_checks(mod, model, work, label, ck)
     dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
     if training_checks == "nodrop" and any(m.p != 0 for m in dropouts):
         print(f"FAIL {label}: the dropout-free variant still has Dropout rates {[m.p for m in dropouts]}")

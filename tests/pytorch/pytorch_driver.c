@@ -4,7 +4,8 @@
  * computes in files, for comparison with the emitted PyTorch module.
  *
  *     pytorch_driver MODEL N X.f32 T.f32 DIR
- *         init(7); adapt a leading Normalization to x; 3 training steps on
+ *         init(7) -> DIR/init.safetensors (Keras's initial weights, drawn
+ *         by seqc); adapt a leading Normalization to x; 3 training steps on
  *         (x, t), so that running statistics, optimizer slots and the step
  *         counter are not their initial values; then
  *           DIR/before.safetensors   the state (NAME_save: a real checkpoint)
@@ -107,6 +108,8 @@ int main(int argc, char **argv)
     const char *dir = argv[5];
     int tcols = m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? 1 : m->out;
     float *t = m->loss >= 0 ? read_floats(argv[4], (long)n * tcols) : NULL;
+    if (seqrt_model_save(m, net, in_dir(dir, "init.safetensors")) != 0)
+        die(seqrt_error(), NULL);
     seqrt_data d = {x, t, n, m->in, tcols};
     if (seqrt_adapt(m, net, &d) != 0)
         die(seqrt_error(), NULL);
