@@ -50,6 +50,14 @@ struct PyEmit {
     PyTensor *ten;
     int nten, capten;
     StrList helper_names, helpers, setup, notes;
+    /* Channels: the running tensor is channels-first (torch's layout) after
+     * the modules so far; seqc's, the model's input and its output are
+     * channels-last. want: the layout the current layer's modules take
+     * (py_layout; channels-last unless the hook says otherwise). */
+    int channels_first;
+    int rank;              /* the running tensor's sample rank */
+    PyLayout want;
+    int permutes;          /* Permute modules added */
 };
 
 static void *grow(void *v, int n, int *cap, size_t size)
@@ -117,7 +125,7 @@ static const char *module_name(const Layer *l, const char *suffix)
     return suffix ? arena_printf("%d_%s", l->index, suffix) : arena_printf("%d", l->index);
 }
 
-static void add_module(PyEmit *e, const Layer *l, const char *suffix, const char *ctor, int is_act)
+static void push_module(PyEmit *e, const Layer *l, const char *suffix, const char *ctor, int is_act)
 {
     const char *name = module_name(l, suffix);
     for (int i = 0; i < e->nmod; i++)
@@ -125,6 +133,68 @@ static void add_module(PyEmit *e, const Layer *l, const char *suffix, const char
             ir_internal_error("a pytorch hook names two modules alike");
     e->mod = grow(e->mod, e->nmod, &e->capmod, sizeof *e->mod);
     e->mod[e->nmod++] = (PyModule){l, name, ctor, is_act};
+}
+
+static const char *const py_permute =
+    "class Permute(nn.Module):\n"
+    "    \"\"\"x.permute(*dims): between Keras's channels-last tensors, (n, height,\n"
+    "    width, channels) or (n, steps, channels), and torch's channels-first\n"
+    "    modules, (n, channels, height, width) or (n, channels, steps).\"\"\"\n"
+    "\n"
+    "    def __init__(self, *dims):\n"
+    "        super().__init__()\n"
+    "        self.dims = dims\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        return x.permute(*self.dims)\n"
+    "\n"
+    "    def extra_repr(self):\n"
+    "        return f\"dims={self.dims}\"\n";
+
+/* A Permute module before l's next module (suffix "channels_first" or
+ * "channels_last") that moves the channels of the running tensor to axis 1
+ * (first) or back to the end. */
+static void permute(PyEmit *e, const Layer *l, int to_first, const char *suffix)
+{
+    int r = e->rank;   /* the sample's; the batch is axis 0 */
+    const char *dims = "0";
+    for (int i = 1; i <= r; i++)
+        dims = arena_printf("%s, %d", dims, to_first ? (i == 1 ? r : i - 1) : (i == r ? 1 : i + 1));
+    py_helper(e, "Permute", py_permute);
+    push_module(e, l, suffix, arena_printf("Permute(%s)", dims), 0);
+    e->channels_first = to_first;
+    e->permutes++;
+}
+
+/* Brings the running tensor into the layout l's next module takes. A
+ * sample of rank 1 (features) has no channels axis to move. */
+static void settle_layout(PyEmit *e, const Layer *l)
+{
+    if (e->rank < 2) {
+        e->channels_first = 0;
+        return;
+    }
+    if (e->want == PY_CHANNELS_FIRST && !e->channels_first)
+        permute(e, l, 1, "channels_first");
+    else if (e->want == PY_CHANNELS_LAST && e->channels_first)
+        permute(e, l, 0, "channels_last");
+}
+
+static void add_module(PyEmit *e, const Layer *l, const char *suffix, const char *ctor, int is_act)
+{
+    settle_layout(e, l);
+    push_module(e, l, suffix, ctor, is_act);
+}
+
+void py_layout(PyEmit *e, const Layer *l, PyLayout want)
+{
+    (void)l;
+    e->want = want;
+}
+
+int py_channels_first_now(const PyEmit *e)
+{
+    return e->channels_first;
 }
 
 void py_module(PyEmit *e, const Layer *l, const char *suffix, const char *fmt, ...)
@@ -138,8 +208,16 @@ void py_module(PyEmit *e, const Layer *l, const char *suffix, const char *fmt, .
 
 void py_activation(PyEmit *e, const Layer *l, const char *suffix, Act a)
 {
-    if (!act_is_linear(a))
-        add_module(e, l, suffix, py_act(e, a), 1);
+    if (act_is_linear(a))
+        return;
+    /* Elementwise functions work in either layout; softmax and log_softmax
+     * over the last axis, Keras's channels. The model's final activation
+     * comes after the output's Permute, so that the loss can read the
+     * logits by leaving out the last module. */
+    if (act_rowwise(a) || l == &e->m->layer[e->m->nlayers - 1])
+        e->want = PY_CHANNELS_LAST;
+    e->rank = l->out.rank;   /* it applies to the layer's output */
+    add_module(e, l, suffix, py_act(e, a), 1);
 }
 
 void py_tensor(PyEmit *e, const Layer *l, const char *role, const char *suffix, const char *attr,
@@ -194,6 +272,37 @@ const char *py_float(double v)
     if (!strpbrk(buf, ".en"))
         strcat(buf, ".0");
     return arena_strdup(buf);
+}
+
+/* ---------------------------------------------------------------- windows */
+
+const char *py_ints(const int *v, int rank)
+{
+    return rank == 1 ? arena_printf("%d", v[0]) : arena_printf("(%d, %d)", v[0], v[1]);
+}
+
+/* (left, right[, top, bottom]): F.pad's order, the last axis first. */
+static const char *pad_tuple(const Window *w)
+{
+    return w->rank == 1 ? arena_printf("(%d, %d)", w->before[0], w->after[0])
+                        : arena_printf("(%d, %d, %d, %d)", w->before[1], w->after[1], w->before[0], w->after[0]);
+}
+
+const char *py_window_padding(PyEmit *e, const Layer *l, const Window *w, const char *value)
+{
+    int any = 0, symmetric = 1;
+    for (int a = 0; a < w->rank; a++) {
+        any |= w->before[a] || w->after[a];
+        symmetric &= w->before[a] == w->after[a];
+    }
+    if (!any)
+        return "";
+    if (symmetric)
+        return arena_printf(", padding=%s", py_ints(w->before, w->rank));
+    py_module(e, l, "pad", "nn.ConstantPad%dd(%s, %s)  # %s", w->rank, pad_tuple(w), value,
+              w->pad == PAD_CAUSAL ? "padding=\"causal\": all of it before"
+                                   : "TensorFlow's \"same\": the odd one at the end");
+    return "";
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -308,6 +417,13 @@ static void emit_docstring(Buf *b, const PyEmit *e, const char *file)
                   "\"1.weight\" is the weight of statement 1. An activation that a layer\n"
                   "applies (Dense(activation=\"relu\")) is a module of its own, \"1_act\".\n"
                   "Hyper-parameters follow the model file with Keras's defaults.\n\n", file);
+    if (e->permutes)
+        buf_printf(b, "Channels: the model takes and returns Keras's channels-last tensors, as\n"
+                      "seqc does; its convolution, pooling, padding and upsampling modules are\n"
+                      "torch's channels-first ones, with Permute modules where the layout\n"
+                      "changes (\"3_channels_first\", \"5_channels_last\"), so a Flatten sees\n"
+                      "Keras's (height, width, channels) order. The checkpoint's kernels are\n"
+                      "in torch's layout already: they load as they are.\n\n");
     buf_printf(b, "What PyTorch does not reproduce exactly:\n");
     for (int i = 0; i < e->notes.n; i++)
         wrap(b, "  - ", "    ", e->notes.v[i]);
@@ -776,7 +892,12 @@ static void collect(PyEmit *e, const Model *m)
         const Layer *l = &m->layer[i];
         if (l->norm)
             ir_internal_error("--emit=pytorch runs on the IR before the passes: no fused layers");
+        e->want = PY_CHANNELS_LAST;
+        e->rank = l->in.rank;
         l->kind->pytorch(e, l);
+        e->rank = l->out.rank;
+        if (e->rank < 2)
+            e->channels_first = 0;
         for (int k = 0; k < ir_nparams(l); k++) {
             const Param *p = ir_param_at(l, k);
             int mapped = 0;
@@ -786,6 +907,8 @@ static void collect(PyEmit *e, const Model *m)
                 ir_internal_error("a pytorch hook left a parameter without its state_dict entry");
         }
     }
+    if (e->channels_first)   /* the output, channels-last as seqc's */
+        permute(e, &m->layer[m->nlayers - 1], 0, "output_channels_last");
     if (m->loss_from_logits && !m->loss_on_logits &&
         (e->nmod == 0 || !e->mod[e->nmod - 1].is_act || e->mod[e->nmod - 1].l != &m->layer[m->nlayers - 1]))
         ir_internal_error("the loss reads the logits, but the last module is not the output activation");

@@ -299,6 +299,7 @@ const char *py_act(PyEmit *e, Act a)
 
 static void pytorch(PyEmit *e, const Layer *l)
 {
+    py_layout(e, l, PY_ANY_LAYOUT);   /* py_activation asks for channels-last where it matters */
     if (act_is_linear(l->act))
         py_module(e, l, NULL, "nn.Identity()");
     py_activation(e, l, NULL, l->act);

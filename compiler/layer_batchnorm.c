@@ -144,14 +144,19 @@ void pytorch_norm_affine(PyEmit *e, const Layer *l, const NormAttr *a)
                  l->index);
 }
 
-/* nn.BatchNorm1d with Keras's epsilon and momentum = 1 - Keras's; on a
- * sample of rank > 1 over the last axis (channels last), as a subclass
- * that flattens the other axes into the batch. */
+/* nn.BatchNorm1d with Keras's epsilon and momentum = 1 - Keras's; after
+ * a convolution (channels-first) nn.BatchNorm1d/2d, torch's own; otherwise
+ * on a sample of rank > 1 over the last axis (channels last), as a
+ * subclass that flattens the other axes into the batch. */
 static void pytorch(PyEmit *e, const Layer *l)
 {
     const NormAttr *a = l->attr;
     const char *cls = "nn.BatchNorm1d";
-    if (l->in.rank > 1) {
+    py_layout(e, l, PY_ANY_LAYOUT);
+    if (l->in.rank > 1 && py_channels_first_now(e)) {
+        if (l->in.rank == 3)
+            cls = "nn.BatchNorm2d";
+    } else if (l->in.rank > 1) {
         py_helper(e, "BatchNormLastAxis",
                   "class BatchNormLastAxis(nn.BatchNorm1d):\n"
                   "    \"\"\"BatchNorm1d over the last axis of a sample of any rank (Keras's axis=-1,\n"

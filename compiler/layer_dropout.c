@@ -93,6 +93,7 @@ static int64_t seed(const Layer *l)
 static void pytorch(PyEmit *e, const Layer *l)
 {
     const DropoutAttr *a = l->attr;
+    py_layout(e, l, PY_ANY_LAYOUT);   /* elementwise */
     py_module(e, l, NULL, "nn.Dropout(p=%s)", py_float(a->rate));
     py_note(e, l, "torch draws its own masks. seqc's come from its xoshiro128** streams (saved in the "
                   "checkpoint as train.rng%s), which torch cannot reproduce, so a training step with "

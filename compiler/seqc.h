@@ -674,6 +674,22 @@ int emit_pytorch(const Model *m, const EmitOptions *opt);
 /* Builds NAME.py in memory only; the caller frees out->data. */
 void emit_pytorch_buffer(const Model *m, Buf *out);
 
+/* Channels: seqc's tensors are channels-last, torch's convolution-like
+ * modules channels-first. A hook first says which layout its modules take
+ * (before its py_module calls); without a call, channels-last. The
+ * generated model permutes only where the layout changes (Permute modules
+ * "3_channels_first", "3_channels_last"), and its input and output are
+ * channels-last, as seqc's. Samples of rank 1 have no channels axis. */
+typedef enum {
+    PY_CHANNELS_LAST,    /* Dense, Flatten, LayerNormalization, ... */
+    PY_CHANNELS_FIRST,   /* nn.Conv2d, nn.MaxPool2d, ... */
+    PY_ANY_LAYOUT        /* elementwise: Dropout, Rescaling */
+} PyLayout;
+void py_layout(PyEmit *e, const Layer *l, PyLayout want);
+/* The running tensor is channels-first (a PY_ANY_LAYOUT hook that picks
+ * its module by layout: BatchNormalization). */
+int py_channels_first_now(const PyEmit *e);
+
 /* For the kinds' pytorch hooks. The modules of a model form one
  * nn.Sequential whose children are named after the statements, so that
  * state_dict keys are the checkpoint's names: "3" for the module of
@@ -701,6 +717,13 @@ void py_helper(PyEmit *e, const char *name, const char *text);
 /* A line of the docstring's "What PyTorch does not reproduce exactly",
  * about layer l. */
 void py_note(PyEmit *e, const Layer *l, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "3" (rank 1) or "(3, 3)" (rank 2): a window's sizes for torch's modules. */
+const char *py_ints(const int *v, int rank);
+/* A window's padding (w->before, w->after): "" when it has none; the
+ * argument ", padding=P" of torch's module when symmetric; otherwise a
+ * module "3_pad", nn.ConstantPadNd with `value` ("0.0", "-math.inf"),
+ * before the window's module, and "". Channels-first. */
+const char *py_window_padding(PyEmit *e, const Layer *l, const Window *w, const char *value);
 /* A float as Python writes it: the shortest text that reads back as v. */
 const char *py_float(double v);
 /* A shape as a Python tuple: "(30,)", "(28, 28)". */

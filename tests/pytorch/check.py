@@ -268,7 +268,7 @@ def run(a, model_file, label, training_checks):
 
     model = mod.build().double()
     init_checks(mod, model, work, label, ck)
-    dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+    dropouts = [m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]   # Spatial too
     if training_checks == "nodrop" and any(m.p != 0 for m in dropouts):
         print(f"FAIL {label}: the dropout-free variant still has Dropout rates {[m.p for m in dropouts]}")
         ck.failures += 1
@@ -332,7 +332,7 @@ def run(a, model_file, label, training_checks):
     for mname, m in model.named_modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
             hooks.append(m.register_forward_hook(
-                lambda mod_, inp, out, mname=mname: rows.__setitem__(mname, inp[0].numel() // inp[0].shape[-1])))
+                lambda mod_, inp, out, mname=mname: rows.__setitem__(mname, inp[0].numel() // mod_.num_features)))
     value = mod.train_step(model, opt, x, t)
     for h in hooks:
         h.remove()
