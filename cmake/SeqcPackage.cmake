@@ -3,8 +3,9 @@
 # /usr, into seqc_VERSION_ARCH.deb.
 #
 # Depends is computed by dpkg-shlibdeps (Debian's dpkg-dev) from the ELF
-# files: seqc needs libc6; the shared runtime needs libc6 and the BLAS
-# library this build linked. The build links the generic libblas.so.3 when
+# files: seqc needs libc6; the shared runtime needs libc6, zlib1g (the
+# driver reads gzip-compressed data files) and the BLAS library this build
+# linked. The build links the generic libblas.so.3 when
 # it has CBLAS (CMakeLists.txt), which Debian's shlibs turn into
 # "libblas3 | libblas.so.3": the reference BLAS or OpenBLAS (whose
 # libopenblas0-* packages provide libblas.so.3), whichever is installed.

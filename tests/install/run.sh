@@ -26,8 +26,9 @@
 #   4. a plain Makefile (tests/install/make_project) builds with
 #      `pkg-config --cflags --libs seqrt`, and its programs run: the app
 #      trains, the generated train/evaluate program trains on a CSV file;
-#   5. the installed examples project (share/doc/seqc/examples) builds one
-#      model and trains and evaluates it on the installed data.
+#   5. the installed examples project (share/doc/seqc/examples) builds two
+#      models (wine, and the convolutional digits_cnn) and trains and
+#      evaluates them on the installed data.
 set -eu
 mode=$1
 build=$(cd "$2" && pwd)
@@ -107,6 +108,13 @@ check_tree() {
         && ./wine evaluate wine.safetensors "$data/wine_test.csv") >"$work/wine.log" 2>&1 \
         || { cat "$work/wine.log"; fail "the installed wine example"; }
     grep "accuracy" "$work/wine.log"
+    # a convolution model: the installed runtime's convolution and pooling kernels
+    cmake --build "$work/exb" --target example_digits_cnn_digits_cnn >"$work/ex.log" 2>&1 \
+        || { cat "$work/ex.log"; fail "building the digits_cnn example"; }
+    (cd "$work/exb" && ./digits_cnn train "$data/digits_train.csv" --epochs 1 --verbose 0 --out cnn.safetensors \
+        && ./digits_cnn evaluate cnn.safetensors "$data/digits_test.csv") >"$work/cnn.log" 2>&1 \
+        || { cat "$work/cnn.log"; fail "the installed digits_cnn example"; }
+    grep "accuracy" "$work/cnn.log"
 }
 
 case $mode in
@@ -135,6 +143,7 @@ deb)
     field Description | grep -q "Sequential models" || fail "Description"
     depends=$(field Depends)
     echo "$depends" | grep -q "libc6" || fail "Depends lacks libc6: $depends"
+    echo "$depends" | grep -q "zlib1g" || fail "Depends lacks zlib1g (the driver reads .gz data files): $depends"
     if [ "$blas" = ON ]; then
         echo "$depends" | grep -Eq "libblas3 \| libblas\.so\.3|libopenblas0" || fail "Depends lacks the BLAS: $depends"
     fi
@@ -165,7 +174,7 @@ deb)
         step "apt: simulate installing the package on a system with nothing installed"
         : >"$work/empty-status"
         if apt-get -s -o Dir::State::status="$work/empty-status" -o Debug::NoLocking=1 install "$deb" >"$work/apt.log" 2>&1; then
-            grep -E "^Inst (seqc|libc6|libblas3|libopenblas)" "$work/apt.log" || true
+            grep -E "^Inst (seqc|libc6|zlib1g|libblas3|libopenblas)" "$work/apt.log" || true
             grep -q "^Inst seqc" "$work/apt.log" || { cat "$work/apt.log"; fail "apt would not install seqc"; }
         else
             cat "$work/apt.log"; fail "apt cannot resolve the package's dependencies on an empty system"
