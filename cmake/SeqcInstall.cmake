@@ -37,6 +37,9 @@ install(TARGETS ${SEQRT_LIBRARIES} EXPORT seqcTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 file(GLOB SEQRT_PUBLIC_HEADERS CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/runtime/seqrt*.h ${PROJECT_SOURCE_DIR}/runtime/seqrt_*.def)
+if(NOT SEQC_MPI)   # its functions exist in a SEQC_MPI runtime only
+  list(FILTER SEQRT_PUBLIC_HEADERS EXCLUDE REGEX "/seqrt_mpi\\.h$")
+endif()
 install(FILES ${SEQRT_PUBLIC_HEADERS} DESTINATION ${SEQC_INSTALL_INCLUDEDIR})
 
 # ---------------------------------------------------------------- CMake package
@@ -60,6 +63,24 @@ set(SEQC_BLAS_ON 0)
 if(SEQC_BLAS)
   set(SEQC_BLAS_ON 1)
 endif()
+# MPI (SEQC_MPI builds): the config finds it with FindMPI, or, without the
+# MPI development files, the static driver's libmpi by this SONAME.
+set(SEQC_MPI_ON 0)
+set(SEQC_MPI_SONAMES "")
+set(SEQC_PC_MPI_LIBS "")
+if(SEQC_MPI)
+  set(SEQC_MPI_ON 1)
+  foreach(mpi_lib ${MPI_C_LIBRARIES})
+    get_filename_component(mpi_real ${mpi_lib} REALPATH)
+    if(CMAKE_OBJDUMP)
+      execute_process(COMMAND ${CMAKE_OBJDUMP} -p ${mpi_real} OUTPUT_VARIABLE mpi_dump ERROR_QUIET)
+      if(mpi_dump MATCHES "SONAME +([^\n ]+)")
+        list(APPEND SEQC_MPI_SONAMES ${CMAKE_MATCH_1})
+      endif()
+    endif()
+    string(APPEND SEQC_PC_MPI_LIBS " ${mpi_lib}")
+  endforeach()
+endif()
 install(EXPORT seqcTargets NAMESPACE seqc:: DESTINATION ${SEQC_INSTALL_CMAKEDIR} FILE seqcTargets.cmake)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/seqcConfig.cmake.in
   ${PROJECT_BINARY_DIR}/package/seqcConfig.cmake
@@ -76,6 +97,7 @@ install(FILES ${PROJECT_BINARY_DIR}/package/seqcConfig.cmake
 # ---------------------------------------------------------------- pkg-config
 # The prefix is the one of the installation (cmake --install --prefix P,
 # or /usr in the Debian package), so the files are written at install time.
+set(SEQC_PC_DRIVER_LIBS_PRIVATE "-lz${SEQC_PC_MPI_LIBS}")
 set(SEQC_PC_LIBS_PRIVATE "-lm")
 if(SEQC_BLAS)
   set(SEQC_PC_LIBS_PRIVATE "-l${SEQC_CBLAS_NAME} -lm")

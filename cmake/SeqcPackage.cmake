@@ -4,8 +4,8 @@
 #
 # Depends is computed by dpkg-shlibdeps (Debian's dpkg-dev) from the ELF
 # files: seqc needs libc6; the shared runtime needs libc6, zlib1g (the
-# driver reads gzip-compressed data files) and the BLAS library this build
-# linked. The build links the generic libblas.so.3 when
+# driver reads gzip-compressed data files), the BLAS library this build
+# linked and, built with SEQC_MPI, the MPI library (libopenmpi3). The build links the generic libblas.so.3 when
 # it has CBLAS (CMakeLists.txt), which Debian's shlibs turn into
 # "libblas3 | libblas.so.3": the reference BLAS or OpenBLAS (whose
 # libopenblas0-* packages provide libblas.so.3), whichever is installed.
@@ -47,5 +47,8 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "gcc | c-compiler")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "cmake (>= 3.18), pkgconf | pkg-config, python3-torch")
+if(SEQC_MPI)   # Depends has the MPI library (dpkg-shlibdeps); mpirun and mpi.h
+  string(APPEND CPACK_DEBIAN_PACKAGE_SUGGESTS ", openmpi-bin, libopenmpi-dev")
+endif()
 
 include(CPack)

@@ -1,10 +1,11 @@
 #!/bin/sh
-# run.sh MODE BUILD SRC BLAS: seqc as an installed tool, used by projects
-# that never see the source tree.
+# run.sh MODE BUILD SRC BLAS MPI: seqc as an installed tool, used by
+# projects that never see the source tree (BLAS, MPI: ON or OFF, how the
+# runtime was built).
 #
-#   run.sh install BUILD SRC BLAS
+#   run.sh install BUILD SRC BLAS MPI
 #       cmake --install BUILD into a temporary prefix, then check_tree on it.
-#   run.sh deb BUILD SRC BLAS
+#   run.sh deb BUILD SRC BLAS MPI
 #       cpack -G DEB in BUILD; checks the package's metadata (dpkg-deb
 #       --info: Depends computed by dpkg-shlibdeps, with a BLAS when BLAS is
 #       ON) and contents (dpkg-deb --contents); extracts it into a temporary
@@ -34,6 +35,7 @@ mode=$1
 build=$(cd "$2" && pwd)
 src=$(cd "$3" && pwd)
 blas=$4
+mpi=${5:-OFF}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -46,6 +48,11 @@ check_tree() {
     inst=$root$prefix
     [ -x "$inst/bin/seqc" ] || fail "no $inst/bin/seqc"
     "$inst/bin/seqc" --version
+    if [ "$mpi" = ON ]; then
+        [ -f "$inst/include/seqrt/seqrt_mpi.h" ] || fail "an MPI runtime without include/seqrt/seqrt_mpi.h"
+    elif [ -f "$inst/include/seqrt/seqrt_mpi.h" ]; then
+        fail "seqrt_mpi.h installed with a runtime built without MPI"
+    fi
 
     step "1. no installed text file names the source or build folder"
     if grep -rIl -e "$src" -e "$build" "$inst" >"$work/refs"; then
@@ -144,6 +151,9 @@ deb)
     depends=$(field Depends)
     echo "$depends" | grep -q "libc6" || fail "Depends lacks libc6: $depends"
     echo "$depends" | grep -q "zlib1g" || fail "Depends lacks zlib1g (the driver reads .gz data files): $depends"
+    if [ "$mpi" = ON ]; then
+        echo "$depends" | grep -Eq "libopenmpi|libmpich" || fail "Depends lacks the MPI library of an MPI runtime: $depends"
+    fi
     if [ "$blas" = ON ]; then
         echo "$depends" | grep -Eq "libblas3 \| libblas\.so\.3|libopenblas0" || fail "Depends lacks the BLAS: $depends"
     fi
