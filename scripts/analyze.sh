@@ -38,7 +38,7 @@ run_valgrind() {
     "$seqc" --main -o "$work/gen" "$root/examples/wine.nn" || return 1
     ${CC:-cc} -std=c99 -O1 -g -D_POSIX_C_SOURCE=200809L -I"$root/runtime" -I"$work/gen" \
         "$work/gen/wine.c" "$work/gen/wine_main.c" $(ls "$root"/runtime/*.c | grep -v '/dist_mpi\.c$') \
-        -lm -o "$work/wine" || return 1
+        -lz -lm -o "$work/wine" || return 1
     vg="valgrind -q --error-exitcode=1 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
     d=$root/examples/data
     $vg "$work/wine" train "$d/wine_train.csv" --epochs 3 --verbose 0 --out "$work/w.safetensors" \
