@@ -12,7 +12,10 @@
  *   gemm_floor --shapes TA,TB,M,N,K ...  (any GEMMs: a convolution's are
  *                                         its im2col products, run.sh)
  *   gemm_floor --gemv                    (sgemm M=1 against sgemv)
- * Prints key=value lines: sgemm_step_ms, best_step_ms.
+ *   gemm_floor --forward D0 D1 ... Dk    (inference: the forward GEMMs alone)
+ * Prints key=value lines: sgemm_step_ms, best_step_ms; with --forward
+ * fwd_bN_us (cblas_sgemm on every layer's z = x W^T at batch N = 1, 8, 64,
+ * 256: the floor the baked build is held to).
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -100,6 +103,18 @@ int main(int argc, char **argv)
                 ns++;
         printf("sgemm_step_ms=%.5f\nbest_step_ms=%.5f\n", 1e3 * time_shapes(sh, ns, 0),
                1e3 * time_shapes(sh, ns, 1));
+        return 0;
+    }
+    if (argc > 2 && !strcmp(argv[1], "--forward")) {
+        static const int batches[] = {1, 8, 64, 256};
+        int nd = argc - 2;
+        for (int b = 0; b < 4; b++) {
+            Shape sh[64];
+            int ns = 0;
+            for (int l = 0; l + 1 < nd && ns < 64; l++)
+                sh[ns++] = (Shape){0, 1, batches[b], atoi(argv[3 + l]), atoi(argv[2 + l])};
+            printf("fwd_b%d_us=%.4f\n", batches[b], 1e6 * time_shapes(sh, ns, 0));
+        }
         return 0;
     }
     if (argc == 2 && argv[1][0] == '-') {

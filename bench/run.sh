@@ -5,15 +5,22 @@
 #   bench/run.sh                 (ROUNDS=3 by default; ROUNDS=5 bench/run.sh)
 #   MODELS="d" bench/run.sh      (only the CNN; default MODELS="a b c d")
 #
+# Two builds of seqc: native (SEQC_NATIVE=ON: -march=native everywhere) and
+# portable (the default: x86-64 baseline, hot kernels dispatched at run time
+# to AVX-512/AVX2, runtime/dispatch.h; generated code without -march).
 # Every round runs, for each model and thread count (1, then all cores):
-# seqc training + runtime inference, the same with OPENBLAS_CORETYPE unset,
-# the baked build, PyTorch (eager and TorchScript), the cblas_sgemm floor.
-# Measurements that are compared are interleaved round by round; the table
-# shows medians over rounds (ratios: the median of the per-round ratios).
+# seqc training + runtime inference (native, portable, and native with
+# OPENBLAS_CORETYPE unset), the baked build (native and portable flags) at
+# batch 1, 8, 64, 256, PyTorch (eager and TorchScript), and the
+# cblas_sgemm floors (a training step's GEMMs; the forward GEMMs at each
+# batch). Measurements that are compared are interleaved round by round;
+# the tables show medians over rounds (ratios: the median of the per-round
+# ratios), and a summary says for each target of issue 14 whether it is met.
 # Needs: cmake, cc, OpenBLAS, /usr/bin/python3 with torch; FANN optional.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build-bench}
+PBUILD=${PBUILD:-$ROOT/build-bench-portable}
 GEN=$BUILD/bench_gen
 OUT=$GEN/results
 ROUNDS=${ROUNDS:-3}
@@ -26,22 +33,23 @@ ROWS_b=10240
 ROWS_c=64000
 ROWS_d=6400
 
-echo "== building (Release) in $BUILD"
-# NATIVE=ON (default): seqc's runtime and generated code are compiled with
-# -march=native, as PyTorch picks its AVX2/AVX-512 kernels at run time;
-# NATIVE=OFF measures the portable x86-64 build.
-NATIVE=${NATIVE:-ON}
-MARCH=""
-[ "$NATIVE" = ON ] && MARCH="-march=native"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSEQC_NATIVE="$NATIVE" >/dev/null
+echo "== building (Release): native in $BUILD, portable in $PBUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSEQC_NATIVE=ON -DSEQC_TESTS=OFF -DSEQC_EXAMPLES=OFF >/dev/null
 cmake --build "$BUILD" --target seqc seqrt -j"$ALL" >/dev/null
+cmake -S "$ROOT" -B "$PBUILD" -DCMAKE_BUILD_TYPE=Release -DSEQC_NATIVE=OFF -DSEQC_TESTS=OFF -DSEQC_EXAMPLES=OFF >/dev/null
+cmake --build "$PBUILD" --target seqrt -j"$ALL" >/dev/null
 rm -rf "$GEN" && mkdir -p "$GEN" "$OUT"
+MARCH="-march=native"
 CFLAGS="-O2 $MARCH -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
+PCFLAGS="-O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror"
 for m in $MODELS; do
   "$BUILD/seqc" -o "$GEN" "$ROOT/bench/models/bench_$m.nn"
   cc $CFLAGS -I"$GEN" -I"$ROOT/runtime" -DMODEL=bench_$m -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) \
      "-DMODEL_HEADER=\"bench_$m.h\"" "$ROOT/bench/seqc_bench.c" "$GEN/bench_$m.c" "$BUILD/libseqrt.a" "$BUILD/libseqrt_kernels.a" \
      -lopenblas -lz -lm -o "$GEN/seqc_bench_$m"
+  cc $PCFLAGS -I"$GEN" -I"$ROOT/runtime" -DMODEL=bench_$m -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) \
+     "-DMODEL_HEADER=\"bench_$m.h\"" "$ROOT/bench/seqc_bench.c" "$GEN/bench_$m.c" "$PBUILD/libseqrt.a" \
+     "$PBUILD/libseqrt_kernels.a" -lopenblas -lz -lm -o "$GEN/seqc_bench_portable_$m"
 done
 cc $CFLAGS -I/usr/include/openblas "$ROOT/bench/gemm_floor.c" -lopenblas -o "$GEN/gemm_floor"
 HAVE_FANN=0
@@ -67,18 +75,28 @@ for r in $(seq 1 "$ROUNDS"); do
       f="$OUT/r${r}_t${t}_$m"
       echo "== round $r, threads $t, model $m"
       OPENBLAS_NUM_THREADS=$t "$GEN/seqc_bench_$m" $rows "$GEN/bench_$m.safetensors" $extra > "$f.seqc"
+      OPENBLAS_NUM_THREADS=$t "$GEN/seqc_bench_portable_$m" $rows "$GEN/bench_${m}_p.safetensors" $extra > "$f.portable"
       if [ $baked_built = 0 ] || [ ! -x "$GEN/baked_bench_$m" ]; then
         mkdir -p "$GEN/baked_$m"
         "$BUILD/seqc" --inference --weights "$GEN/bench_$m.safetensors" -o "$GEN/baked_$m" "$ROOT/bench/models/bench_$m.nn"
-        cc -O2 $MARCH -std=c99 -D_POSIX_C_SOURCE=200809L -I"$GEN/baked_$m" -DMODEL=bench_$m \
-           -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) "-DINFER_HEADER=\"bench_${m}_infer.h\"" \
-           "$ROOT/bench/baked_bench.c" "$GEN/baked_$m/bench_${m}_infer.c" -lm -o "$GEN/baked_bench_$m"
+        for v in "" _portable; do
+          flags="-O2 $MARCH"; [ -n "$v" ] && flags="-O2"
+          cc $flags -std=c99 -D_POSIX_C_SOURCE=200809L -I"$GEN/baked_$m" -DMODEL=bench_$m \
+             -DMODEL_UPPER=BENCH_$(echo $m | tr a-z A-Z) "-DINFER_HEADER=\"bench_${m}_infer.h\"" \
+             "$ROOT/bench/baked_bench.c" "$GEN/baked_$m/bench_${m}_infer.c" -lm -o "$GEN/baked_bench${v}_$m"
+        done
       fi
       "$GEN/baked_bench_$m" "$GEN/baked_$m/bench_${m}_infer.bin" > "$f.baked"
+      "$GEN/baked_bench_portable_$m" "$GEN/baked_$m/bench_${m}_infer.bin" > "$f.baked_portable"
       OMP_NUM_THREADS=$t $PY "$ROOT/bench/torch_bench.py" $m $rows $t $extra > "$f.torch"
       env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=$t "$GEN/seqc_bench_$m" $rows "$GEN/bench_${m}_u.safetensors" $extra > "$f.seqc_unset"
       # shellcheck disable=SC2086
       OPENBLAS_NUM_THREADS=$t "$GEN/gemm_floor" $floor_args > "$f.floor"
+      if [ $m != d ]; then   # the forward GEMMs of a Dense stack (the baked build's floor)
+        eval dims=\$dims_$m
+        # shellcheck disable=SC2086
+        OPENBLAS_NUM_THREADS=$t "$GEN/gemm_floor" --forward $dims > "$f.fwd_floor"
+      fi
     done
     if [ $HAVE_FANN = 1 ] && case " $MODELS " in *" a "*) true ;; *) false ;; esac; then
       "$GEN/fann_bench" $ROWS_a > "$OUT/r${r}_t${t}_fann"

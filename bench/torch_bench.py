@@ -5,7 +5,7 @@
 The same network, loss, optimizer (hyperparameters included), batch size
 and data rule as the seqc model bench/models/bench_MODEL.nn and
 seqc_bench.c. Times one warm-up pass of 20 steps, then one epoch of ROWS
-rows (samples/s), then inference at batch 1 and 256: eager (model.eval(),
+rows (samples/s), then inference at batch 1, 8, 64 and 256: eager (model.eval(),
 torch.no_grad()) and TorchScript (torch.jit.freeze of a traced eval model).
 Prints key=value lines like seqc_bench; rss_kb is the peak resident set.
 """
@@ -105,16 +105,17 @@ def main():
         steps += 1
     train_s = time.perf_counter() - t0
     model.eval()
-    x1, x256 = x[:1].contiguous(), x[:256].contiguous()
-    out = {"train_sps": rows / train_s, "step_ms": 1e3 * train_s / steps, "steps": steps,
-           "eager_b1_us": 1e6 * latency(model, x1), "eager_b256_us": 1e6 * latency(model, x256)}
+    xs = {b: x[:b].contiguous() for b in (1, 8, 64, 256)}
+    out = {"train_sps": rows / train_s, "step_ms": 1e3 * train_s / steps, "steps": steps}
+    for b, xb in xs.items():
+        out[f"eager_b{b}_us"] = 1e6 * latency(model, xb)
     with torch.no_grad():
-        ts = torch.jit.freeze(torch.jit.trace(model, x256))
+        ts = torch.jit.freeze(torch.jit.trace(model, xs[256]))
         for _ in range(3):   # let the profiling executor specialize
-            ts(x1)
-            ts(x256)
-    out["ts_b1_us"] = 1e6 * latency(ts, x1)
-    out["ts_b256_us"] = 1e6 * latency(ts, x256)
+            for xb in xs.values():
+                ts(xb)
+    for b, xb in xs.items():
+        out[f"ts_b{b}_us"] = 1e6 * latency(ts, xb)
     out["rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for k, v in out.items():
         print(f"{k}={v}")

@@ -3,14 +3,28 @@
  * bake_plan.c as NAME_infer.h and NAME_infer.c (and NAME_infer.bin).
  *
  * The output needs only libm: no runtime, no BLAS, no malloc, no global
- * mutable state. NAME_predict_in works one sample at a time in an arena of
- * NAME_INFER_ARENA_FLOATS, a size planned exactly (plan_arena: a stage that
- * cannot work in place reads one end of the arena and writes the other,
- * one that can writes over its input), which the caller provides;
- * NAME_predict_with keeps it on its stack. An affine stage loops over the
- * rows of its last axis with the weights transposed, (in, out), so the
- * inner loop runs over contiguous weights and vectorizes while each output
- * still sums its terms in input order; a convolution loops over output
+ * mutable state. NAME_predict_in works a block of NAME_INFER_BLOCK samples
+ * at a time in an arena of NAME_INFER_ARENA_FLOATS, that many times a size
+ * per sample planned exactly (plan_arena: a stage that cannot work in place
+ * reads one end of the arena and writes the other, one that can writes
+ * over its input), which the caller provides; NAME_predict_with keeps it
+ * on its stack. The block shrinks for wide models so that the arena stays
+ * within BAKED_ARENA_BUDGET.
+ *
+ * An affine stage is a small GEMM in a function of its own. Its weights
+ * are transposed into panels of 16 outputs, each (in, 16) row-major, so a
+ * tile reads them contiguously, input after input. Tiles of 8 rows by
+ * SEQC_LANES outputs (the vector width the C compiler targets, chosen by
+ * the preprocessor) accumulate in local arrays the compiler keeps in vector
+ * registers, each weight vector loaded once for 8 rows; the output tiles
+ * run outermost so that the panel they read stays in cache across the
+ * block's rows. Rows left over (and batch 1) take a one-row loop over the
+ * panels. Each output sums its bias, then its terms in input order,
+ * whatever the path or the vector width: a batch and its rows one at a
+ * time give the same bits. An elementwise activation after an affine stage
+ * is applied as the tile is stored, not in a pass of its own.
+ *
+ * A convolution loops, sample by sample, over output
  * pixels and the taps inside the input, with the weights as (kh, kw,
  * c / groups, oc) so that its inner loop runs over output channels the
  * same way; pooling, padding and upsampling copy whole pixels. Activations are the formulas of runtime/seqrt_acts.def, as text,
@@ -28,6 +42,17 @@
 /* 1 Mi floats (4 MiB): beyond this, C sources full of numbers compile
  * slowly and bloat, so the weights go to a .bin file. */
 #define BAKED_MAX_FLOATS (1L << 20)
+
+/* Samples per block: up to BAKED_BLOCK, halved while the arena of a block
+ * would exceed BAKED_ARENA_BUDGET bytes. */
+#define BAKED_BLOCK 64
+#define BAKED_ARENA_BUDGET (128L * 1024)
+/* Rows of a register tile of an affine stage. */
+#define BAKED_TILE_ROWS 8
+/* Outputs of a panel of an affine stage's weights: the widest SEQC_LANES,
+ * which every SEQC_LANES divides. */
+#define BAKED_PANEL 16
+
 
 /* The formula text of each activation: the expression F of seqrt_acts.def,
  * or the name of the row function. */
@@ -60,6 +85,7 @@ typedef struct {
     Act acts[64];
     const char *act_fn[64];
     int nacts;
+    long block;   /* samples per block */
 } Writer;
 
 static int taps(const Stage *st)
@@ -88,14 +114,20 @@ static long stage_weights(const Stage *st)
     ir_internal_error("a baked stage of no known kind");
 }
 
-/* w (out, in) -> (in, out): the layout the generated loops read. */
+/* w (out, in) -> the layout the generated loops read: panels of
+ * BAKED_PANEL outputs, panel p (outputs P p .. P p + width - 1, width P
+ * but for the last) stored (in, width) row-major from offset P p in. A
+ * tile then reads its weights contiguously, input after input. */
 static const double *transposed(const Stage *st)
 {
     int in = shape_last(&st->in), out = shape_last(&st->out);
     double *t = bake_alloc((long)in * out);
-    for (int o = 0; o < out; o++)
+    for (int p = 0; p < out; p += BAKED_PANEL) {
+        int width = out - p < BAKED_PANEL ? out - p : BAKED_PANEL;
         for (int k = 0; k < in; k++)
-            t[(long)k * out + o] = st->w[(long)o * in + k];
+            for (int j = 0; j < width; j++)
+                t[(long)p * in + (long)k * width + j] = st->w[(long)(p + j) * in + k];
+    }
     return t;
 }
 
@@ -238,16 +270,99 @@ static void print_array(Buf *b, const double *v, long n)
     buf_printf(b, "\n");
 }
 
-/* Opens a loop over the rows of a stage's last axis when there are several:
- * the row's input and output pointers are then xr and yr. */
+/* "m" (the samples of the block) times a count per sample. */
+static const char *per_block(long count)
+{
+    return count == 1 ? "m" : arena_printf("m * %ld", count);
+}
+
+/* Opens a loop over the rows of a stage's last axis in the block (rows per
+ * sample times m): the row's input and output pointers are xr and yr. */
 static void rows_begin(Buf *c, long rows, int in, int out, const char *src, const char *dst)
 {
-    if (rows == 1) {
-        buf_printf(c, "        {\n            const float *xr = %s;\n            float *yr = %s;\n", src, dst);
-        return;
+    buf_printf(c, "        for (long q = 0; q < %s; q++) {\n            const float *xr = %s + q * %d;\n"
+                  "            float *yr = %s + q * %d;\n", per_block(rows), src, in, dst, out);
+}
+
+/* One register tile of an affine stage: BAKED_TILE_ROWS rows from q, `width`
+ * outputs from o0 (width: a constant expression of at most SEQC_LANES),
+ * their weights from `wp`, `stride` floats from one input to the next. */
+static void emit_tile(Buf *c, int in, int out, const char *wp, int stride, const char *width, const char *act)
+{
+    const int R = BAKED_TILE_ROWS;
+    buf_printf(c, "        for (long q = 0; q < q%d; q += %d) {\n            const float *xq = x + q * %d;\n"
+                  "            const float *wp = %s;\n            float ", R, R, in, wp);
+    for (int r = 0; r < R; r++)
+        buf_printf(c, "c%d[SEQC_LANES]%s", r, r + 1 == R ? ";\n" : r % 4 == 3 ? ",\n                  " : ", ");
+    buf_printf(c, "            for (int o = 0; o < %s; o++)\n                ", width);
+    for (int r = 0; r < R; r++)
+        buf_printf(c, "c%d[o] = ", r);
+    buf_printf(c, "bias[o0 + o];\n            for (int k = 0; k < %d; k++) {\n"
+                  "                const float *wk = wp + k * %d;\n                const float ", in, stride);
+    for (int r = 0; r < R; r++)
+        buf_printf(c, "%sx%d = xq[%s%sk]", r ? (r % 4 ? ", " : ",\n                            ") : "", r,
+                   r ? arena_printf("%d", r * in) : "", r ? " + " : "");
+    buf_printf(c, ";\n                for (int o = 0; o < %s; o++) {\n", width);
+    for (int r = 0; r < R; r++)
+        buf_printf(c, "                    c%d[o] = SEQC_MADD(wk[o], x%d, c%d[o]);\n", r, r, r);
+    buf_printf(c, "                }\n            }\n            float *yq = y + q * %d + o0;\n"
+                  "            for (int o = 0; o < %s; o++) {\n", out, width);
+    for (int r = 0; r < R; r++) {
+        const char *v = arena_printf("c%d[o]", r);
+        buf_printf(c, "                yq[%s%so] = %s;\n", r ? arena_printf("%d", r * out) : "", r ? " + " : "",
+                   act ? arena_printf("%s(%s)", act, v) : v);
     }
-    buf_printf(c, "        for (long q = 0; q < %ld; q++) {\n            const float *xr = %s + q * %d;\n"
-                  "            float *yr = %s + q * %d;\n", rows, src, in, dst, out);
+    buf_printf(c, "            }\n        }\n");
+}
+
+/* Affine stage i as a function: y (rows, out) = act(x (rows, in) w + b),
+ * w in panels of BAKED_PANEL outputs (transposed()). */
+static void emit_affine_fn(Buf *c, int i, const Stage *st, const char *act, const char *actname)
+{
+    int in = shape_last(&st->in), out = shape_last(&st->out);
+    const int R = BAKED_TILE_ROWS, P = BAKED_PANEL;
+    int full = out / P * P, last = out % P;   /* outputs in whole panels; the last panel's width */
+    const char *layout = full ? arena_printf("w: (%d, %d) in panels of %d outputs, each\n * (%d, %d)%s", in, out, P, in, P,
+                                             last ? arena_printf(", the last (%d, %d)", in, last) : "")
+                              : arena_printf("w: (%d, %d)", in, out);
+    buf_printf(c, "\n/* s%d: %s%s%s.\n * y (rows, %d) = %sx (rows, %d) w + b%s, %s.\n"
+                  " * Tiles of %d rows by SEQC_LANES outputs, then the rows left one at a time. */\n",
+               i, st->what, act ? "; then " : "", act ? actname : "", out, act ? "act(" : "", in, act ? ")" : "",
+               layout, R);
+    buf_printf(c, "static void s%d_affine(const float *w, const float *bias, const float *x, float *y, long rows)\n{\n"
+                  "    const long q%d = rows - rows %% %d; /* rows in whole tiles */\n", i, R, R);
+    if (full) {   /* SEQC_LANES divides the panel width */
+        buf_printf(c, "    for (int o0 = 0; o0 < %d; o0 += SEQC_LANES)\n", full);
+        emit_tile(c, in, out, arena_printf("w + (o0 - o0 %% %d) * %d + o0 %% %d", P, in, P), P, "SEQC_LANES", act);
+    }
+    if (last) {
+        const char *wp = full ? arena_printf("w + %ld + (o0 - %d)", (long)full * in, full) : "w + o0";
+        buf_printf(c, "    int o0 = %d;\n    for (; o0 + SEQC_LANES <= %d; o0 += SEQC_LANES)\n", full, out);
+        emit_tile(c, in, out, wp, last, "SEQC_LANES", act);
+        buf_printf(c, "    if (o0 < %d)\n", out);
+        emit_tile(c, in, out, wp, last, arena_printf("%d %% SEQC_LANES", last), act);
+    }
+    buf_printf(c, "    for (long q = q%d; q < rows; q++) {\n        const float *xr = x + q * %d;\n"
+                  "        float *yr = y + q * %d;\n", R, in, out);
+    for (int part = 0; part < 2; part++) {   /* the whole panels, then the last one */
+        int width = part ? last : P;
+        if (!(part ? last : full))
+            continue;
+        const char *o = part ? (full ? arena_printf("%d + o", full) : "o") : "p + o";
+        if (part)
+            buf_printf(c, "        {\n            const float *wp = w%s;\n",
+                       full ? arena_printf(" + %ld", (long)full * in) : "");
+        else
+            buf_printf(c, "        for (int p = 0; p < %d; p += %d) {\n            const float *wp = w + p * %d;\n",
+                       full, P, in);
+        buf_printf(c, "            float acc[%d];\n            for (int o = 0; o < %d; o++)\n"
+                      "                acc[o] = bias[%s];\n            for (int k = 0; k < %d; k++) {\n"
+                      "                const float xk = xr[k];\n                for (int o = 0; o < %d; o++)\n"
+                      "                    acc[o] = SEQC_MADD(wp[k * %d + o], xk, acc[o]);\n            }\n"
+                      "            for (int o = 0; o < %d; o++)\n                yr[%s] = %s;\n        }\n",
+                   width, width, o, in, width, width, width, o, act ? arena_printf("%s(acc[o])", act) : "acc[o]");
+    }
+    buf_printf(c, "    }\n}\n");
 }
 
 /* A channels-last sample as (h, w, c): [steps, c] is h = 1. */
@@ -292,7 +407,7 @@ static void window_begin(Buf *c, const Stage *st, const char *src, const char *d
 
 #define TAP "                        "   /* the indentation inside the tap loops */
 
-static void emit_window_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst)
+static void emit_conv_pool(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst)
 {
     int ih, iw, ic, oh, ow, oc;
     hwc(&st->in, &ih, &iw, &ic);
@@ -341,20 +456,72 @@ static void emit_window_stage(Buf *c, Writer *w, int i, const Stage *st, const c
     buf_printf(c, "            }\n");
 }
 
-static void emit_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst)
+/* One sample of a window stage, from src to dst. */
+static void emit_window_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst)
 {
-    int in = shape_last(&st->in), out = shape_last(&st->out);
+    switch (st->kind) {
+    case ST_CONV:
+    case ST_POOL:
+        emit_conv_pool(c, w, i, st, src, dst);
+        return;
+    case ST_SHIFT:
+    case ST_UPSAMPLE: {
+        int ih, iw, ic, oh, ow, oc;
+        hwc(&st->in, &ih, &iw, &ic);
+        hwc(&st->out, &oh, &ow, &oc);
+        buf_printf(c, "        for (int oy = 0; oy < %d; oy++)\n            for (int ox = 0; ox < %d; ox++) {\n"
+                      "                float *yr = %s + (oy * %d + ox) * %d;\n", oh, ow, dst, ow, oc);
+        if (st->kind == ST_SHIFT)
+            buf_printf(c, "                const int iy = oy %c %d, ix = ox %c %d;\n", st->top < 0 ? '+' : '-',
+                       st->top < 0 ? -st->top : st->top, st->left < 0 ? '+' : '-', st->left < 0 ? -st->left : st->left);
+        else
+            buf_printf(c, "                const int iy = oy / %d, ix = ox / %d;\n", st->top, st->left);
+        if (st->kind == ST_SHIFT)
+            buf_printf(c, "                const int inside = iy >= 0 && iy < %d && ix >= 0 && ix < %d;\n"
+                          "                for (int o = 0; o < %d; o++)\n"
+                          "                    yr[o] = inside ? %s[(iy * %d + ix) * %d + o] : 0.0f;\n", ih, iw, oc,
+                       src, iw, ic);
+        else
+            buf_printf(c, "                for (int o = 0; o < %d; o++)\n"
+                          "                    yr[o] = %s[(iy * %d + ix) * %d + o];\n", oc, src, iw, ic);
+        buf_printf(c, "            }\n");
+        return;
+    }
+    case ST_AFFINE:
+    case ST_SCALE:
+    case ST_ACT:
+    case ST_LAYERNORM:
+    case ST_PRELU:
+        break;
+    }
+    ir_internal_error("not a window stage");
+}
+
+/* Copies text into c with every line indented by `indent` more. */
+static void indented(Buf *c, const Buf *text, const char *indent)
+{
+    for (size_t k = 0; k < text->len;) {
+        const char *line = text->data + k, *nl = memchr(line, '\n', text->len - k);
+        size_t len = nl ? (size_t)(nl - line) + 1 : text->len - k;
+        buf_printf(c, "%s%.*s", len > 1 ? indent : "", (int)len, line);
+        k += len;
+    }
+}
+
+/* Stage i's code in the block loop; an affine stage calls its function
+ * (with the activation stage after it fused when `fused`), the window
+ * stages (convolution, pooling, padding, upsampling) run sample by
+ * sample. */
+static void emit_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst, int fused)
+{
+    int out = shape_last(&st->out);
     long rows = shape_lead(&st->out), size = shape_size(&st->out);
     buf_printf(c, "\n        /* s%d: %s */\n", i, st->what);
     switch (st->kind) {
     case ST_AFFINE:
-        rows_begin(c, rows, in, out, src, dst);
-        buf_printf(c, "            for (int o = 0; o < %d; o++)\n                yr[o] = w->s%d_b[o];\n"
-                      "            for (int k = 0; k < %d; k++) {\n"
-                      "                const float *wk = w->s%d_w + k * %d;\n"
-                      "                const float xk = xr[k];\n                for (int o = 0; o < %d; o++)\n"
-                      "                    yr[o] += wk[o] * xk;\n            }\n        }\n",
-                   out, i, in, i, out, out);
+        if (fused)
+            buf_printf(c, "        /* and s%d: %s */\n", i + 1, (st + 1)->what);
+        buf_printf(c, "        s%d_affine(w->s%d_w, w->s%d_b, %s, %s, %s);\n", i, i, i, src, dst, per_block(rows));
         return;
     case ST_SCALE:
         rows_begin(c, rows, out, out, src, dst);
@@ -379,8 +546,8 @@ static void emit_stage(Buf *c, Writer *w, int i, const Stage *st, const char *sr
             buf_printf(c, "            %s(yr, xr, %d); /* %s */\n        }\n", act_formula[st->act.kind], out,
                        act_desc[st->act.kind]);
         } else {
-            buf_printf(c, "        for (long o = 0; o < %ld; o++)\n            %s[o] = %s(%s[o]);\n", size, dst,
-                       act_function(w, st->act), src);
+            buf_printf(c, "        for (long o = 0; o < %s; o++)\n            %s[o] = %s(%s[o]);\n", per_block(size),
+                       dst, act_function(w, st->act), src);
         }
         return;
     case ST_PRELU: {
@@ -396,36 +563,23 @@ static void emit_stage(Buf *c, Writer *w, int i, const Stage *st, const char *sr
                 astride *= st->adims.dim[k];
             }
         }
-        buf_printf(c, "        for (long o = 0; o < %ld; o++) {\n            const float alpha = w->s%d_alpha[%s];\n"
-                      "            %s[o] = %s[o] > 0.0f ? %s[o] : alpha * %s[o];\n        }\n",
-                   size, i, idx, dst, src, src, src);
+        buf_printf(c, "        for (long e = 0; e < %s; e++) {\n            const long o = e %% %ld;\n"
+                      "            const float alpha = w->s%d_alpha[%s];\n"
+                      "            %s[e] = %s[e] > 0.0f ? %s[e] : alpha * %s[e];\n        }\n",
+                   per_block(size), size, i, idx, dst, src, src, src);
         return;
     }
     case ST_CONV:
     case ST_POOL:
-        emit_window_stage(c, w, i, st, src, dst);
-        return;
     case ST_SHIFT:
     case ST_UPSAMPLE: {
-        int ih, iw, ic, oh, ow, oc;
-        hwc(&st->in, &ih, &iw, &ic);
-        hwc(&st->out, &oh, &ow, &oc);
-        buf_printf(c, "        for (int oy = 0; oy < %d; oy++)\n            for (int ox = 0; ox < %d; ox++) {\n"
-                      "                float *yr = %s + (oy * %d + ox) * %d;\n", oh, ow, dst, ow, oc);
-        if (st->kind == ST_SHIFT)
-            buf_printf(c, "                const int iy = oy %c %d, ix = ox %c %d;\n", st->top < 0 ? '+' : '-',
-                       st->top < 0 ? -st->top : st->top, st->left < 0 ? '+' : '-', st->left < 0 ? -st->left : st->left);
-        else
-            buf_printf(c, "                const int iy = oy / %d, ix = ox / %d;\n", st->top, st->left);
-        if (st->kind == ST_SHIFT)
-            buf_printf(c, "                const int inside = iy >= 0 && iy < %d && ix >= 0 && ix < %d;\n"
-                          "                for (int o = 0; o < %d; o++)\n"
-                          "                    yr[o] = inside ? %s[(iy * %d + ix) * %d + o] : 0.0f;\n", ih, iw, oc,
-                       src, iw, ic);
-        else
-            buf_printf(c, "                for (int o = 0; o < %d; o++)\n"
-                          "                    yr[o] = %s[(iy * %d + ix) * %d + o];\n", oc, src, iw, ic);
-        buf_printf(c, "            }\n");
+        Buf one = {0};
+        emit_window_stage(&one, w, i, st, "xs", "ys");
+        buf_printf(c, "        for (long q = 0; q < m; q++) {\n            const float *xs = %s + q * %ld;\n"
+                      "            float *ys = %s + q * %ld;\n", src, shape_size(&st->in), dst, size);
+        indented(c, &one, "    ");
+        buf_printf(c, "        }\n");
+        free(one.data);
         return;
     }
     }
@@ -512,9 +666,10 @@ static long plan_arena(const Bake *b, long *off)
     return floats;
 }
 
-static const char *arena_at(long off)
+/* Where a stage writes in the arena of a block: off per sample. */
+static const char *arena_at(const Writer *w, long off)
 {
-    return off ? arena_printf("(arena + %ld)", off) : "arena";
+    return off ? arena_printf("(arena + %s_INFER_BLOCK * %ldL)", w->P, off) : "arena";
 }
 
 static void emit_header(Buf *h, const Writer *w, long nfloats, long arena, int to_bin, const char *file,
@@ -530,11 +685,15 @@ static void emit_header(Buf *h, const Writer *w, long nfloats, long arena, int t
     buf_printf(h, "#ifndef %s_INFER_H\n#define %s_INFER_H\n\n", P, P);
     buf_printf(h, "#define %s_INFER_IN %d\n#define %s_INFER_OUT %d\n", P, m->in, P, m->out);
     buf_printf(h, "#define %s_INFER_WEIGHT_COUNT %ld\n", P, nfloats);
-    buf_printf(h, "/* The activations of one sample: %s_predict_with keeps them on its stack,\n"
-                  " * %s_predict_in in the caller's arena of this many floats (planned\n"
-                  " * exactly: the largest input plus output of a stage that cannot work in\n"
-                  " * place). */\n", p, p);
-    buf_printf(h, "#define %s_INFER_ARENA_FLOATS %ld\n#define %s_INFER_ARENA_BYTES %ld\n\n", P, arena, P, 4 * arena);
+    buf_printf(h, "/* samples %s_predict works on at a time; defining it (1 or more) when\n"
+                  " * compiling %s_infer.c trades speed for stack: the results are the same */\n"
+                  "#ifndef %s_INFER_BLOCK\n#define %s_INFER_BLOCK %ld\n#endif\n", p, p, P, P, w->block);
+    buf_printf(h, "/* The activations of a block of samples: %s_predict_with keeps them on its\n"
+                  " * stack, %s_predict_in in the caller's arena of this many floats (planned\n"
+                  " * exactly: per sample, the largest input plus output of a stage that\n"
+                  " * cannot work in place). */\n", p, p);
+    buf_printf(h, "#define %s_INFER_ARENA_FLOATS (%s_INFER_BLOCK * %ldL)\n"
+                  "#define %s_INFER_ARENA_BYTES (%s_INFER_BLOCK * %ldL)\n\n", P, P, arena, P, P, 4 * arena);
     buf_printf(h, "typedef struct %s_weights {\n", p);
     for (int i = 0; i < w->b->n; i++) {
         const Stage *st = &w->b->st[i];
@@ -586,23 +745,55 @@ static void emit_source(Buf *c, Writer *w, long nfloats, long arena, const long 
                    shape_str(&b->st[i].out), b->st[i].what);
     buf_printf(c, " */\n#include <math.h>\n%s\n#include \"%s_infer.h\"\n",
                to_bin ? "#include <stdio.h>\n#include <string.h>" : "", p);
-    Buf body = {0};
+    buf_printf(c, "\n#if %s_INFER_BLOCK < 1\n#error \"%s_INFER_BLOCK must be 1 or more\"\n#endif\n", w->P, w->P);
+    Buf body = {0}, fns = {0};
+    const char *B = arena_printf("%s_INFER_BLOCK", w->P);
     buf_printf(&body, "\nvoid %s_predict_in(const %s_weights *w, const float *x, float *y, long n, float *arena)\n{\n",
                p, p);
-    buf_printf(&body, "    for (long r = 0; r < n; r++) {\n        const float *in = x + r * %d;\n", m->in);
+    buf_printf(&body, "    for (long r = 0; r < n; r += %s) {\n"
+                      "        const long m = n - r < %s ? n - r : %s; /* samples in this block */\n"
+                      "        const float *in = x + r * %d;\n", B, B, B, m->in);
     const char *cur = "in";
     for (int i = 0; i < b->n; i++) {
-        const char *dst = arena_at(off[i]);
-        emit_stage(&body, w, i, &b->st[i], cur, dst);
+        const Stage *st = &b->st[i];
+        const char *dst = arena_at(w, off[i]);
+        int fused = st->kind == ST_AFFINE && i + 1 < b->n && st[1].kind == ST_ACT && !act_rowwise(st[1].act) &&
+                    off[i + 1] == off[i];
+        if (st->kind == ST_AFFINE)
+            emit_affine_fn(&fns, i, st, fused ? act_function(w, st[1].act) : NULL,
+                           fused ? act_str(st[1].act) : NULL);
+        emit_stage(&body, w, i, st, cur, dst, fused);
         cur = dst;
+        i += fused;
     }
-    buf_printf(&body, "\n        const float *out = %s;\n        for (int o = 0; o < %d; o++)\n"
+    buf_printf(&body, "\n        const float *out = %s;\n        for (long o = 0; o < m * %d; o++)\n"
                       "            y[r * %d + o] = out[o];\n", cur, m->out, m->out);
     buf_printf(&body, "    }\n    (void)arena;\n    (void)w; /* unused when no stage has weights */\n}\n");
-    buf_printf(&body, "\nvoid %s_predict_with(const %s_weights *w, const float *x, float *y, long n)\n{\n"
-                      "    float arena[%ld]; /* %s_INFER_ARENA_FLOATS */\n"
-                      "    %s_predict_in(w, x, y, n, arena);\n}\n", p, p, arena > 0 ? arena : 1, w->P, p);
+    if (arena > 0)
+        buf_printf(&body, "\nvoid %s_predict_with(const %s_weights *w, const float *x, float *y, long n)\n{\n"
+                          "    float arena[%s_INFER_ARENA_FLOATS];\n"
+                          "    %s_predict_in(w, x, y, n, arena);\n}\n", p, p, w->P, p);
+    else
+        buf_printf(&body, "\nvoid %s_predict_with(const %s_weights *w, const float *x, float *y, long n)\n{\n"
+                          "    float arena[1]; /* no stage needs one */\n"
+                          "    %s_predict_in(w, x, y, n, arena);\n}\n", p, p, p);
     emit_act_functions(c, w);
+    if (fns.len) {
+        buf_printf(c, "\n/* The width of an output tile: the lanes of the widest vectors the\n"
+                      " * compiler targets (it keeps a tile's 8 rows in 8 vector registers).\n"
+                      " * Only the speed depends on it: every output sums its terms in the same\n"
+                      " * order whatever the width. */\n"
+                      "#if defined(__AVX512F__)\n#define SEQC_LANES 16\n#elif defined(__AVX__)\n"
+                      "#define SEQC_LANES 8\n#else\n#define SEQC_LANES 4\n#endif\n");
+        buf_printf(c, "\n/* a * b + c, in one rounding (fmaf) where the target has a fast FMA\n"
+                      " * (FP_FAST_FMAF: e.g. -march=haswell or later), else in two. Every path\n"
+                      " * of one build uses the same form: a batch and its rows one at a time\n"
+                      " * give the same bits. */\n"
+                      "#ifdef FP_FAST_FMAF\n#define SEQC_MADD(a, b, c) fmaf(a, b, c)\n#else\n"
+                      "#define SEQC_MADD(a, b, c) ((a) * (b) + (c))\n#endif\n");
+        buf_printf(c, "%.*s", (int)fns.len, fns.data);
+    }
+    free(fns.data);
     buf_printf(c, "%.*s", (int)body.len, body.data);
     free(body.data);
     if (to_bin) {
@@ -649,6 +840,9 @@ int emit_baked(const Model *m, const EmitOptions *opt)
     for (int i = 0; i < b.n; i++)
         nfloats += stage_weights(&b.st[i]);
     long arena = plan_arena(&b, off);
+    w.block = BAKED_BLOCK;
+    while (w.block > 1 && w.block * arena * 4 > BAKED_ARENA_BUDGET)
+        w.block /= 2;
     int to_bin = nfloats > BAKED_MAX_FLOATS;
     const char *file = base_name(m->src->path), *wfile = base_name(opt->weights);
     Buf h = {0}, c = {0}, bin = {0};

@@ -48,13 +48,15 @@ static const char *const loss_ids[SEQRT_LOSS_COUNT] = {
 };
 
 static const char *const metric_ids[SEQRT_METRIC_COUNT] = {
-#define METRIC(id, name, cls, aliases, mode) "SEQRT_METRIC_" #id,
+#define METRIC(id, name, cls, aliases, mode, cname) "SEQRT_METRIC_" #id,
 #include "seqrt_metrics.def"
 #undef METRIC
 };
 
 #define MAX_ACTS 64
 #define MAX_STATICS 256
+
+static int model_has_penalty(const Model *m);
 
 struct Emit {
     const Model *m;
@@ -64,6 +66,10 @@ struct Emit {
     int training;             /* the model has a loss: backward, update */
     int nrng;                 /* layers with a random stream of their own */
     Buf code;                 /* the functions, written before the constants they use */
+    Buf consts;               /* file-scope constants the functions use (the loss's
+                                 arguments, the schedule), written before them */
+    int has_loss_fn;          /* a seqrt_lossfn constant loss_fn exists */
+    int has_penalty;          /* NAME_penalty exists */
     Act acts[MAX_ACTS];       /* the activation constants used, in order */
     const char *act_names[MAX_ACTS];
     int nacts;
@@ -308,19 +314,23 @@ static long emit_struct(Buf *b, const Emit *e)
         buf_printf(b, "    %s_buffers buffer;   /* non-trainable state */\n", e->p);
     nfloats += P + nbuffer;
     if (e->training) {
-        const char *slot_m, *slot_v;
-        ir_opt_slots(m, &slot_m, &slot_v);
+        OptSlots os;
+        ir_opt_slots(m, &os);
+        static const char *const members[3] = {"opt_m", "opt_v", "opt_w"};
         buf_printf(b, "    %s_params grad;      /* d loss / d param */\n", e->p);
         nfloats += P;
-        if (slot_m) {
-            buf_printf(b, "    %s_params opt_m;     /* %s */\n", e->p,
-                       !strcmp(slot_m, "momentum") ? "momentum" : "first moment");
-            nfloats += P;
+        for (int k = 0; k < 3; k++)
+            if (os.name[k]) {
+                buf_printf(b, "    %s_params %s;     /* %s */\n", e->p, members[k], os.what[k]);
+                nfloats += P;
+            }
+        if (os.u_product) {
+            buf_printf(b, "    float u_product;         /* Nadam: the product of its momentum factors */\n");
+            nfloats++;
         }
-        if (slot_v) {
-            buf_printf(b, "    %s_params opt_v;     /* %s */\n", e->p,
-                       !strcmp(slot_v, "velocity") ? "mean square (velocity)" : "second moment");
-            nfloats += P;
+        if (m->opt.settable_lr) {
+            buf_printf(b, "    float learning_rate;     /* settable: ReduceLROnPlateau changes it */\n");
+            nfloats++;
         }
     }
     buf_printf(b, "    /* values, for up to %ld rows (the buffer plan) */\n", B);
@@ -423,6 +433,11 @@ static void emit_header(Buf *b, Emit *e, const char *file)
         buf_printf(b, "void %s_update(%s *net);\n", p, p);
         buf_printf(b, "/* forward(training) + backward + update; returns the batch loss. */\n");
         buf_printf(b, "float %s_train_step(%s *net, const float *x, const float *target, int n);\n", p, p);
+        if (model_has_penalty(m)) {
+            buf_printf(b, "/* The regularization penalties on the state as the last forward of n rows\n"
+                          " * left it; Keras adds them to every loss it reports. */\n");
+            buf_printf(b, "float %s_penalty(%s *net, int n);\n", p, p);
+        }
     }
     buf_printf(b, "/* The descriptor the runtime's fit/evaluate/predict use. */\n");
     buf_printf(b, "extern const seqrt_model %s_model;\n\n", p);
@@ -438,6 +453,48 @@ static void emit_header(Buf *b, Emit *e, const char *file)
 
 /* ---------------------------------------------------------------- init, forward, backward */
 
+/* The tensor as Keras lays it out (rows, cols): a Dense kernel is (in,
+ * units), stored transposed; otherwise its leading axes by its last. */
+static void keras_layout(const Param *p, int *rows, int *cols)
+{
+    if (p->transposed) {
+        *rows = p->shape.dim[1];
+        *cols = p->shape.dim[0];
+        return;
+    }
+    *cols = p->shape.rank ? p->shape.dim[p->shape.rank - 1] : 1;
+    *rows = (int)(shape_size(&p->shape) / *cols);
+}
+
+/* An initializer with the arguments of its class form, or a seed of its own. */
+static void emit_init_args(Emit *e, const Param *p)
+{
+    const InitSpec *s = &p->ispec;
+    seqrt_init_args a = s->args;
+    a.kind = s->kind;
+    if (!s->has_args) {   /* a seed only: Keras's defaults */
+        a.a = s->kind == SEQRT_INIT_RANDOM_UNIFORM ? -0.05 : s->kind == SEQRT_INIT_VARIANCE_SCALING ||
+              s->kind == SEQRT_INIT_ORTHOGONAL || s->kind == SEQRT_INIT_IDENTITY ? 1.0 : 0.0;
+        a.b = 0.05;
+    }
+    int rows, cols;
+    keras_layout(p, &rows, &cols);
+    const char *rng = "&net->rng";
+    if (s->has_seed) {
+        buf_printf(e->b, "    {\n        seqrt_rng own; /* %s(seed=%lld): a stream of its own */\n"
+                         "        seqrt_rng_seed(&own, %lluu);\n", seqrt_init_name(s->kind), (long long)s->seed,
+                   (unsigned long long)s->seed);
+        rng = "&own";
+    }
+    buf_printf(e->b, "%s    seqrt_init_fill_args(&(const seqrt_init_args){%s, %.17g, %.17g, %d, %d},\n"
+                     "%s                         net->%s.%s, %ld, %d, %d, %d, %d, %s); /* %s */\n",
+               s->has_seed ? "    " : "", init_ids[a.kind], a.a, a.b, a.mode, a.distribution, s->has_seed ? "    " : "",
+               p->trainable ? "param" : "buffer", p->cname, shape_size(&p->shape), p->fan_in, p->fan_out, rows, cols,
+               rng, p->name);
+    if (s->has_seed)
+        buf_printf(e->b, "    }\n");
+}
+
 static void emit_init(Emit *e)
 {
     const Model *m = e->m;
@@ -447,6 +504,10 @@ static void emit_init(Emit *e)
         const Layer *l = &m->layer[i];
         for (int k = 0; k < ir_nparams(l); k++) {
             const Param *p = ir_param_at(l, k);
+            if (p->ispec.has_args || p->ispec.has_seed) {
+                emit_init_args(e, p);
+                continue;
+            }
             if (p->init == SEQRT_INIT_ZEROS)
                 continue;   /* memset did it */
             buf_printf(e->b, "    seqrt_init_fill(%s, net->%s.%s, %ld, %d, %d, &net->rng); /* %s */\n",
@@ -455,6 +516,20 @@ static void emit_init(Emit *e)
         }
         if (l->kind->seed && l->kind->seed(l) >= 0)
             buf_printf(e->b, "    seqrt_rng_seed(&net->rng_%s, %lldu);\n", ir_tag(l), (long long)l->kind->seed(l));
+    }
+    if (e->training) {
+        OptSlots os;
+        ir_opt_slots(m, &os);
+        static const char *const members[3] = {"opt_m", "opt_v", "opt_w"};
+        for (int k = 0; k < 3; k++)
+            if (os.name[k] && os.fill[k] != 0)
+                buf_printf(e->b, "    for (long i = 0; i < %s_PARAM_COUNT; i++) /* a fresh %s holds %.9g */\n"
+                                 "        ((float *)&net->%s)[i] = %s;\n", e->P, os.name[k], os.fill[k], members[k],
+                           float_literal(os.fill[k]));
+        if (os.u_product)
+            buf_printf(e->b, "    net->u_product = 1.0f;\n");
+        if (m->opt.settable_lr)
+            buf_printf(e->b, "    net->learning_rate = %s;\n", float_literal(m->opt.lr));
     }
     buf_printf(e->b, "}\n");
 }
@@ -509,7 +584,7 @@ static void emit_backward_layer(Emit *e, int i)
     const Layer *l = &m->layer[i];
     int skip = i == m->grad_start && m->skip_last_act;
     buf_printf(e->b, "\n    /* %s%s */\n", describe(l), skip ? " (the activation is folded into the loss)" : "");
-    if (has_prop(l, LK_VIEW)) {
+    if (has_prop(l, LK_VIEW) && !l->kind->backward) {
         buf_printf(e->b, "    /* a view: the gradient passes through */\n");
         return;
     }
@@ -534,6 +609,79 @@ static const char *logits_of(const Emit *e)
     return emit_keep(e, &m->layer[last], KEEP_PREACT);
 }
 
+/* Does the loss need its arguments (seqrt_lossfn) rather than Keras's
+ * defaults? */
+static int loss_has_args(const Model *m)
+{
+    int grouped = m->loss == SEQRT_LOSS_KL_DIVERGENCE || m->loss == SEQRT_LOSS_CATEGORICAL_HINGE ||
+                  m->loss == SEQRT_LOSS_COSINE_SIMILARITY;
+    return m->loss_delta != 1.0 || m->label_smoothing != 0 || m->class_weight ||
+           (grouped && m->out_shape.rank > 1);
+}
+
+/* The loss's arguments as a file-scope constant loss_fn. */
+static void emit_loss_fn(Emit *e)
+{
+    const Model *m = e->m;
+    Buf *b = &e->consts;
+    if (m->class_weight) {
+        buf_printf(b, "\n/* fit(class_weight=...): the weight of each class's rows in the loss */\n");
+        buf_printf(b, "static const float class_weight[%d] = {", m->nclass_weight);
+        for (int k = 0; k < m->nclass_weight; k++)
+            buf_printf(b, "%s%s", k ? ", " : "", float_literal(m->class_weight[k]));
+        buf_printf(b, "};\n");
+    }
+    buf_printf(b, "\n/* The loss and its arguments: kind, delta, label_smoothing, last axis, class weights. */\n");
+    buf_printf(b, "static const seqrt_lossfn loss_fn = {%s, %s, %s, %d, %d, %s};\n", loss_ids[m->loss],
+               float_literal(m->loss_delta), float_literal(m->label_smoothing),
+               m->out_shape.rank > 1 ? shape_last(&m->out_shape) : 0, m->nclass_weight,
+               m->class_weight ? "class_weight" : "NULL");
+    e->has_loss_fn = 1;
+}
+
+/* The output of the first layer at or before i that writes one, as the
+ * inference forward leaves it (train-only layers and views pass on their
+ * input's). */
+static const char *inference_value(const Emit *e, int i)
+{
+    const Model *m = e->m;
+    while (i >= 0 && (has_prop(&m->layer[i], LK_VIEW) || has_prop(&m->layer[i], LK_TRAIN_ONLY)))
+        i--;
+    return i < 0 ? "net->input" : arena_printf("net->%s", m->buf[m->layer[i].out_buf].name);
+}
+
+static int has_weight_penalty(const Model *m)
+{
+    for (int i = 0; i < m->nlayers; i++)
+        for (int k = 0; k < ir_nparams(&m->layer[i]); k++)
+            if (ir_param_at(&m->layer[i], k)->reg.on)
+                return 1;
+    return 0;
+}
+
+static int model_has_penalty(const Model *m)
+{
+    int any = m->has_loss && has_weight_penalty(m);
+    for (int i = 0; m->has_loss && i < m->nlayers; i++)
+        any |= m->layer[i].kind == &kind_activity_regularization;
+    return any;
+}
+
+/* The weights' regularization penalties, and their gradients when grad. */
+static void emit_weight_penalties(Emit *e, const char *acc, int grad)
+{
+    const Model *m = e->m;
+    for (int i = 0; i < m->nlayers; i++)
+        for (int k = 0; k < ir_nparams(&m->layer[i]); k++) {
+            const Param *p = ir_param_at(&m->layer[i], k);
+            if (!p->reg.on)
+                continue;
+            buf_printf(e->b, "    %s += seqrt_regularize(net->param.%s, %s, %ld, %s, %s, n); /* %s */\n", acc,
+                       p->cname, grad ? arena_printf("net->grad.%s", p->cname) : "NULL", shape_size(&p->shape),
+                       float_literal(p->reg.l1), float_literal(p->reg.l2), p->name);
+        }
+}
+
 static void emit_backward(Emit *e)
 {
     const Model *m = e->m;
@@ -544,52 +692,283 @@ static void emit_backward(Emit *e)
         buf_printf(e->b, ", from the output logits");
     else if (m->loss_from_logits)
         buf_printf(e->b, ", computed from the logits (gradient p - t)");
+    if (m->class_weight)
+        buf_printf(e->b, ", rows weighted by class");
     buf_printf(e->b, " */\n");
-    buf_printf(e->b, "    float loss = seqrt_loss(%s, %s, %s, %s, target, n, %d);\n", loss_ids[m->loss],
-               buf_ptr(e, m->layer[m->grad_start].dy_buf), value_of(e, m->nlayers - 1, 0), logits_of(e), m->out);
+    if (loss_has_args(m)) {
+        emit_loss_fn(e);
+        buf_printf(e->b, "    float loss = seqrt_loss_fn(&loss_fn, %s, %s, %s, target, n, %d);\n",
+                   buf_ptr(e, m->layer[m->grad_start].dy_buf), value_of(e, m->nlayers - 1, 0), logits_of(e), m->out);
+    } else {
+        buf_printf(e->b, "    float loss = seqrt_loss(%s, %s, %s, %s, target, n, %d);\n", loss_ids[m->loss],
+                   buf_ptr(e, m->layer[m->grad_start].dy_buf), value_of(e, m->nlayers - 1, 0), logits_of(e), m->out);
+    }
     for (int i = m->grad_start; i >= m->grad_end; i--)
         emit_backward_layer(e, i);
+    int first = 1;
+    for (int i = 0; i < m->grad_end; i++) {
+        const Layer *l = &m->layer[i];
+        if (l->kind != &kind_activity_regularization)
+            continue;
+        const Regularizer *r = l->attr;
+        if (first)
+            buf_printf(e->b, "\n    /* activity penalties before the first trainable layer: no gradient */\n");
+        first = 0;
+        buf_printf(e->b, "    loss += seqrt_activity_regularize(%s, NULL, n, %ld, %s, %s); /* %d */\n",
+                   value_of(e, i - 1, 0), shape_size(&l->out), float_literal(r->l1), float_literal(r->l2), l->index);
+    }
+    if (has_weight_penalty(m)) {
+        buf_printf(e->b, "\n    /* weight regularization penalties, added to the loss and its gradients */\n");
+        emit_weight_penalties(e, "loss", 1);
+    }
     buf_printf(e->b, "    return loss;\n}\n");
+}
+
+/* NAME_penalty: the regularization penalties on the state as the last
+ * forward left it, for the driver's reported losses (evaluation). */
+static void emit_penalty(Emit *e)
+{
+    const Model *m = e->m;
+    if (!model_has_penalty(m))
+        return;
+    e->has_penalty = 1;
+    buf_printf(e->b, "\nfloat %s_penalty(%s *net, int n)\n{\n    float p = 0.0f;\n    (void)n;\n", e->p, e->p);
+    for (int i = 0; i < m->nlayers; i++) {
+        const Layer *l = &m->layer[i];
+        if (l->kind != &kind_activity_regularization)
+            continue;
+        const Regularizer *r = l->attr;
+        buf_printf(e->b, "    p += seqrt_activity_regularize(%s, NULL, n, %ld, %s, %s); /* %d: activity */\n",
+                   inference_value(e, i - 1), shape_size(&l->out), float_literal(r->l1), float_literal(r->l2),
+                   l->index);
+    }
+    emit_weight_penalties(e, "p", 0);
+    buf_printf(e->b, "    return p;\n}\n");
+}
+
+/* s as a C string literal. */
+static const char *c_string(const char *s)
+{
+    Buf b = {0};
+    buf_printf(&b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_printf(&b, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f)
+            buf_printf(&b, "\\%03o", *p);
+        else
+            buf_printf(&b, "%c", *p);
+    }
+    buf_printf(&b, "\"");
+    const char *r = arena_strndup(b.data, b.len);
+    free(b.data);
+    return r;
+}
+
+/* The schedule as a file-scope constant lr_schedule. */
+static void emit_schedule(Emit *e)
+{
+    const seqrt_lr_schedule *s = &e->m->opt.sched;
+    Buf *b = &e->consts;
+    static const char *const ids[SEQRT_SCHEDULE_COUNT] = {
+#define SCHEDULE(id, cls) "SEQRT_SCHEDULE_" #id,
+#include "seqrt_schedules.def"
+#undef SCHEDULE
+    };
+    if (s->kind == SEQRT_SCHEDULE_PIECEWISE_CONSTANT_DECAY) {
+        buf_printf(b, "\nstatic const double lr_boundaries[%d] = {", s->nvalues > 1 ? s->nvalues - 1 : 1);
+        for (int i = 0; i + 1 < s->nvalues; i++)
+            buf_printf(b, "%s%.17g", i ? ", " : "", s->boundaries[i]);
+        buf_printf(b, "%s};\nstatic const double lr_values[%d] = {", s->nvalues > 1 ? "" : "0", s->nvalues);
+        for (int i = 0; i < s->nvalues; i++)
+            buf_printf(b, "%s%.17g", i ? ", " : "", s->values[i]);
+        buf_printf(b, "};\n");
+    }
+    buf_printf(b, "\n/* learning_rate=%s(...), evaluated at every step (seqrt_lr_at). */\n",
+               seqrt_schedule_name(s->kind));
+    buf_printf(b, "static const seqrt_lr_schedule lr_schedule = {\n    .kind = %s,\n", ids[s->kind]);
+    if (s->kind == SEQRT_SCHEDULE_PIECEWISE_CONSTANT_DECAY) {
+        buf_printf(b, "    .nvalues = %d,\n    .boundaries = lr_boundaries,\n    .values = lr_values,\n", s->nvalues);
+    } else {
+        buf_printf(b, "    .initial_learning_rate = %.17g,\n    .decay_steps = %.17g,\n", s->initial_learning_rate,
+                   s->decay_steps);
+        if (s->decay_rate != 0)
+            buf_printf(b, "    .decay_rate = %.17g,\n", s->decay_rate);
+        if (s->staircase)
+            buf_printf(b, "    .staircase = 1,\n");
+        if (s->kind == SEQRT_SCHEDULE_POLYNOMIAL_DECAY)
+            buf_printf(b, "    .end_learning_rate = %.17g,\n    .power = %.17g,\n    .cycle = %d,\n",
+                       s->end_learning_rate, s->power, s->cycle);
+        if (s->alpha != 0)
+            buf_printf(b, "    .alpha = %.17g,\n", s->alpha);
+        if (s->warmup)
+            buf_printf(b, "    .warmup = 1,\n    .warmup_target = %.17g,\n    .warmup_steps = %.17g,\n",
+                       s->warmup_target, s->warmup_steps);
+        if (s->kind == SEQRT_SCHEDULE_COSINE_DECAY_RESTARTS)
+            buf_printf(b, "    .t_mul = %.17g,\n    .m_mul = %.17g,\n", s->t_mul, s->m_mul);
+    }
+    buf_printf(b, "};\n");
+}
+
+/* The runtime's view of p for a norm constraint of Keras axis p->con.axis:
+ * (rows, cols), and 1 = each row, 0 = each column, -1 = all. */
+static void constraint_shape(const Param *p, int *rows, int *cols, int *axis)
+{
+    int ka = p->con.axis;
+    if (p->shape.rank <= 1) {
+        *rows = 1;
+        *cols = (int)shape_size(&p->shape);
+        *axis = 1;   /* the whole vector */
+        return;
+    }
+    *rows = p->shape.dim[0];
+    *cols = (int)(shape_size(&p->shape) / *rows);
+    if (ka == -2)
+        *axis = -1;
+    else if (p->transposed)
+        *axis = ka == 0 ? 1 : 0;   /* Keras (in, units), stored (units, in) */
+    else
+        *axis = ka == 0 ? 0 : 1;
 }
 
 static void emit_update(Emit *e)
 {
-    const Optimizer *o = &e->m->opt;
-    const char *slot_m, *slot_v;
-    ir_opt_slots(e->m, &slot_m, &slot_v);
-    const char *p = e->p, *P = e->P, *mom = slot_m ? "(float *)&net->opt_m" : "NULL";
+    const Model *m = e->m;
+    const Optimizer *o = &m->opt;
+    OptSlots os;
+    ir_opt_slots(m, &os);
+    const char *p = e->p, *P = e->P, *mom = os.name[0] ? "(float *)&net->opt_m" : "NULL";
     Buf *b = e->b;
     buf_printf(b, "\nvoid %s_update(%s *net)\n{\n", p, p);
     buf_printf(b, "    float *w = (float *)&net->param;\n    const float *g = (const float *)&net->grad;\n");
+    const char *lr = float_literal(o->lr);
+    const char *lr_text = arena_printf("%.9g", o->lr);
+    if (o->has_schedule) {
+        emit_schedule(e);
+        buf_printf(b, "    float lr = seqrt_lr_at(&lr_schedule, net->step); /* at the step count before this step */\n");
+        lr = "lr";
+        lr_text = arena_printf("%s(...)", seqrt_schedule_name(o->sched.kind));
+    } else if (o->settable_lr) {
+        buf_printf(b, "    float lr = net->learning_rate; /* ReduceLROnPlateau may change it */\n");
+        lr = "lr";
+    }
     buf_printf(b, "    net->step++;\n");
+    /* Keras's order: clip the gradients, decay the weights, update, constrain */
+    if (o->clipnorm > 0) {
+        buf_printf(b, "    /* clipnorm=%.9g: each weight's gradient to that L2 norm at most */\n", o->clipnorm);
+        for (int i = 0; i < m->nlayers; i++)
+            for (int k = 0; k < ir_nparams(&m->layer[i]); k++) {
+                const Param *q = ir_param_at(&m->layer[i], k);
+                if (q->trainable)
+                    buf_printf(b, "    seqrt_clip_by_norm(net->grad.%s, %ld, %s);\n", q->cname, shape_size(&q->shape),
+                               float_literal(o->clipnorm));
+            }
+    } else if (o->global_clipnorm > 0) {
+        buf_printf(b, "    /* global_clipnorm=%.9g: all the gradients together */\n", o->global_clipnorm);
+        buf_printf(b, "    seqrt_clip_by_global_norm((float *)&net->grad, %s_PARAM_COUNT, %s);\n", P,
+                   float_literal(o->global_clipnorm));
+    } else if (o->clipvalue > 0) {
+        buf_printf(b, "    /* clipvalue=%.9g: every gradient element */\n", o->clipvalue);
+        buf_printf(b, "    seqrt_clip_by_value((float *)&net->grad, %s_PARAM_COUNT, %s);\n", P,
+                   float_literal(o->clipvalue));
+    }
+    if (o->decoupled_wd)
+        buf_printf(b, "    seqrt_weight_decay(w, %s_PARAM_COUNT, %s, %s); /* weight_decay=%.9g */\n", P, lr,
+                   float_literal(o->weight_decay), o->weight_decay);
     if ((unsigned)o->kind >= SEQRT_OPT_COUNT)
         ir_internal_error("an optimizer that is not a seqrt_opt_kind");
     switch (o->kind) {
     case SEQRT_OPT_SGD:
-        buf_printf(b, "    /* SGD: learning_rate=%.9g momentum=%.9g nesterov=%s */\n", o->lr, o->momentum,
+        buf_printf(b, "    /* SGD: learning_rate=%s momentum=%.9g nesterov=%s */\n", lr_text, o->momentum,
                    o->nesterov ? "True" : "False");
-        buf_printf(b, "    seqrt_sgd_update(w, g, %s, %s_PARAM_COUNT, %s, %s, %d);\n", mom, P, float_literal(o->lr),
+        buf_printf(b, "    seqrt_sgd_update(w, g, %s, %s_PARAM_COUNT, %s, %s, %d);\n", mom, P, lr,
                    float_literal(o->momentum), o->nesterov);
         break;
     case SEQRT_OPT_ADAM:
     case SEQRT_OPT_ADAMW:
-        buf_printf(b, "    /* %s: learning_rate=%.9g beta_1=%.9g beta_2=%.9g epsilon=%.9g weight_decay=%.9g */\n",
-                   o->kind == SEQRT_OPT_ADAM ? "Adam" : "AdamW", o->lr, o->beta1, o->beta2, o->epsilon,
-                   o->weight_decay);
-        buf_printf(b, "    seqrt_adam_update(w, g, (float *)&net->opt_m, (float *)&net->opt_v, %s_PARAM_COUNT,\n"
-                      "                      %s, %s, %s, %s, %s, net->step);\n",
-                   P, float_literal(o->lr), float_literal(o->beta1), float_literal(o->beta2),
-                   float_literal(o->epsilon), float_literal(o->weight_decay));
+        buf_printf(b, "    /* %s: learning_rate=%s beta_1=%.9g beta_2=%.9g epsilon=%.9g weight_decay=%.9g%s */\n",
+                   o->kind == SEQRT_OPT_ADAM ? "Adam" : "AdamW", lr_text, o->beta1, o->beta2, o->epsilon,
+                   o->weight_decay, o->amsgrad ? " amsgrad=True" : "");
+        if (o->amsgrad)
+            buf_printf(b, "    seqrt_amsgrad_update(w, g, (float *)&net->opt_m, (float *)&net->opt_v, (float *)&net->opt_w,\n"
+                          "                         %s_PARAM_COUNT, %s, %s, %s, %s, %s, net->step);\n",
+                       P, lr, float_literal(o->beta1), float_literal(o->beta2), float_literal(o->epsilon),
+                       float_literal(o->weight_decay));
+        else
+            buf_printf(b, "    seqrt_adam_update(w, g, (float *)&net->opt_m, (float *)&net->opt_v, %s_PARAM_COUNT,\n"
+                          "                      %s, %s, %s, %s, %s, net->step);\n",
+                       P, lr, float_literal(o->beta1), float_literal(o->beta2), float_literal(o->epsilon),
+                       float_literal(o->weight_decay));
         break;
     case SEQRT_OPT_RMSPROP:
-        buf_printf(b, "    /* RMSprop: learning_rate=%.9g rho=%.9g momentum=%.9g epsilon=%.9g */\n", o->lr, o->rho,
-                   o->momentum, o->epsilon);
-        buf_printf(b, "    seqrt_rmsprop_update(w, g, (float *)&net->opt_v, %s, %s_PARAM_COUNT,\n"
-                      "                         %s, %s, %s, %s);\n",
-                   mom, P, float_literal(o->lr), float_literal(o->rho), float_literal(o->momentum),
+        buf_printf(b, "    /* RMSprop: learning_rate=%s rho=%.9g momentum=%.9g epsilon=%.9g%s */\n", lr_text, o->rho,
+                   o->momentum, o->epsilon, o->centered ? " centered=True" : "");
+        if (o->centered)
+            buf_printf(b, "    seqrt_rmsprop_centered_update(w, g, (float *)&net->opt_v, %s, (float *)&net->opt_w,\n"
+                          "                                  %s_PARAM_COUNT, %s, %s, %s, %s);\n",
+                       mom, P, lr, float_literal(o->rho), float_literal(o->momentum), float_literal(o->epsilon));
+        else
+            buf_printf(b, "    seqrt_rmsprop_update(w, g, (float *)&net->opt_v, %s, %s_PARAM_COUNT,\n"
+                          "                         %s, %s, %s, %s);\n",
+                       mom, P, lr, float_literal(o->rho), float_literal(o->momentum), float_literal(o->epsilon));
+        break;
+    case SEQRT_OPT_ADAGRAD:
+        buf_printf(b, "    /* Adagrad: learning_rate=%s initial_accumulator_value=%.9g epsilon=%.9g */\n", lr_text,
+                   o->initial_accumulator_value, o->epsilon);
+        buf_printf(b, "    seqrt_adagrad_update(w, g, (float *)&net->opt_v, %s_PARAM_COUNT, %s, %s);\n", P, lr,
                    float_literal(o->epsilon));
         break;
+    case SEQRT_OPT_ADADELTA:
+        buf_printf(b, "    /* Adadelta: learning_rate=%s rho=%.9g epsilon=%.9g */\n", lr_text, o->rho, o->epsilon);
+        buf_printf(b, "    seqrt_adadelta_update(w, g, (float *)&net->opt_m, (float *)&net->opt_v, %s_PARAM_COUNT,\n"
+                      "                          %s, %s, %s);\n", P, lr, float_literal(o->rho),
+                   float_literal(o->epsilon));
+        break;
+    case SEQRT_OPT_ADAMAX:
+        buf_printf(b, "    /* Adamax: learning_rate=%s beta_1=%.9g beta_2=%.9g epsilon=%.9g */\n", lr_text, o->beta1,
+                   o->beta2, o->epsilon);
+        buf_printf(b, "    seqrt_adamax_update(w, g, (float *)&net->opt_m, (float *)&net->opt_v, %s_PARAM_COUNT,\n"
+                      "                        %s, %s, %s, %s, net->step);\n", P, lr, float_literal(o->beta1),
+                   float_literal(o->beta2), float_literal(o->epsilon));
+        break;
+    case SEQRT_OPT_NADAM:
+        buf_printf(b, "    /* Nadam: learning_rate=%s beta_1=%.9g beta_2=%.9g epsilon=%.9g */\n", lr_text, o->beta1,
+                   o->beta2, o->epsilon);
+        buf_printf(b, "    seqrt_nadam_update(w, g, (float *)&net->opt_m, (float *)&net->opt_v, &net->u_product,\n"
+                      "                       %s_PARAM_COUNT, %s, %s, %s, %s, net->step);\n", P, lr,
+                   float_literal(o->beta1), float_literal(o->beta2), float_literal(o->epsilon));
+        break;
+    case SEQRT_OPT_LION:
+        buf_printf(b, "    /* Lion: learning_rate=%s beta_1=%.9g beta_2=%.9g */\n", lr_text, o->beta1, o->beta2);
+        buf_printf(b, "    seqrt_lion_update(w, g, (float *)&net->opt_m, %s_PARAM_COUNT, %s, %s, %s);\n", P, lr,
+                   float_literal(o->beta1), float_literal(o->beta2));
+        break;
+    case SEQRT_OPT_FTRL:
+        buf_printf(b, "    /* Ftrl: learning_rate=%s learning_rate_power=%.9g initial_accumulator_value=%.9g\n"
+                      "       l1=%.9g l2=%.9g l2_shrinkage=%.9g beta=%.9g */\n", lr_text, o->lr_power,
+                   o->initial_accumulator_value, o->l1, o->l2, o->l2_shrinkage, o->beta);
+        buf_printf(b, "    seqrt_ftrl_update(w, g, (float *)&net->opt_v, (float *)&net->opt_m, %s_PARAM_COUNT,\n"
+                      "                      %s, %s, %s, %s, %s, %s);\n", P, lr, float_literal(o->lr_power),
+                   float_literal(o->l1), float_literal(o->l2), float_literal(o->l2_shrinkage), float_literal(o->beta));
+        break;
     }
+    int first = 1;
+    for (int i = 0; i < m->nlayers; i++)
+        for (int k = 0; k < ir_nparams(&m->layer[i]); k++) {
+            const Param *q = ir_param_at(&m->layer[i], k);
+            if (!q->con.on || !q->trainable)
+                continue;
+            if (first)
+                buf_printf(b, "    /* constraints, after the update (Keras) */\n");
+            first = 0;
+            int rows, cols, axis;
+            constraint_shape(q, &rows, &cols, &axis);
+            static const char *const kinds[] = {"SEQRT_CONSTRAINT_MAX_NORM", "SEQRT_CONSTRAINT_NON_NEG",
+                                                "SEQRT_CONSTRAINT_UNIT_NORM", "SEQRT_CONSTRAINT_MIN_MAX_NORM"};
+            buf_printf(b, "    seqrt_constrain(%s, net->param.%s, %d, %d, %d, %s, %s, %s); /* %s */\n",
+                       kinds[q->con.kind], q->cname, rows, cols, axis, float_literal(q->con.min_value),
+                       float_literal(q->con.max_value), float_literal(q->con.rate), q->name);
+        }
     buf_printf(b, "}\n");
     buf_printf(b, "\nfloat %s_train_step(%s *net, const float *x, const float *target, int n)\n{\n", p, p);
     buf_printf(b, "    %s_forward(net, x, NULL, n, 1);\n    float loss = %s_backward(net, target, n);\n", p, p);
@@ -615,6 +994,17 @@ static void emit_tensor_table(Buf *b, const Emit *e)
         buf_printf(b, "%s}},\n", t[i].ndim ? "" : "0");
     }
     buf_printf(b, "};\n");
+    int any = 0;
+    for (int i = 0; i < n; i++)
+        any |= t[i].fill != 0;
+    if (any) {
+        buf_printf(b, "\n/* The value each element of a fresh optimizer tensor holds (a weights-only\n"
+                      " * load puts it back), by row of %s_tensors. */\n", e->p);
+        buf_printf(b, "static const float %s_tensor_fill[] = {", e->p);
+        for (int i = 0; i < n; i++)
+            buf_printf(b, "%s%s", i ? ", " : "", t[i].fill != 0 ? float_literal(t[i].fill) : "0");
+        buf_printf(b, "};\n");
+    }
 }
 
 static void shape_init(Buf *b, const char *field, const Shape *s)
@@ -638,6 +1028,8 @@ static void emit_descriptor(Buf *b, const Emit *e)
         buf_printf(b, "static void update_v(void *net) { %s_update(net); }\n", p);
         buf_printf(b, "static float train_step_v(void *net, const float *x, const float *t, int n)\n"
                       "{\n    return %s_train_step(net, x, t, n);\n}\n", p);
+        if (e->has_penalty)
+            buf_printf(b, "static float penalty_v(void *net, int n) { return %s_penalty(net, n); }\n", p);
     }
     buf_printf(b, "\nconst seqrt_model %s_model = {\n", p);
     buf_printf(b, "    .name = \"%s\",\n    .in = %s_IN,\n    .out = %s_OUT,\n", p, P, P);
@@ -659,6 +1051,36 @@ static void emit_descriptor(Buf *b, const Emit *e)
         for (int i = 0; i < m->nmetrics; i++)
             buf_printf(b, "%s\"%s\"", i ? ", " : "", m->metric_label[i]);
         buf_printf(b, "}, /* as the model file names them */\n");
+        int any = 0;
+        for (int i = 0; i < m->nmetrics; i++)
+            any |= m->metric_args[i].given;
+        if (any) {
+            buf_printf(b, "    .metric_args = { /* threshold, k, num_thresholds, curve, summation, class_id,\n"
+                          "                      from_logits, label_smoothing, aggregation, num_regressors, last axis */\n");
+            for (int i = 0; i < m->nmetrics; i++) {
+                const seqrt_metric_args *a = &m->metric_args[i];
+                if (a->given)
+                    buf_printf(b, "        [%d] = {1, %s, %d, %d, %d, %d, %d, %d, %s, %d, %d, %d},\n", i,
+                               float_literal(a->threshold), a->k, a->num_thresholds, a->curve, a->summation,
+                               a->class_id, a->from_logits, float_literal(a->label_smoothing), a->aggregation,
+                               a->num_regressors, a->axis_len);
+            }
+            buf_printf(b, "    },\n");
+        }
+    }
+    if (e->has_loss_fn)
+        buf_printf(b, "    .loss_fn = &loss_fn,\n");
+    if (e->has_penalty)
+        buf_printf(b, "    .penalty = penalty_v,\n");
+    if (m->opt.settable_lr)
+        buf_printf(b, "    .lr_offset = offsetof(%s, learning_rate),\n", p);
+    {
+        TensorRow *t;
+        int nt = ir_tensors(m, &t), any = 0;
+        for (int i = 0; i < nt; i++)
+            any |= t[i].fill != 0;
+        if (any)
+            buf_printf(b, "    .tensor_fill = %s_tensor_fill,\n", p);
     }
     buf_printf(b, "    .tensors = %s_tensors,\n    .ntensors = sizeof %s_tensors / sizeof %s_tensors[0],\n", p, p, p);
     long np = ir_param_count(m, 1), nb = ir_param_count(m, 0);
@@ -683,13 +1105,58 @@ static void emit_descriptor(Buf *b, const Emit *e)
                   "        .validation_split = %s,\n        .seed = %lluu,\n        .verbose = %d,\n",
                m->batch_size, m->epochs, m->shuffle, float_literal(m->validation_split),
                (unsigned long long)m->seed, m->verbose);
+    if (m->initial_epoch)
+        buf_printf(b, "        .initial_epoch = %d,\n", m->initial_epoch);
     const EarlyStopping *es = &m->es;
-    if (es->enabled)
+    if (es->enabled) {
         buf_printf(b, "        .early_stopping = {\n            .enabled = 1,\n            .monitor = \"%s\",\n"
                       "            .min_delta = %s,\n            .patience = %d,\n            .mode = %d,\n"
-                      "            .restore_best_weights = %d,\n            .start_from_epoch = %d,\n        },\n",
+                      "            .restore_best_weights = %d,\n            .start_from_epoch = %d,\n",
                    es->monitor, float_literal(es->min_delta), es->patience, es->mode, es->restore_best_weights,
                    es->start_from_epoch);
+        buf_printf(b, "        },\n");
+        if (es->order)
+            buf_printf(b, "        .early_stopping_order = %d,\n", es->order);
+        if (es->has_baseline)
+            buf_printf(b, "        .early_stopping_has_baseline = 1,\n        .early_stopping_baseline = %s,\n",
+                       float_literal(es->baseline));
+    }
+    if (m->ncb) {
+        static const char *const kinds[] = {"SEQRT_CB_REDUCE_LR_ON_PLATEAU", "SEQRT_CB_MODEL_CHECKPOINT",
+                                            "SEQRT_CB_CSV_LOGGER", "SEQRT_CB_TERMINATE_ON_NAN"};
+        buf_printf(b, "        .ncallbacks = %d,\n        .callbacks = {\n", m->ncb);
+        for (int i = 0; i < m->ncb; i++) {
+            const seqrt_callback *c = &m->cb[i].cb;
+            buf_printf(b, "            {.kind = %s, .order = %d", kinds[c->kind], c->order);
+            if (c->monitor)
+                buf_printf(b, ", .monitor = \"%s\", .mode = %d", c->monitor, c->mode);
+            switch ((seqrt_callback_kind)c->kind) {
+            case SEQRT_CB_REDUCE_LR_ON_PLATEAU:
+                buf_printf(b, ",\n             .factor = %s, .patience = %d, .min_delta = %s, .cooldown = %d, "
+                              ".min_lr = %s", float_literal(c->factor), c->patience, float_literal(c->min_delta),
+                           c->cooldown, float_literal(c->min_lr));
+                break;
+            case SEQRT_CB_MODEL_CHECKPOINT:
+                buf_printf(b, ",\n             .path = %s, .save_best_only = %d, .save_weights_only = %d",
+                           c_string(c->path), c->save_best_only, c->save_weights_only);
+                if (c->has_initial_value)
+                    buf_printf(b, ", .has_initial_value = 1, .initial_value = %s", float_literal(c->initial_value));
+                break;
+            case SEQRT_CB_CSV_LOGGER:
+                buf_printf(b, ",\n             .path = %s, .separator = %d, .append = %d", c_string(c->path),
+                           c->separator, c->append);
+                break;
+            case SEQRT_CB_TERMINATE_ON_NAN:
+                buf_printf(b, ", .raise_error = %d", c->raise_error);
+                break;
+            }
+            if (c->verbose)
+                buf_printf(b, ", .verbose = %d", c->verbose);
+            buf_printf(b, "},\n");
+        }
+        buf_printf(b, "        },\n");
+    }
+
     buf_printf(b, "    },\n    .init = init_v,\n    .forward = forward_v,\n");
     if (e->training)
         buf_printf(b, "    .backward = backward_v,\n    .update = update_v,\n    .train_step = train_step_v,\n");
@@ -728,6 +1195,7 @@ static void emit_source(Buf *b, Emit *e, const char *file)
     if (e->training) {
         emit_backward(e);
         emit_update(e);
+        emit_penalty(e);
     }
     emit_act_constants(b, e);
     if (e->nstatics) {
@@ -736,9 +1204,13 @@ static void emit_source(Buf *b, Emit *e, const char *file)
         free(e->statics.data);
         e->statics = (Buf){0};
     }
+    if (e->consts.len)
+        buf_printf(b, "%.*s", (int)e->consts.len, e->consts.data);
     buf_printf(b, "%.*s", (int)e->code.len, e->code.data);
     free(e->code.data);
+    free(e->consts.data);
     e->code = (Buf){0};
+    e->consts = (Buf){0};
     e->b = NULL;
     emit_tensor_table(b, e);
     emit_descriptor(b, e);

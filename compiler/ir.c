@@ -234,6 +234,16 @@ Param *ir_add_param(Layer *l, const char *suffix, const char *role, int trainabl
     return p;
 }
 
+void ir_param_opts(Param *p, const WeightOpts *o)
+{
+    /* p->init is the kind given to ir_add_param (o->init.kind for weights
+     * read by lower_weight) */
+    if (o->init.has_args || o->init.has_seed)
+        p->ispec = o->init;
+    p->reg = o->reg;
+    p->con = o->con;
+}
+
 const Param *ir_param(const Layer *l, const char *role)
 {
     for (int k = 0; k < l->nparam; k++)

@@ -16,6 +16,8 @@
  *       ...
  *     }
  */
+#include <string.h>
+
 #include "seqc.h"
 
 const char *ir_bool(int b) { return b ? "true" : "false"; }
@@ -32,6 +34,23 @@ static void print_params(FILE *f, const Layer *l)
         for (int d = 0; d < p->shape.rank; d++)
             fprintf(f, "%s%d", d ? "," : "", p->shape.dim[d]);
         fprintf(f, "]%s", p->trainable ? "" : "*");
+        if (p->ispec.has_args || p->ispec.has_seed) {
+            const seqrt_init_args *a = &p->ispec.args;
+            fprintf(f, "{init=%s", seqrt_init_name(p->ispec.kind));
+            if (p->ispec.has_args)
+                fprintf(f, "(%.9g,%.9g,%d,%d)", a->a, a->b, a->mode, a->distribution);
+            if (p->ispec.has_seed)
+                fprintf(f, ",seed=%lld", (long long)p->ispec.seed);
+            fputc('}', f);
+        }
+        if (p->reg.on)
+            fprintf(f, "{l1=%.9g,l2=%.9g}", p->reg.l1, p->reg.l2);
+        if (p->con.on)
+            fprintf(f, "{%s,max=%.9g,min=%.9g,rate=%.9g,axis=%d}",
+                    p->con.kind == SEQRT_CONSTRAINT_MAX_NORM ? "max_norm"
+                    : p->con.kind == SEQRT_CONSTRAINT_NON_NEG ? "non_neg"
+                    : p->con.kind == SEQRT_CONSTRAINT_UNIT_NORM ? "unit_norm" : "min_max_norm",
+                    p->con.max_value, p->con.min_value, p->con.rate, p->con.axis);
     }
 }
 
@@ -77,27 +96,96 @@ static void print_layer(FILE *f, const Model *m, const Layer *l)
         print_plan_of(f, m, l);
 }
 
+/* learning_rate=ExponentialDecay(initial_learning_rate=0.01,decay_steps=100,...):
+ * one token, so that the optimizer line stays key=value pairs */
+static void print_schedule(FILE *f, const seqrt_lr_schedule *sc)
+{
+    fprintf(f, " learning_rate=%s(", seqrt_schedule_name(sc->kind));
+    switch ((seqrt_schedule_kind)sc->kind) {
+    case SEQRT_SCHEDULE_EXPONENTIAL_DECAY:
+    case SEQRT_SCHEDULE_INVERSE_TIME_DECAY:
+        fprintf(f, "initial_learning_rate=%.9g,decay_steps=%.9g,decay_rate=%.9g,staircase=%s",
+                sc->initial_learning_rate, sc->decay_steps, sc->decay_rate, ir_bool(sc->staircase));
+        break;
+    case SEQRT_SCHEDULE_POLYNOMIAL_DECAY:
+        fprintf(f, "initial_learning_rate=%.9g,decay_steps=%.9g,end_learning_rate=%.9g,power=%.9g,cycle=%s",
+                sc->initial_learning_rate, sc->decay_steps, sc->end_learning_rate, sc->power, ir_bool(sc->cycle));
+        break;
+    case SEQRT_SCHEDULE_PIECEWISE_CONSTANT_DECAY:
+        fprintf(f, "boundaries=");
+        for (int i = 0; i + 1 < sc->nvalues; i++)
+            fprintf(f, "%s%.9g", i ? ":" : "", sc->boundaries[i]);
+        fprintf(f, ",values=");
+        for (int i = 0; i < sc->nvalues; i++)
+            fprintf(f, "%s%.9g", i ? ":" : "", sc->values[i]);
+        break;
+    case SEQRT_SCHEDULE_COSINE_DECAY:
+        fprintf(f, "initial_learning_rate=%.9g,decay_steps=%.9g,alpha=%.9g", sc->initial_learning_rate,
+                sc->decay_steps, sc->alpha);
+        if (sc->warmup)
+            fprintf(f, ",warmup_target=%.9g,warmup_steps=%.9g", sc->warmup_target, sc->warmup_steps);
+        break;
+    case SEQRT_SCHEDULE_COSINE_DECAY_RESTARTS:
+        fprintf(f, "initial_learning_rate=%.9g,first_decay_steps=%.9g,t_mul=%.9g,m_mul=%.9g,alpha=%.9g",
+                sc->initial_learning_rate, sc->decay_steps, sc->t_mul, sc->m_mul, sc->alpha);
+        break;
+    }
+    fputc(')', f);
+}
+
 static void print_optimizer(FILE *f, const Optimizer *o)
 {
+    fprintf(f, "  optimizer %s", seqrt_opt_name(o->kind));
+    if (o->has_schedule)
+        print_schedule(f, &o->sched);
+    else
+        fprintf(f, " learning_rate=%.9g", o->lr);
     switch (o->kind) {
     case SEQRT_OPT_SGD:
-        fprintf(f, "  optimizer sgd learning_rate=%.9g momentum=%.9g nesterov=%s\n", o->lr, o->momentum,
-                ir_bool(o->nesterov));
-        return;
+        fprintf(f, " momentum=%.9g nesterov=%s", o->momentum, ir_bool(o->nesterov));
+        break;
     case SEQRT_OPT_ADAM:
     case SEQRT_OPT_ADAMW:
-        fprintf(f, "  optimizer %s learning_rate=%.9g beta_1=%.9g beta_2=%.9g epsilon=%.9g",
-                seqrt_opt_name(o->kind), o->lr, o->beta1, o->beta2, o->epsilon);
+        fprintf(f, " beta_1=%.9g beta_2=%.9g epsilon=%.9g", o->beta1, o->beta2, o->epsilon);
         if (o->kind == SEQRT_OPT_ADAMW)
             fprintf(f, " weight_decay=%.9g", o->weight_decay);
-        fputc('\n', f);
-        return;
+        if (o->amsgrad)
+            fprintf(f, " amsgrad=true");
+        break;
     case SEQRT_OPT_RMSPROP:
-        fprintf(f, "  optimizer rmsprop learning_rate=%.9g rho=%.9g momentum=%.9g epsilon=%.9g\n", o->lr, o->rho,
-                o->momentum, o->epsilon);
-        return;
+        fprintf(f, " rho=%.9g momentum=%.9g epsilon=%.9g", o->rho, o->momentum, o->epsilon);
+        if (o->centered)
+            fprintf(f, " centered=true");
+        break;
+    case SEQRT_OPT_ADAGRAD:
+        fprintf(f, " initial_accumulator_value=%.9g epsilon=%.9g", o->initial_accumulator_value, o->epsilon);
+        break;
+    case SEQRT_OPT_ADADELTA:
+        fprintf(f, " rho=%.9g epsilon=%.9g", o->rho, o->epsilon);
+        break;
+    case SEQRT_OPT_ADAMAX:
+    case SEQRT_OPT_NADAM:
+        fprintf(f, " beta_1=%.9g beta_2=%.9g epsilon=%.9g", o->beta1, o->beta2, o->epsilon);
+        break;
+    case SEQRT_OPT_LION:
+        fprintf(f, " beta_1=%.9g beta_2=%.9g", o->beta1, o->beta2);
+        break;
+    case SEQRT_OPT_FTRL:
+        fprintf(f, " learning_rate_power=%.9g initial_accumulator_value=%.9g l1=%.9g l2=%.9g l2_shrinkage=%.9g "
+                "beta=%.9g", o->lr_power, o->initial_accumulator_value, o->l1, o->l2, o->l2_shrinkage, o->beta);
+        break;
     }
-    ir_internal_error("an optimizer that is not a seqrt_opt_kind");
+    if (o->decoupled_wd || (o->kind == SEQRT_OPT_ADAM && o->weight_decay > 0))
+        fprintf(f, " weight_decay=%.9g", o->weight_decay);
+    if (o->clipnorm > 0)
+        fprintf(f, " clipnorm=%.9g", o->clipnorm);
+    if (o->clipvalue > 0)
+        fprintf(f, " clipvalue=%.9g", o->clipvalue);
+    if (o->global_clipnorm > 0)
+        fprintf(f, " global_clipnorm=%.9g", o->global_clipnorm);
+    if (o->settable_lr)
+        fprintf(f, " (learning rate settable: ReduceLROnPlateau)");
+    fputc('\n', f);
 }
 
 static const char *const mode_names[] = {"auto", "min", "max"};
@@ -108,22 +196,77 @@ void ir_print(FILE *f, const Model *m)
     for (int i = 0; i < m->nlayers; i++)
         print_layer(f, m, &m->layer[i]);
     if (m->has_loss) {
-        fprintf(f, "  loss %s%s\n", seqrt_loss_name(m->loss),
+        fprintf(f, "  loss %s%s", seqrt_loss_name(m->loss),
                 m->loss_on_logits ? " from_logits=true" : m->loss_from_logits ? " (computed from logits)" : "");
+        if (m->loss == SEQRT_LOSS_HUBER && m->loss_delta != 1.0)
+            fprintf(f, " delta=%.9g", m->loss_delta);
+        if (m->label_smoothing != 0)
+            fprintf(f, " label_smoothing=%.9g", m->label_smoothing);
+        fputc('\n', f);
         print_optimizer(f, &m->opt);
         if (m->nmetrics) {
             fprintf(f, "  metrics");
-            for (int i = 0; i < m->nmetrics; i++)
+            for (int i = 0; i < m->nmetrics; i++) {
                 fprintf(f, " %s", seqrt_metric_name(m->metric[i]));
+                if (strcmp(m->metric_label[i], seqrt_metric_name(m->metric[i])) &&
+                    strcmp(m->metric_label[i], seqrt_metric_class_name(m->metric[i])) &&
+                    !(m->metric[i] <= SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY &&
+                      (!strcmp(m->metric_label[i], "accuracy") || !strcmp(m->metric_label[i], "acc"))))
+                    fprintf(f, "(name=%s)", m->metric_label[i]);
+                const seqrt_metric_args *a = &m->metric_args[i];
+                if (a->given)
+                    fprintf(f, "{threshold=%.9g k=%d num_thresholds=%d curve=%d summation=%d class_id=%d "
+                            "from_logits=%d label_smoothing=%.9g aggregation=%d num_regressors=%d axis_len=%d}",
+                            a->threshold, a->k, a->num_thresholds, a->curve, a->summation, a->class_id,
+                            a->from_logits, a->label_smoothing, a->aggregation, a->num_regressors, a->axis_len);
+            }
             fputc('\n', f);
         }
     }
-    fprintf(f, "  fit batch_size=%d epochs=%d shuffle=%s validation_split=%.9g seed=%lld verbose=%d\n",
+    fprintf(f, "  fit batch_size=%d epochs=%d shuffle=%s validation_split=%.9g seed=%lld verbose=%d",
             m->batch_size, m->epochs, ir_bool(m->shuffle), m->validation_split, (long long)m->seed, m->verbose);
-    if (m->es.enabled)
+    if (m->initial_epoch)
+        fprintf(f, " initial_epoch=%d", m->initial_epoch);
+    if (m->class_weight) {
+        fprintf(f, " class_weight=");
+        for (int k = 0; k < m->nclass_weight; k++)
+            fprintf(f, "%s%d:%.9g", k ? "," : "", k, m->class_weight[k]);
+    }
+    fputc('\n', f);
+    if (m->es.enabled) {
         fprintf(f, "  early_stopping monitor=%s min_delta=%.9g patience=%d mode=%s restore_best_weights=%s "
-                "start_from_epoch=%d\n", m->es.monitor, m->es.min_delta, m->es.patience, mode_names[m->es.mode],
+                "start_from_epoch=%d", m->es.monitor, m->es.min_delta, m->es.patience, mode_names[m->es.mode],
                 ir_bool(m->es.restore_best_weights), m->es.start_from_epoch);
+        if (m->es.order)
+            fprintf(f, " order=%d", m->es.order);
+        if (m->es.has_baseline)
+            fprintf(f, " baseline=%.9g", m->es.baseline);
+        fputc('\n', f);
+    }
+    for (int i = 0; i < m->ncb; i++) {
+        const seqrt_callback *c = &m->cb[i].cb;
+        switch ((seqrt_callback_kind)c->kind) {
+        case SEQRT_CB_REDUCE_LR_ON_PLATEAU:
+            fprintf(f, "  reduce_lr_on_plateau monitor=%s factor=%.9g patience=%d mode=%s min_delta=%.9g cooldown=%d "
+                    "min_lr=%.9g", c->monitor, c->factor, c->patience, mode_names[c->mode], c->min_delta, c->cooldown,
+                    c->min_lr);
+            break;
+        case SEQRT_CB_MODEL_CHECKPOINT:
+            fprintf(f, "  model_checkpoint filepath=%s monitor=%s save_best_only=%s save_weights_only=%s mode=%s",
+                    c->path, c->monitor, ir_bool(c->save_best_only), ir_bool(c->save_weights_only),
+                    mode_names[c->mode]);
+            if (c->has_initial_value)
+                fprintf(f, " initial_value_threshold=%.9g", c->initial_value);
+            break;
+        case SEQRT_CB_CSV_LOGGER:
+            fprintf(f, "  csv_logger filename=%s separator='%c' append=%s", c->path, c->separator, ir_bool(c->append));
+            break;
+        case SEQRT_CB_TERMINATE_ON_NAN:
+            fprintf(f, "  terminate_on_nan raise_error=%s", ir_bool(c->raise_error));
+            break;
+        }
+        fprintf(f, " order=%d\n", c->order);
+    }
     fprintf(f, "  params %ld trainable, %ld non-trainable\n", ir_param_count(m, 1), ir_param_count(m, 0));
     if (m->planned) {
         fprintf(f, "  buffers");

@@ -21,8 +21,8 @@ static const CallSpec spec_batchnorm = {"BatchNormalization", 5, {
     {"center", T_BOOL}, {"scale", T_BOOL},
     {"beta_initializer", T_INIT}, {"gamma_initializer", T_INIT},
     {"moving_mean_initializer", T_INIT}, {"moving_variance_initializer", T_INIT},
-    {"beta_regularizer", T_NONE}, {"gamma_regularizer", T_NONE},
-    {"beta_constraint", T_NONE}, {"gamma_constraint", T_NONE},
+    {"beta_regularizer", T_REG}, {"gamma_regularizer", T_REG},
+    {"beta_constraint", T_CON}, {"gamma_constraint", T_CON},
     {"synchronized", T_BOOL}, LAYER_KWARGS}};
 
 int lower_norm_attr(Lower *lw, NormAttr *a)
@@ -46,6 +46,10 @@ int lower_norm_attr(Lower *lw, NormAttr *a)
         diag_error(lw->src, lower_loc(lw, "epsilon"), "epsilon must be positive");
         err = -1;
     }
+    err |= lower_regularizer(lw, lower_arg(lw, "beta_regularizer"), "beta_regularizer", &a->beta.reg);
+    err |= lower_regularizer(lw, lower_arg(lw, "gamma_regularizer"), "gamma_regularizer", &a->gamma.reg);
+    err |= lower_constraint(lw, lower_arg(lw, "beta_constraint"), "beta_constraint", &a->beta.con);
+    err |= lower_constraint(lw, lower_arg(lw, "gamma_constraint"), "gamma_constraint", &a->gamma.con);
     return err;
 }
 
@@ -76,9 +80,9 @@ static void params(Layer *l)
     int c = shape_last(&l->out);
     Shape s = shape_1d(c);
     if (a->scale)
-        ir_add_param(l, "weight", "gamma", 1, s, SEQRT_INIT_ONES, c, c);
+        ir_param_opts(ir_add_param(l, "weight", "gamma", 1, s, SEQRT_INIT_ONES, c, c), &a->gamma);
     if (a->center)
-        ir_add_param(l, "bias", "beta", 1, s, SEQRT_INIT_ZEROS, c, c);
+        ir_param_opts(ir_add_param(l, "bias", "beta", 1, s, SEQRT_INIT_ZEROS, c, c), &a->beta);
     ir_add_param(l, "running_mean", "running_mean", 0, s, SEQRT_INIT_ZEROS, c, c);
     ir_add_param(l, "running_var", "running_var", 0, s, SEQRT_INIT_ONES, c, c);
 }

@@ -52,6 +52,7 @@ typedef struct {
     Window win;
     int use_bias;
     seqrt_init_kind kernel_init, bias_init;
+    WeightOpts kernel, bias;  /* initializer arguments, regularizers (constraints: None) */
 } ConvAttr;
 
 #define CONV_SPEC(NAME)                                                                     \
@@ -59,7 +60,7 @@ typedef struct {
                 {"padding", T_STR}, {"data_format", T_ANY}, {"dilation_rate", T_ANY},       \
                 {"groups", T_INT}, {"activation", T_ACT}, {"use_bias", T_BOOL},              \
                 {"kernel_initializer", T_INIT}, {"bias_initializer", T_INIT},               \
-                {"kernel_regularizer", T_NONE}, {"bias_regularizer", T_NONE},               \
+                {"kernel_regularizer", T_REG}, {"bias_regularizer", T_REG},                 \
                 {"activity_regularizer", T_NONE}, {"kernel_constraint", T_NONE},            \
                 {"bias_constraint", T_NONE}, {"lora_rank", T_NONE}, {"lora_alpha", T_NONE}, \
                 LAYER_KWARGS}}
@@ -67,8 +68,8 @@ typedef struct {
     {NAME, 10, {{"kernel_size", T_ANY}, {"strides", T_ANY}, {"padding", T_STR},              \
                 {"depth_multiplier", T_INT}, {"data_format", T_ANY}, {"dilation_rate", T_ANY}, \
                 {"activation", T_ACT}, {"use_bias", T_BOOL}, {"depthwise_initializer", T_INIT}, \
-                {"bias_initializer", T_INIT}, {"depthwise_regularizer", T_NONE},             \
-                {"bias_regularizer", T_NONE}, {"activity_regularizer", T_NONE},              \
+                {"bias_initializer", T_INIT}, {"depthwise_regularizer", T_REG},              \
+                {"bias_regularizer", T_REG}, {"activity_regularizer", T_NONE},              \
                 {"depthwise_constraint", T_NONE}, {"bias_constraint", T_NONE}, LAYER_KWARGS}}
 
 static const CallSpec spec_conv1d = CONV_SPEC("Conv1D"), spec_conv2d = CONV_SPEC("Conv2D"),
@@ -138,8 +139,10 @@ static int lower_conv(Lower *lw, Layer *l)
     err |= lower_conv_window(lw, &a->win, rank, rank == 1);
     err |= lower_act(lw, "activation", &l->act);
     err |= lower_bool(lw, "use_bias", 1, &a->use_bias);
-    err |= lower_init(lw, "kernel_initializer", SEQRT_INIT_GLOROT_UNIFORM, &a->kernel_init);
-    err |= lower_init(lw, "bias_initializer", SEQRT_INIT_ZEROS, &a->bias_init);
+    err |= lower_weight(lw, "kernel", SEQRT_INIT_GLOROT_UNIFORM, &a->kernel);
+    err |= lower_weight(lw, "bias", SEQRT_INIT_ZEROS, &a->bias);
+    a->kernel_init = a->kernel.init.kind;
+    a->bias_init = a->bias.init.kind;
     if (err)
         return -1;
     a->filters = (int)filters;
@@ -166,8 +169,10 @@ static int lower_depthwise(Lower *lw, Layer *l)
     err |= lower_conv_window(lw, &a->win, rank, 0);
     err |= lower_act(lw, "activation", &l->act);
     err |= lower_bool(lw, "use_bias", 1, &a->use_bias);
-    err |= lower_init(lw, "depthwise_initializer", SEQRT_INIT_GLOROT_UNIFORM, &a->kernel_init);
-    err |= lower_init(lw, "bias_initializer", SEQRT_INIT_ZEROS, &a->bias_init);
+    err |= lower_weight(lw, "depthwise", SEQRT_INIT_GLOROT_UNIFORM, &a->kernel);
+    err |= lower_weight(lw, "bias", SEQRT_INIT_ZEROS, &a->bias);
+    a->kernel_init = a->kernel.init.kind;
+    a->bias_init = a->bias.init.kind;
     a->depth_multiplier = (int)dm;
     return err;
 }
@@ -225,9 +230,10 @@ static void params(Layer *l)
      * depthwise kernel (kh, kw, c, depth_multiplier) */
     int fan_in = a->depthwise ? kk * c : kk * cg, fan_out = a->depthwise ? kk * a->depth_multiplier
                                                                           : kk * a->filters;
-    ir_add_param(l, "weight", "kernel", 1, w, a->kernel_init, fan_in, fan_out);
+    ir_param_opts(ir_add_param(l, "weight", "kernel", 1, w, a->kernel_init, fan_in, fan_out), &a->kernel);
     if (a->use_bias)
-        ir_add_param(l, "bias", "bias", 1, shape_1d(a->filters), a->bias_init, a->filters, a->filters);
+        ir_param_opts(ir_add_param(l, "bias", "bias", 1, shape_1d(a->filters), a->bias_init, a->filters, a->filters),
+                      &a->bias);
 }
 
 static void print(FILE *f, const Layer *l)

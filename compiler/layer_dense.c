@@ -9,22 +9,25 @@
  * (pass_fuse); it keeps its pre-activation for backward only when the
  * activation's derivative needs it, or when the loss reads it as logits.
  * In the baked build it is an affine stage, into which neighbouring
- * scales (BatchNorm, Normalization) fold.
+ * scales (BatchNorm, Normalization) fold. Its weights take Keras's
+ * initializers with arguments, regularizers and constraints
+ * (lower_weight); activity_regularizer, which every Keras layer takes, is
+ * lowering's (an activity_regularization layer after it).
  */
 #include "seqc.h"
 
 typedef struct {
     int units;
     int use_bias;
-    seqrt_init_kind kernel_init, bias_init;
+    WeightOpts kernel, bias;   /* initializers, regularizers, constraints */
 } DenseAttr;
 
 static const CallSpec spec_dense = {"Dense", 2, {
     {"units", T_INT}, {"activation", T_ACT}, {"use_bias", T_BOOL},
     {"kernel_initializer", T_INIT}, {"bias_initializer", T_INIT},
-    {"kernel_regularizer", T_NONE}, {"bias_regularizer", T_NONE},
-    {"activity_regularizer", T_NONE}, {"kernel_constraint", T_NONE},
-    {"bias_constraint", T_NONE}, LAYER_KWARGS}};
+    {"kernel_regularizer", T_REG}, {"bias_regularizer", T_REG},
+    {"kernel_constraint", T_CON}, {"bias_constraint", T_CON},
+    {"lora_rank", T_NONE}, {"lora_alpha", T_IGNORED}, {"quantization_config", T_NONE}, LAYER_KWARGS}};
 
 static int lower_dense(Lower *lw, Layer *l)
 {
@@ -45,8 +48,8 @@ static int lower_dense(Lower *lw, Layer *l)
     a->units = (int)units;
     err |= lower_act(lw, "activation", &l->act);
     err |= lower_bool(lw, "use_bias", 1, &a->use_bias);
-    err |= lower_init(lw, "kernel_initializer", SEQRT_INIT_GLOROT_UNIFORM, &a->kernel_init);
-    err |= lower_init(lw, "bias_initializer", SEQRT_INIT_ZEROS, &a->bias_init);
+    err |= lower_weight(lw, "kernel", SEQRT_INIT_GLOROT_UNIFORM, &a->kernel);
+    err |= lower_weight(lw, "bias", SEQRT_INIT_ZEROS, &a->bias);
     return err;
 }
 
@@ -70,9 +73,12 @@ static void params(Layer *l)
     const DenseAttr *a = l->attr;
     int in = shape_last(&l->in);
     Shape w = {2, {a->units, in}};
-    ir_add_param(l, "weight", "kernel", 1, w, a->kernel_init, in, a->units);
+    Param *k = ir_add_param(l, "weight", "kernel", 1, w, a->kernel.init.kind, in, a->units);
+    ir_param_opts(k, &a->kernel);
+    k->transposed = 1;   /* Keras's kernel is (in, units) */
     if (a->use_bias)
-        ir_add_param(l, "bias", "bias", 1, shape_1d(a->units), a->bias_init, a->units, a->units);
+        ir_param_opts(ir_add_param(l, "bias", "bias", 1, shape_1d(a->units), a->bias.init.kind, a->units, a->units),
+                      &a->bias);
 }
 
 static void print(FILE *f, const Layer *l)

@@ -15,9 +15,9 @@
 static const CallSpec spec_layernorm = {"LayerNormalization", 4, {
     {"axis", T_INT}, {"epsilon", T_FLOAT}, {"center", T_BOOL},
     {"scale", T_BOOL}, {"beta_initializer", T_INIT},
-    {"gamma_initializer", T_INIT}, {"beta_regularizer", T_NONE},
-    {"gamma_regularizer", T_NONE}, {"beta_constraint", T_NONE},
-    {"gamma_constraint", T_NONE}, LAYER_KWARGS}};
+    {"gamma_initializer", T_INIT}, {"beta_regularizer", T_REG},
+    {"gamma_regularizer", T_REG}, {"beta_constraint", T_CON},
+    {"gamma_constraint", T_CON}, {"rms_scaling", T_NONE}, LAYER_KWARGS}};
 
 static int lower_layernorm(Lower *lw, Layer *l)
 {
@@ -39,9 +39,9 @@ static void params(Layer *l)
     const NormAttr *a = l->attr;
     int c = shape_last(&l->out);
     if (a->scale)
-        ir_add_param(l, "weight", "gamma", 1, shape_1d(c), SEQRT_INIT_ONES, c, c);
+        ir_param_opts(ir_add_param(l, "weight", "gamma", 1, shape_1d(c), SEQRT_INIT_ONES, c, c), &a->gamma);
     if (a->center)
-        ir_add_param(l, "bias", "beta", 1, shape_1d(c), SEQRT_INIT_ZEROS, c, c);
+        ir_param_opts(ir_add_param(l, "bias", "beta", 1, shape_1d(c), SEQRT_INIT_ZEROS, c, c), &a->beta);
 }
 
 static void print(FILE *f, const Layer *l)

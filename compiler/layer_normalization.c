@@ -6,7 +6,9 @@
  * training data before fit (seqrt_adapt, from the descriptor's
  * norm_mean_offset), which is why it must be the first layer. They are
  * saved as "k.mean" and "k.variance". The baked build folds it into a scale
- * per feature, and that into the Dense after it.
+ * per feature, and that into the Dense after it. Normalization(axis=None)
+ * keeps one scalar mean and variance for every element (Keras's mean of
+ * shape ()), saved with shape [1].
  */
 #include <math.h>
 
@@ -14,17 +16,28 @@
 
 typedef struct {
     Axis axis;
+    int scalar;       /* axis=None: one mean and variance for everything */
 } NormalizationAttr;
 
 static const CallSpec spec_normalization = {"Normalization", 3, {
-    {"axis", T_INT}, {"mean", T_NONE}, {"variance", T_NONE},
+    {"axis", T_ANY}, {"mean", T_NONE}, {"variance", T_NONE},
     {"invert", T_BOOL}, LAYER_KWARGS}};
 
 static int lower_normalization(Lower *lw, Layer *l)
 {
     NormalizationAttr *a = arena_alloc(sizeof *a);
     l->attr = a;
-    int err = lower_axis(lw, &a->axis);
+    Value *axis = lower_arg(lw, "axis");
+    int err = 0;
+    if (axis && axis->kind == VAL_NONE) {
+        a->scalar = 1;
+        a->axis.axis = -1;
+        a->axis.loc = axis->loc;
+    } else if (axis && axis->kind != VAL_INT) {
+        err = lower_type_error(lw, axis, "axis", "an integer or None");
+    } else {
+        err = lower_axis(lw, &a->axis);
+    }
     int invert;
     err |= lower_bool(lw, "invert", 0, &invert);
     if (!err && invert) {
@@ -44,12 +57,26 @@ static const Syntax syntax_normalization = {&spec_normalization, lower_normaliza
 static int infer(const Source *src, Layer *l)
 {
     const NormalizationAttr *a = l->attr;
-    return ir_check_last_axis(src, l, a->axis, "Normalization");
+    return a->scalar ? 0 : ir_check_last_axis(src, l, a->axis, "Normalization");
+}
+
+/* The features the statistics are kept for: the last axis, or 1. */
+static int features(const Layer *l)
+{
+    const NormalizationAttr *a = l->attr;
+    return a->scalar ? 1 : shape_last(&l->out);
+}
+
+static void print(FILE *f, const Layer *l)
+{
+    const NormalizationAttr *a = l->attr;
+    if (a->scalar)
+        fprintf(f, " axis=None");
 }
 
 static void params(Layer *l)
 {
-    int c = shape_last(&l->out);
+    int c = features(l);
     ir_add_param(l, "mean", "mean", 0, shape_1d(c), SEQRT_INIT_ZEROS, c, c);
     ir_add_param(l, "variance", "variance", 0, shape_1d(c), SEQRT_INIT_ONES, c, c);
 }
@@ -57,21 +84,27 @@ static void params(Layer *l)
 static void forward(Emit *e, const Site *s)
 {
     const Layer *l = s->l;
-    emit_line(e, "seqrt_normalization_forward(%s, %s, %s, %s, %s, %d);", s->y, s->x, emit_param(e, l, "mean"),
-              emit_param(e, l, "variance"), s->rows, shape_last(&l->out));
+    const NormalizationAttr *a = l->attr;
+    if (a->scalar)
+        emit_line(e, "seqrt_normalization_forward(%s, %s, %s, %s, (int)((long)n * %ld), 1); /* axis=None */", s->y,
+                  s->x, emit_param(e, l, "mean"), emit_param(e, l, "variance"), shape_size(&l->out));
+    else
+        emit_line(e, "seqrt_normalization_forward(%s, %s, %s, %s, %s, %d);", s->y, s->x, emit_param(e, l, "mean"),
+                  emit_param(e, l, "variance"), s->rows, shape_last(&l->out));
 }
 
 static void bake(Bake *b, const Layer *l)
 {
     Stage *st = bake_stage(b, ST_SCALE, l, arena_printf("%d: normalization", l->index));
-    int c = shape_last(&l->out);
-    double *mean = bake_param(b, l, "mean", c, 0.0), *var = bake_param(b, l, "variance", c, 1.0);
+    int c = shape_last(&l->out), f = features(l);
+    double *mean = bake_param(b, l, "mean", f, 0.0), *var = bake_param(b, l, "variance", f, 1.0);
     st->s = bake_alloc(c);
     st->t = bake_alloc(c);
     for (int j = 0; j < c; j++) {
-        double d = sqrt(var[j]) > 1e-7 ? sqrt(var[j]) : 1e-7;
+        int k = f == 1 ? 0 : j;
+        double d = sqrt(var[k]) > 1e-7 ? sqrt(var[k]) : 1e-7;
         st->s[j] = 1.0 / d;
-        st->t[j] = -mean[j] / d;
+        st->t[j] = -mean[k] / d;
     }
 }
 
@@ -109,6 +142,7 @@ const LayerKind kind_normalization = {
     .syntax = (const Syntax *const[]){&syntax_normalization, NULL},
     .infer = infer,
     .params = params,
+    .print = print,
     .forward = forward,
     .bake = bake,
     .pytorch = pytorch,

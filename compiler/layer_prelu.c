@@ -12,21 +12,21 @@
 #include "seqc.h"
 
 typedef struct {
-    seqrt_init_kind init;
+    WeightOpts alpha;
     int shared[MAX_RANK + 1];   /* by Keras axis number: 1 is the first axis of a sample */
     Loc shared_loc;
     int any_shared;
 } PReLUAttr;
 
 static const CallSpec spec_prelu = {"PReLU", 4, {
-    {"alpha_initializer", T_INIT}, {"alpha_regularizer", T_NONE},
-    {"alpha_constraint", T_NONE}, {"shared_axes", T_ANY}, LAYER_KWARGS}};
+    {"alpha_initializer", T_INIT}, {"alpha_regularizer", T_REG},
+    {"alpha_constraint", T_CON}, {"shared_axes", T_ANY}, LAYER_KWARGS}};
 
 static int lower_prelu(Lower *lw, Layer *l)
 {
     PReLUAttr *a = arena_alloc(sizeof *a);
     l->attr = a;
-    int err = lower_init(lw, "alpha_initializer", SEQRT_INIT_ZEROS, &a->init);
+    int err = lower_weight(lw, "alpha", SEQRT_INIT_ZEROS, &a->alpha);
     Value *v = lower_arg(lw, "shared_axes");
     if (!v || v->kind == VAL_NONE)
         return err;
@@ -73,7 +73,7 @@ static void params(Layer *l)
     const PReLUAttr *a = l->attr;
     Shape s = alpha_shape(l);
     int n = (int)shape_size(&s);
-    ir_add_param(l, "weight", "alpha", 1, s, a->init, n, n);
+    ir_param_opts(ir_add_param(l, "weight", "alpha", 1, s, a->alpha.init.kind, n, n), &a->alpha);
 }
 
 static void print(FILE *f, const Layer *l)

@@ -30,8 +30,13 @@
 /* ---------------------------------------------------------------- tables */
 
 static const CallSpec spec_input = {"Input", 2, {
-    {"shape", T_SHAPE}, {"batch_size", T_INT}, {"name", T_IGNORED},
-    {"dtype", T_IGNORED}, {"sparse", T_NONE}, {"batch_shape", T_NONE}}};
+    {"shape", T_SHAPE}, {"batch_size", T_IGNORED}, {"dtype", T_IGNORED},
+    {"sparse", T_ANY}, {"ragged", T_ANY}, {"batch_shape", T_SHAPE}, {"name", T_IGNORED},
+    {"tensor", T_NONE}, {"optional", T_ANY}}};
+static const CallSpec spec_input_layer = {"InputLayer", 2, {
+    {"shape", T_SHAPE}, {"batch_size", T_IGNORED}, {"dtype", T_IGNORED},
+    {"sparse", T_ANY}, {"ragged", T_ANY}, {"batch_shape", T_SHAPE}, {"input_tensor", T_NONE},
+    {"optional", T_ANY}, {"name", T_IGNORED}, {"input_shape", T_SHAPE}, {"batch_input_shape", T_SHAPE}}};
 static const CallSpec spec_compile = {"compile", 3, {
     {"optimizer", T_ANY}, {"loss", T_ANY}, {"metrics", T_ANY},
     {"loss_weights", T_NONE}, {"weighted_metrics", T_NONE},
@@ -40,39 +45,55 @@ static const CallSpec spec_compile = {"compile", 3, {
 static const CallSpec spec_fit = {"fit", 0, {
     {"x", T_NONE}, {"y", T_NONE}, {"batch_size", T_INT}, {"epochs", T_INT},
     {"verbose", T_ANY}, {"callbacks", T_ANY}, {"validation_split", T_FLOAT},
-    {"validation_data", T_NONE}, {"shuffle", T_BOOL}, {"class_weight", T_NONE},
-    {"sample_weight", T_NONE}, {"initial_epoch", T_IGNORED},
+    {"validation_data", T_NONE}, {"shuffle", T_BOOL}, {"class_weight", T_ANY},
+    {"sample_weight", T_NONE}, {"initial_epoch", T_INT},
     {"steps_per_epoch", T_NONE}, {"validation_steps", T_NONE},
-    {"validation_batch_size", T_IGNORED}, {"validation_freq", T_IGNORED},
+    {"validation_batch_size", T_IGNORED}, {"validation_freq", T_INT},
     {"seed", T_INT}}};
+static const CallSpec spec_summary = {"summary", 6, {
+    {"line_length", T_ANY}, {"positions", T_ANY}, {"print_fn", T_NONE},
+    {"expand_nested", T_BOOL}, {"show_trainable", T_BOOL},
+    {"layer_range", T_NONE}}};
+
+/* What every Keras 3 optimizer takes after its own arguments. */
+#define OPT_COMMON                                                                \
+    {"weight_decay", T_ANY}, {"clipnorm", T_ANY}, {"clipvalue", T_ANY},           \
+    {"global_clipnorm", T_ANY}, {"use_ema", T_BOOL}, {"ema_momentum", T_IGNORED}, \
+    {"ema_overwrite_frequency", T_IGNORED}, {"loss_scale_factor", T_NONE},        \
+    {"gradient_accumulation_steps", T_NONE}, {"name", T_IGNORED}
 static const CallSpec spec_sgd = {"SGD", 3, {
-    {"learning_rate", T_FLOAT}, {"momentum", T_FLOAT}, {"nesterov", T_BOOL},
-    {"weight_decay", T_NONE}, {"clipnorm", T_NONE}, {"clipvalue", T_NONE},
-    {"global_clipnorm", T_NONE}, {"name", T_IGNORED}}};
+    {"learning_rate", T_ANY}, {"momentum", T_FLOAT}, {"nesterov", T_BOOL}, OPT_COMMON}};
 static const CallSpec spec_adam = {"Adam", 5, {
-    {"learning_rate", T_FLOAT}, {"beta_1", T_FLOAT}, {"beta_2", T_FLOAT},
-    {"epsilon", T_FLOAT}, {"amsgrad", T_BOOL}, {"weight_decay", T_NONE},
-    {"clipnorm", T_NONE}, {"clipvalue", T_NONE}, {"global_clipnorm", T_NONE},
-    {"name", T_IGNORED}}};
+    {"learning_rate", T_ANY}, {"beta_1", T_FLOAT}, {"beta_2", T_FLOAT},
+    {"epsilon", T_FLOAT}, {"amsgrad", T_BOOL}, OPT_COMMON}};
 static const CallSpec spec_adamw = {"AdamW", 6, {
-    {"learning_rate", T_FLOAT}, {"weight_decay", T_FLOAT}, {"beta_1", T_FLOAT},
+    {"learning_rate", T_ANY}, {"weight_decay", T_ANY}, {"beta_1", T_FLOAT},
     {"beta_2", T_FLOAT}, {"epsilon", T_FLOAT}, {"amsgrad", T_BOOL},
-    {"clipnorm", T_NONE}, {"clipvalue", T_NONE}, {"global_clipnorm", T_NONE},
-    {"name", T_IGNORED}}};
+    {"clipnorm", T_ANY}, {"clipvalue", T_ANY}, {"global_clipnorm", T_ANY},
+    {"use_ema", T_BOOL}, {"ema_momentum", T_IGNORED}, {"ema_overwrite_frequency", T_IGNORED},
+    {"loss_scale_factor", T_NONE}, {"gradient_accumulation_steps", T_NONE}, {"name", T_IGNORED}}};
 static const CallSpec spec_rmsprop = {"RMSprop", 5, {
-    {"learning_rate", T_FLOAT}, {"rho", T_FLOAT}, {"momentum", T_FLOAT},
-    {"epsilon", T_FLOAT}, {"centered", T_BOOL}, {"weight_decay", T_NONE},
-    {"clipnorm", T_NONE}, {"clipvalue", T_NONE}, {"global_clipnorm", T_NONE},
-    {"name", T_IGNORED}}};
+    {"learning_rate", T_ANY}, {"rho", T_FLOAT}, {"momentum", T_FLOAT},
+    {"epsilon", T_FLOAT}, {"centered", T_BOOL}, OPT_COMMON}};
+static const CallSpec spec_adagrad = {"Adagrad", 3, {
+    {"learning_rate", T_ANY}, {"initial_accumulator_value", T_FLOAT}, {"epsilon", T_FLOAT}, OPT_COMMON}};
+static const CallSpec spec_adadelta = {"Adadelta", 3, {
+    {"learning_rate", T_ANY}, {"rho", T_FLOAT}, {"epsilon", T_FLOAT}, OPT_COMMON}};
+static const CallSpec spec_adamax = {"Adamax", 4, {
+    {"learning_rate", T_ANY}, {"beta_1", T_FLOAT}, {"beta_2", T_FLOAT}, {"epsilon", T_FLOAT}, OPT_COMMON}};
+static const CallSpec spec_nadam = {"Nadam", 4, {
+    {"learning_rate", T_ANY}, {"beta_1", T_FLOAT}, {"beta_2", T_FLOAT}, {"epsilon", T_FLOAT}, OPT_COMMON}};
+static const CallSpec spec_lion = {"Lion", 3, {
+    {"learning_rate", T_ANY}, {"beta_1", T_FLOAT}, {"beta_2", T_FLOAT}, OPT_COMMON}};
+static const CallSpec spec_ftrl = {"Ftrl", 7, {
+    {"learning_rate", T_ANY}, {"learning_rate_power", T_FLOAT},
+    {"initial_accumulator_value", T_FLOAT}, {"l1_regularization_strength", T_FLOAT},
+    {"l2_regularization_strength", T_FLOAT}, {"l2_shrinkage_regularization_strength", T_FLOAT},
+    {"beta", T_FLOAT}, OPT_COMMON}};
 static const CallSpec spec_early_stopping = {"EarlyStopping", 8, {
     {"monitor", T_STR}, {"min_delta", T_FLOAT}, {"patience", T_INT},
-    {"verbose", T_IGNORED}, {"mode", T_STR}, {"baseline", T_NONE},
+    {"verbose", T_INT}, {"mode", T_STR}, {"baseline", T_ANY},
     {"restore_best_weights", T_BOOL}, {"start_from_epoch", T_INT}}};
-static const CallSpec spec_loss_call = {"loss", 1, {
-    {"from_logits", T_BOOL}, {"reduction", T_IGNORED}, {"name", T_IGNORED},
-    {"delta", T_FLOAT}, {"label_smoothing", T_NONE}, {"axis", T_INT}}};
-static const CallSpec spec_metric_call = {"metric", 0, {
-    {"name", T_IGNORED}, {"dtype", T_IGNORED}, {"threshold", T_FLOAT}}};
 
 /* The argument table of each optimizer, indexed by seqrt_opt_kind. */
 static const CallSpec *const optimizer_specs[SEQRT_OPT_COUNT] = {
@@ -80,7 +101,118 @@ static const CallSpec *const optimizer_specs[SEQRT_OPT_COUNT] = {
     [SEQRT_OPT_ADAM] = &spec_adam,
     [SEQRT_OPT_ADAMW] = &spec_adamw,
     [SEQRT_OPT_RMSPROP] = &spec_rmsprop,
+    [SEQRT_OPT_ADAGRAD] = &spec_adagrad,
+    [SEQRT_OPT_ADADELTA] = &spec_adadelta,
+    [SEQRT_OPT_ADAMAX] = &spec_adamax,
+    [SEQRT_OPT_NADAM] = &spec_nadam,
+    [SEQRT_OPT_LION] = &spec_lion,
+    [SEQRT_OPT_FTRL] = &spec_ftrl,
 };
+
+int lower_is_optimizer_spec(const CallSpec *spec)
+{
+    for (int k = 0; k < SEQRT_OPT_COUNT; k++)
+        if (optimizer_specs[k] == spec)
+            return 1;
+    return 0;
+}
+
+/* The arguments of the losses' class forms (reduction: Keras 3's default
+ * only; axis: the last). */
+#define LOSS_COMMON {"reduction", T_STR}, {"name", T_IGNORED}, {"dtype", T_IGNORED}
+static const CallSpec spec_loss_plain = {"loss", 0, {LOSS_COMMON}};
+static const CallSpec spec_loss_huber = {"Huber", 1, {{"delta", T_FLOAT}, LOSS_COMMON}};
+static const CallSpec spec_loss_cosine = {"CosineSimilarity", 1, {{"axis", T_INT}, LOSS_COMMON}};
+static const CallSpec spec_loss_bce = {"BinaryCrossentropy", 3, {
+    {"from_logits", T_BOOL}, {"label_smoothing", T_FLOAT}, {"axis", T_INT}, LOSS_COMMON}};
+static const CallSpec spec_loss_cce = {"CategoricalCrossentropy", 3, {
+    {"from_logits", T_BOOL}, {"label_smoothing", T_FLOAT}, {"axis", T_INT}, LOSS_COMMON}};
+static const CallSpec spec_loss_scce = {"SparseCategoricalCrossentropy", 2, {
+    {"from_logits", T_BOOL}, {"ignore_class", T_NONE}, {"reduction", T_STR}, {"axis", T_INT},
+    {"name", T_IGNORED}, {"dtype", T_IGNORED}}};
+
+static const CallSpec *loss_spec(seqrt_loss_kind k)
+{
+    switch (k) {
+    case SEQRT_LOSS_HUBER: return &spec_loss_huber;
+    case SEQRT_LOSS_COSINE_SIMILARITY: return &spec_loss_cosine;
+    case SEQRT_LOSS_BINARY_CROSSENTROPY: return &spec_loss_bce;
+    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY: return &spec_loss_cce;
+    case SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY: return &spec_loss_scce;
+    case SEQRT_LOSS_MAE:
+    case SEQRT_LOSS_MSE:
+    case SEQRT_LOSS_MAPE:
+    case SEQRT_LOSS_MSLE:
+    case SEQRT_LOSS_LOG_COSH:
+    case SEQRT_LOSS_KL_DIVERGENCE:
+    case SEQRT_LOSS_POISSON:
+    case SEQRT_LOSS_HINGE:
+    case SEQRT_LOSS_SQUARED_HINGE:
+    case SEQRT_LOSS_CATEGORICAL_HINGE:
+        return &spec_loss_plain;
+    }
+    ir_internal_error("a loss that is not a seqrt_loss_kind");
+}
+
+/* The arguments of the metrics' class forms, in Keras's positional order. */
+#define METRIC_COMMON {"name", T_STR}, {"dtype", T_IGNORED}
+static const CallSpec spec_metric_plain = {"metric", 2, {METRIC_COMMON}};
+static const CallSpec spec_metric_binacc = {"BinaryAccuracy", 3, {METRIC_COMMON, {"threshold", T_FLOAT}}};
+static const CallSpec spec_metric_auc = {"AUC", 10, {
+    {"num_thresholds", T_INT}, {"curve", T_STR}, {"summation_method", T_STR}, METRIC_COMMON,
+    {"thresholds", T_NONE}, {"multi_label", T_BOOL}, {"num_labels", T_IGNORED},
+    {"label_weights", T_NONE}, {"from_logits", T_BOOL}}};
+static const CallSpec spec_metric_pr = {"Precision", 5, {
+    {"thresholds", T_FLOAT}, {"top_k", T_NONE}, {"class_id", T_ANY}, METRIC_COMMON}};
+static const CallSpec spec_metric_count = {"TruePositives", 3, {{"thresholds", T_FLOAT}, METRIC_COMMON}};
+static const CallSpec spec_metric_topk = {"TopKCategoricalAccuracy", 3, {{"k", T_INT}, METRIC_COMMON}};
+static const CallSpec spec_metric_sptopk = {"SparseTopKCategoricalAccuracy", 4, {
+    {"k", T_INT}, METRIC_COMMON, {"from_sorted_ids", T_BOOL}}};
+static const CallSpec spec_metric_r2 = {"R2Score", 4, {
+    {"class_aggregation", T_ANY}, {"num_regressors", T_INT}, METRIC_COMMON}};
+static const CallSpec spec_metric_bce = {"BinaryCrossentropy", 4, {
+    METRIC_COMMON, {"from_logits", T_BOOL}, {"label_smoothing", T_FLOAT}}};
+static const CallSpec spec_metric_cce = {"CategoricalCrossentropy", 5, {
+    METRIC_COMMON, {"from_logits", T_BOOL}, {"label_smoothing", T_FLOAT}, {"axis", T_INT}}};
+static const CallSpec spec_metric_scce = {"SparseCategoricalCrossentropy", 5, {
+    METRIC_COMMON, {"from_logits", T_BOOL}, {"ignore_class", T_NONE}, {"axis", T_INT}}};
+static const CallSpec spec_metric_cosine = {"CosineSimilarity", 3, {METRIC_COMMON, {"axis", T_INT}}};
+
+static const CallSpec *metric_spec(seqrt_metric_kind k)
+{
+    switch (k) {
+    case SEQRT_METRIC_BINARY_ACCURACY: return &spec_metric_binacc;
+    case SEQRT_METRIC_AUC: return &spec_metric_auc;
+    case SEQRT_METRIC_PRECISION:
+    case SEQRT_METRIC_RECALL: return &spec_metric_pr;
+    case SEQRT_METRIC_TRUE_POSITIVES:
+    case SEQRT_METRIC_FALSE_POSITIVES:
+    case SEQRT_METRIC_TRUE_NEGATIVES:
+    case SEQRT_METRIC_FALSE_NEGATIVES: return &spec_metric_count;
+    case SEQRT_METRIC_TOP_K_CATEGORICAL_ACCURACY: return &spec_metric_topk;
+    case SEQRT_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY: return &spec_metric_sptopk;
+    case SEQRT_METRIC_R2_SCORE: return &spec_metric_r2;
+    case SEQRT_METRIC_BINARY_CROSSENTROPY: return &spec_metric_bce;
+    case SEQRT_METRIC_CATEGORICAL_CROSSENTROPY: return &spec_metric_cce;
+    case SEQRT_METRIC_SPARSE_CATEGORICAL_CROSSENTROPY: return &spec_metric_scce;
+    case SEQRT_METRIC_COSINE_SIMILARITY: return &spec_metric_cosine;
+    case SEQRT_METRIC_CATEGORICAL_ACCURACY:
+    case SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY:
+    case SEQRT_METRIC_MAE:
+    case SEQRT_METRIC_MSE:
+    case SEQRT_METRIC_RMSE:
+    case SEQRT_METRIC_MAPE:
+    case SEQRT_METRIC_MSLE:
+    case SEQRT_METRIC_LOG_COSH:
+    case SEQRT_METRIC_KL_DIVERGENCE:
+    case SEQRT_METRIC_POISSON:
+    case SEQRT_METRIC_HINGE:
+    case SEQRT_METRIC_SQUARED_HINGE:
+    case SEQRT_METRIC_CATEGORICAL_HINGE:
+        return &spec_metric_plain;
+    }
+    ir_internal_error("a metric that is not a seqrt_metric_kind");
+}
 
 /* Names a user coming from PyTorch may write, with the Keras name. */
 static const char *const torch_names[][2] = {
@@ -92,7 +224,8 @@ static const char *const torch_names[][2] = {
 /* Module prefixes a Keras user writes before a name; stripped. */
 static const char *const prefixes[] = {
     "tf", "keras", "layers", "optimizers", "callbacks", "losses", "metrics",
-    "activations", "initializers", "model", "nn",
+    "activations", "initializers", "model", "nn", "regularizers", "constraints",
+    "schedules", "experimental", "preprocessing", "tf_keras",
 };
 
 /* C keywords and names the generated code uses: not model names. */
@@ -165,8 +298,8 @@ static const Names *metric_names(void)
     static Names t;
     if (!t.n) {
         t = names_new(SEQRT_METRIC_COUNT + 1);
-        names_row(&t, -1, "accuracy", "acc", "");
-#define METRIC(id, name, cls, aliases, mode) names_row(&t, SEQRT_METRIC_##id, name, cls, aliases);
+        names_row(&t, -1, "accuracy", "acc", "");   /* resolved from the shapes */
+#define METRIC(id, name, cls, aliases, mode, cname) names_row(&t, SEQRT_METRIC_##id, name, cls, aliases);
 #include "seqrt_metrics.def"
 #undef METRIC
     }
@@ -181,18 +314,6 @@ static const Names *optimizer_names(void)
 #define OPT(id, name, cls) names_row(&t, SEQRT_OPT_##id, name, cls, "");
 #include "seqrt_optimizers.def"
 #undef OPT
-    }
-    return &t;
-}
-
-static const Names *init_names(void)
-{
-    static Names t;
-    if (!t.n) {
-        t = names_new(SEQRT_INIT_COUNT);
-#define INIT(id, name, cls, aliases) names_row(&t, SEQRT_INIT_##id, name, cls, aliases);
-#include "seqrt_inits.def"
-#undef INIT
     }
     return &t;
 }
@@ -277,6 +398,32 @@ static const char *strip_prefix(const char *name)
     }
 }
 
+/* Does v hold an expression that could not be folded (already reported)? */
+static int has_error(const Value *v)
+{
+    if (!v)
+        return 0;
+    if (v->kind == VAL_ERROR)
+        return 1;
+    if (v->kind == VAL_LIST || v->kind == VAL_DICT)
+        for (const Value *e = v->items; e; e = e->next)
+            if (has_error(e) || has_error(e->dval))
+                return 1;
+    if (v->kind == VAL_CALL)
+        for (const Arg *a = v->args; a; a = a->next)
+            if (has_error(a->val))
+                return 1;
+    return 0;
+}
+
+const char *lower_strip_prefix(const char *name) { return strip_prefix(name); }
+Loc lower_name_loc(const Lower *lw, const Value *call) { return name_loc(lw, call); }
+void lower_error_unknown(const Lower *lw, Loc loc, const char *what, const char *name,
+                         const char *const *names, int n, const char *where)
+{
+    error_unknown(lw, loc, what, name, names, n, where);
+}
+
 /* Binds a call's arguments to its spec: out[i] is the value of spec arg i
  * or NULL. Returns 0, or -1 after reporting errors. */
 static int bind(const Lower *lw, const Value *call, const CallSpec *spec, Value **out)
@@ -286,6 +433,8 @@ static int bind(const Lower *lw, const Value *call, const CallSpec *spec, Value 
     const char *const *names = names_of(spec, &nspec);
     for (int i = 0; i < nspec; i++)
         out[i] = NULL;
+    if (has_error(call))
+        return -1;   /* reported where the expression was folded */
     for (const Arg *a = call->args; a; a = a->next) {
         if (!a->key) {
             if (seen_kw) {
@@ -312,8 +461,13 @@ static int bind(const Lower *lw, const Value *call, const CallSpec *spec, Value 
             if (!strcmp(names[i], a->key))
                 k = i;
         if (k < 0) {
-            error_unknown(lw, a->key_loc, "argument", a->key, names, nspec, arena_printf(" to %s", spec->name));
-            err = -1;
+            int legacy = lower_legacy_arg(lw, call, spec, a);   /* a Keras 1/2 spelling: its own message */
+            if (legacy < 0 || !legacy) {
+                if (!legacy)
+                    error_unknown(lw, a->key_loc, "argument", a->key, names, nspec,
+                                  arena_printf(" to %s", spec->name));
+                err = -1;
+            }
         } else if (out[k]) {
             diag_error(src, a->key_loc, "argument '%s' given twice", a->key);
             err = -1;
@@ -325,8 +479,15 @@ static int bind(const Lower *lw, const Value *call, const CallSpec *spec, Value 
         if (!out[i])
             continue;
         if (spec->args[i].type == T_NONE && out[i]->kind != VAL_NONE) {
-            diag_error(src, out[i]->loc, "argument '%s' of %s is not supported by seqc (only None)",
-                       names[i], spec->name);
+            /* fit's data: the generated program reads it when it runs */
+            int data = !strcmp(spec->name, "fit") &&
+                       (!strcmp(names[i], "x") || !strcmp(names[i], "y") || !strcmp(names[i], "validation_data"));
+            diag_error(src, out[i]->loc, "argument '%s' of %s is not supported by seqc (only None)%s",
+                       names[i], spec->name,
+                       !data ? "" : !strcmp(names[i], "validation_data")
+                                ? ": the generated program reads validation data when it runs (train DATA.csv "
+                                  "--val VAL.csv)"
+                                : ": the generated program reads the data when it runs (train DATA.csv)");
             err = -1;
         }
     }
@@ -340,6 +501,11 @@ static int bind_call(Lower *lw, const Value *call, const CallSpec *spec, Value *
     lw->vals = vals;
     lw->call = call;
     return bind(lw, call, spec, vals);
+}
+
+int lower_bind(Lower *lw, const Value *call, const CallSpec *spec, Value **vals)
+{
+    return bind_call(lw, call, spec, vals);
 }
 
 Value *lower_arg(const Lower *lw, const char *name)
@@ -358,8 +524,20 @@ Loc lower_loc(const Lower *lw, const char *name)
 
 static int type_error(const Lower *lw, const Value *v, const char *name, const char *want)
 {
+    if (v->kind == VAL_ERROR)
+        return -1;   /* already reported */
+    if (v->kind == VAL_SYMBOLIC || (v->kind == VAL_NAME && strncmp(want, "a string", 8))) {
+        diag_error(lw->src, v->loc, "argument '%s' must be %s, but '%s' is a Python expression, which seqc does "
+                   "not evaluate: write its value", name, want, v->s);
+        return -1;
+    }
     diag_error(lw->src, v->loc, "argument '%s' must be %s, not %s", name, want, ast_kind_name(v->kind));
     return -1;
+}
+
+int lower_type_error(const Lower *lw, const Value *v, const char *name, const char *want)
+{
+    return type_error(lw, v, name, want);
 }
 
 static int get_int(const Lower *lw, const Value *v, const char *name, int64_t def, int64_t *out)
@@ -367,10 +545,24 @@ static int get_int(const Lower *lw, const Value *v, const char *name, int64_t de
     *out = def;
     if (!v)
         return 0;
+    if (v->kind == VAL_FLOAT) {
+        /* Python would pass the float on; Keras then fails where it needs
+         * an int: say which float, and how it came to be one */
+        char buf[40];
+        diag_error(lw->src, v->loc, "argument '%s' must be an integer, but this is the float %s%s", name,
+                   seqrt_pyfloat(buf, sizeof buf, v->f),
+                   v->truediv ? " ('/' is true division in Python: use '//' for an integer)" : "");
+        return -1;
+    }
     if (v->kind != VAL_INT)
         return type_error(lw, v, name, "an integer");
     *out = v->i;
     return 0;
+}
+
+int lower_get_int(const Lower *lw, const Value *v, const char *name, int64_t def, int64_t *out)
+{
+    return get_int(lw, v, name, def, out);
 }
 
 static int get_float(const Lower *lw, const Value *v, const char *name, double def, double *out)
@@ -382,6 +574,11 @@ static int get_float(const Lower *lw, const Value *v, const char *name, double d
         return type_error(lw, v, name, "a number");
     *out = v->f;
     return 0;
+}
+
+int lower_get_float(const Lower *lw, const Value *v, const char *name, double def, double *out)
+{
+    return get_float(lw, v, name, def, out);
 }
 
 static int get_bool(const Lower *lw, const Value *v, const char *name, int def, int *out)
@@ -404,6 +601,16 @@ static int get_str(const Lower *lw, const Value *v, const char *name, const char
         return type_error(lw, v, name, "a string");
     *out = v->s;
     return 0;
+}
+
+int lower_get_bool(const Lower *lw, const Value *v, const char *name, int def, int *out)
+{
+    return get_bool(lw, v, name, def, out);
+}
+
+int lower_get_str(const Lower *lw, const Value *v, const char *name, const char *def, const char **out)
+{
+    return get_str(lw, v, name, def, out);
 }
 
 static int lookup(const char *s, const char *const *names, int n)
@@ -442,31 +649,6 @@ static int get_act(const Lower *lw, const Value *v, const char *argname, Act *ou
     return 0;
 }
 
-static int get_init(const Lower *lw, const Value *v, const char *argname, seqrt_init_kind def,
-                    seqrt_init_kind *out)
-{
-    *out = def;
-    if (!v)
-        return 0;
-    const char *s = NULL;
-    if (v->kind == VAL_STRING || v->kind == VAL_NAME)
-        s = v->kind == VAL_NAME ? strip_prefix(v->s) : v->s;
-    else if (v->kind == VAL_CALL && !v->args)
-        s = strip_prefix(v->s);
-    else
-        return type_error(lw, v, argname, "an initializer name");
-    if (!s)
-        s = v->s;
-    const Names *t = init_names();
-    int k = names_find(t, s, 0);
-    if (k < 0) {
-        error_unknown(lw, v->loc, "initializer", s, t->spelling, t->n, "");
-        return -1;
-    }
-    *out = (seqrt_init_kind)k;
-    return 0;
-}
-
 int lower_int(const Lower *lw, const char *name, int64_t def, int64_t *out)
 {
     return get_int(lw, lower_arg(lw, name), name, def, out);
@@ -494,7 +676,38 @@ int lower_act(const Lower *lw, const char *name, Act *out)
 
 int lower_init(const Lower *lw, const char *name, seqrt_init_kind def, seqrt_init_kind *out)
 {
-    return get_init(lw, lower_arg(lw, name), name, def, out);
+    InitSpec spec;
+    Value *v = lower_arg(lw, name);
+    *out = def;
+    if (lower_init_spec(lw, v, name, def, &spec))
+        return -1;
+    if (spec.has_args || spec.has_seed) {
+        diag_error(lw->src, v->loc, "'%s' takes an initializer name here (arguments are supported on the "
+                   "initializers of Dense and PReLU weights)", name);
+        return -1;
+    }
+    *out = spec.kind;
+    return 0;
+}
+
+int lower_weight(const Lower *lw, const char *weight, seqrt_init_kind def, WeightOpts *out)
+{
+    memset(out, 0, sizeof *out);
+    out->init.kind = def;
+    const char *names[3] = {arena_printf("%s_initializer", weight), arena_printf("%s_regularizer", weight),
+                            arena_printf("%s_constraint", weight)};
+    int have[3] = {0, 0, 0};
+    for (int i = 0; i < MAX_ARGS && lw->spec->args[i].name; i++)
+        for (int k = 0; k < 3; k++)
+            have[k] |= !strcmp(lw->spec->args[i].name, names[k]);
+    int err = 0;
+    if (have[0])
+        err |= lower_init_spec(lw, lower_arg(lw, names[0]), names[0], def, &out->init);
+    if (have[1])
+        err |= lower_regularizer(lw, lower_arg(lw, names[1]), names[1], &out->reg);
+    if (have[2])
+        err |= lower_constraint(lw, lower_arg(lw, names[2]), names[2], &out->con);
+    return err;
 }
 
 int lower_axis(const Lower *lw, Axis *axis)
@@ -560,6 +773,18 @@ static int get_shape(const Lower *lw, const Value *v, const char *argname, Shape
 
 /* ---------------------------------------------------------------- layers */
 
+/* Is v (or an item of it) computed in Python: a name, a subscript, a call? */
+static int python_computed(const Value *v)
+{
+    if (v->kind == VAL_SYMBOLIC || v->kind == VAL_NAME || v->kind == VAL_CALL)
+        return 1;
+    if (v->kind == VAL_LIST)
+        for (const Value *e = v->items; e; e = e->next)
+            if (python_computed(e))
+                return 1;
+    return 0;
+}
+
 static int set_input(Lower *lw, const Value *shape, const char *argname)
 {
     Model *m = lw->m;
@@ -567,7 +792,33 @@ static int set_input(Lower *lw, const Value *shape, const char *argname)
         diag_error(lw->src, shape->loc, "the input shape is given twice");
         return -1;
     }
-    return get_shape(lw, shape, argname, &m->in_shape);
+    if (python_computed(shape)) {
+        /* input_shape=(X_train.shape[1],): Python knows it, seqc does not */
+        if (lw->default_input && lw->default_input->rank) {
+            m->in_shape = *lw->default_input;
+            return 0;
+        }
+        const char *text = arena_strndup(lw->src->text + shape->loc.start,
+                                         (size_t)(shape->loc.end - shape->loc.start));
+        diag_error(lw->src, shape->loc, "the input shape %s is computed in Python, which seqc does not run: write "
+                   "its value (such as %s=(30,)), or pass it with --input-shape=N[,N...]", text, argname);
+        return -1;
+    }
+    if (get_shape(lw, shape, argname, &m->in_shape) < 0)
+        return -1;
+    /* --input-shape supplies a shape the model lacks; one that disagrees
+     * with the model's own is a mistake in one of them */
+    const Shape *flag = lw->default_input;
+    if (flag && flag->rank && !shape_eq(flag, &m->in_shape)) {
+        char csv[16 * MAX_RANK + 4];
+        int n = 0;
+        for (int i = 0; i < flag->rank; i++)
+            n += snprintf(csv + n, sizeof csv - (size_t)n, "%s%d", i ? "," : "", flag->dim[i]);
+        diag_error(lw->src, shape->loc, "the model's input shape %s differs from --input-shape=%s (the option only "
+                   "supplies a shape the model does not give)", shape_str(&m->in_shape), csv);
+        return -1;
+    }
+    return 0;
 }
 
 /* input_shape / input_dim on a layer: only on the first. */
@@ -625,6 +876,55 @@ static const char *const *statement_names(int *n)
     return names;
 }
 
+int lower_is_layer_spec(const CallSpec *spec)
+{
+    const LayerKind *kind;
+    const Syntax *syn = find_syntax(spec->name, &kind);
+    return syn && syn->spec == spec;
+}
+
+/* Keras's automatic layer names: the class in snake_case (Keras's
+ * to_snake_case: "BatchNormalization" -> "batch_normalization",
+ * "LeakyReLU" -> "leaky_re_lu"), numbered from the second one of a prefix
+ * on ("dense", "dense_1", ...) over the whole file, as one Python session
+ * numbers them. */
+static struct {
+    const char *prefix[256];
+    int count[256];
+    int n;
+} auto_names;
+
+static const char *to_snake_case(const char *name)
+{
+    size_t n = strlen(name);
+    char *out = arena_alloc(2 * n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        /* "(.)([A-Z][a-z]+)" -> "\\1_\\2", then "([a-z])([A-Z])" -> "\\1_\\2" */
+        int upper = c >= 'A' && c <= 'Z';
+        if (i > 0 && upper && i + 1 < n && name[i + 1] >= 'a' && name[i + 1] <= 'z' && o[-1] != '_')
+            *o++ = '_';
+        else if (i > 0 && upper && name[i - 1] >= 'a' && name[i - 1] <= 'z')
+            *o++ = '_';
+        *o++ = (char)(upper ? c - 'A' + 'a' : c);
+    }
+    *o = 0;
+    return out;
+}
+
+static const char *auto_name(const char *cls)
+{
+    const char *prefix = to_snake_case(cls);
+    for (int i = 0; i < auto_names.n; i++)
+        if (!strcmp(auto_names.prefix[i], prefix))
+            return arena_printf("%s_%d", prefix, auto_names.count[i]++);
+    if (auto_names.n < COUNT_OF(auto_names.prefix)) {
+        auto_names.prefix[auto_names.n] = prefix;
+        auto_names.count[auto_names.n++] = 1;
+    }
+    return prefix;
+}
+
 static int lower_layer(Lower *lw, const LayerKind *kind, const Syntax *syn, const Value *call, int index)
 {
     Value *vals[MAX_ARGS];
@@ -632,8 +932,23 @@ static int lower_layer(Lower *lw, const LayerKind *kind, const Syntax *syn, cons
         return -1;
     if (layer_input(lw) < 0)
         return -1;
+    const char *name;
+    Regularizer act_reg;
+    if (lower_str(lw, "name", NULL, &name) ||
+        lower_regularizer(lw, lower_arg(lw, "activity_regularizer"), "activity_regularizer", &act_reg))
+        return -1;
     Layer *l = ir_add_layer(lw->m, kind, index, call->loc);
-    return syn->lower(lw, l);
+    l->keras_class = syn->spec->name;
+    l->keras_name = name ? name : auto_name(syn->spec->name);
+    int err = syn->lower(lw, l);
+    if (!err && act_reg.on) {
+        /* Keras adds the penalty of the layer's output: an
+         * activity_regularization layer after it, which the summary skips */
+        Layer *r = ir_add_layer(lw->m, &kind_activity_regularization, index, lower_loc(lw, "activity_regularizer"));
+        r->attr = arena_alloc(sizeof(Regularizer));
+        *(Regularizer *)r->attr = act_reg;
+    }
+    return err;
 }
 
 /* ---------------------------------------------------------------- compile */
@@ -648,6 +963,31 @@ static const char *spelled_name(const Value *v)
     return name ? name : v->s;
 }
 
+const char *lower_spelled_name(const Value *v) { return spelled_name(v); }
+
+/* A hyper-parameter that Keras takes as a float or None (weight_decay,
+ * clipnorm, ...): 0 when absent or None. */
+static int float_or_none(Lower *lw, const char *name, double *out)
+{
+    Value *v = lower_arg(lw, name);
+    *out = 0;
+    if (!v || v->kind == VAL_NONE)
+        return 0;
+    if (get_float(lw, v, name, 0, out))
+        return -1;
+    if (!(*out >= 0 && isfinite(*out))) {
+        diag_error(lw->src, v->loc, "%s must be 0 or more", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int range_error(Lower *lw, const char *name, const char *what)
+{
+    diag_error(lw->src, lower_loc(lw, name), "%s must be %s", name, what);
+    return -1;
+}
+
 static int lower_optimizer(Lower *lw, const Value *v)
 {
     Optimizer *o = &lw->m->opt;
@@ -659,7 +999,11 @@ static int lower_optimizer(Lower *lw, const Value *v)
     const Names *t = optimizer_names();
     int k = names_find(t, name, 1);
     if (k < 0) {
-        error_unknown(lw, v->kind == VAL_CALL ? name_loc(lw, v) : v->loc, "optimizer", name, t->spelling, t->n, "");
+        Loc at = v->kind == VAL_CALL ? name_loc(lw, v) : v->loc;
+        if (keras_not_built("optimizer", name))
+            diag_error(src, at, "optimizer '%s' is a Keras optimizer seqc does not build", name);
+        else
+            error_unknown(lw, at, "optimizer", name, t->spelling, t->n, "");
         return -1;
     }
     const CallSpec *spec = optimizer_specs[k];
@@ -669,39 +1013,50 @@ static int lower_optimizer(Lower *lw, const Value *v)
     lw->call = v;
     if (v->kind == VAL_CALL && bind(lw, v, spec, vals) < 0)
         return -1;
+    memset(o, 0, sizeof *o);
+    o->loc = v->loc;
     o->kind = (seqrt_opt_kind)k;
     int err = 0;
-    double lr_def = o->kind == SEQRT_OPT_SGD ? 0.01 : 0.001;
-    err |= lower_float(lw, "learning_rate", lr_def, &o->lr);
-    if (!err && !(o->lr > 0 && isfinite(o->lr))) {
-        diag_error(src, lower_loc(lw, "learning_rate"), "learning_rate must be positive");
-        err = -1;
+    Value *lrv = lower_arg(lw, "learning_rate");
+    if (lrv && lrv->kind == VAL_CALL) {
+        err |= lower_schedule(lw, lrv, o);
+        o->has_schedule = !err;
+        lw->spec = spec;   /* lower_schedule bound its own call on a copy */
+        lw->vals = vals;
+        lw->call = v;
+    } else {
+        err |= lower_float(lw, "learning_rate", 0.001, &o->lr);
+        if (o->kind == SEQRT_OPT_SGD && !lrv)
+            o->lr = 0.01;
+        if (!err && !(o->lr > 0 && isfinite(o->lr)))
+            err = range_error(lw, "learning_rate", "positive");
     }
-    int flag;
     if ((unsigned)o->kind >= SEQRT_OPT_COUNT)
         ir_internal_error("an optimizer that is not a seqrt_opt_kind");
     switch (o->kind) {
     case SEQRT_OPT_SGD:
         err |= lower_float(lw, "momentum", 0, &o->momentum);
         err |= lower_bool(lw, "nesterov", 0, &o->nesterov);
-        if (!err && !(o->momentum >= 0 && o->momentum <= 1)) {
-            diag_error(src, lower_loc(lw, "momentum"), "momentum must be in [0, 1]");
-            err = -1;
-        }
+        if (!err && !(o->momentum >= 0 && o->momentum <= 1))
+            err = range_error(lw, "momentum", "in [0, 1]");
         break;
     case SEQRT_OPT_ADAM:
     case SEQRT_OPT_ADAMW:
+    case SEQRT_OPT_ADAMAX:
+    case SEQRT_OPT_NADAM:
+    case SEQRT_OPT_LION:
         err |= lower_float(lw, "beta_1", 0.9, &o->beta1);
-        err |= lower_float(lw, "beta_2", 0.999, &o->beta2);
-        err |= lower_float(lw, "epsilon", 1e-7, &o->epsilon);
-        if (o->kind == SEQRT_OPT_ADAMW)
-            err |= lower_float(lw, "weight_decay", 0.004, &o->weight_decay);
-        err |= lower_bool(lw, "amsgrad", 0, &flag);
-        if (!err && flag) {
-            diag_error(src, lower_loc(lw, "amsgrad"), "amsgrad=True is not supported");
-            err = -1;
-        }
-        if (!err && !(o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1)) {
+        err |= lower_float(lw, "beta_2", o->kind == SEQRT_OPT_LION ? 0.99 : 0.999, &o->beta2);
+        if (o->kind != SEQRT_OPT_LION)
+            err |= lower_float(lw, "epsilon", 1e-7, &o->epsilon);
+        if (o->kind == SEQRT_OPT_ADAM || o->kind == SEQRT_OPT_ADAMW)
+            err |= lower_bool(lw, "amsgrad", 0, &o->amsgrad);
+        if (o->kind == SEQRT_OPT_LION) {
+            if (!err && !(o->beta1 > 0 && o->beta1 <= 1))
+                err = range_error(lw, "beta_1", "in (0, 1] for Lion (Keras raises: it degenerates to SignSGD)");
+            if (!err && !(o->beta2 >= 0 && o->beta2 <= 1))
+                err = range_error(lw, "beta_2", "in [0, 1]");
+        } else if (!err && !(o->beta1 >= 0 && o->beta1 < 1 && o->beta2 >= 0 && o->beta2 < 1)) {
             diag_error(src, v->loc, "beta_1 and beta_2 must be in [0, 1)");
             err = -1;
         }
@@ -710,31 +1065,85 @@ static int lower_optimizer(Lower *lw, const Value *v)
         err |= lower_float(lw, "rho", 0.9, &o->rho);
         err |= lower_float(lw, "momentum", 0, &o->momentum);
         err |= lower_float(lw, "epsilon", 1e-7, &o->epsilon);
-        if (!err && !(o->rho >= 0 && o->rho < 1)) {
-            diag_error(src, lower_loc(lw, "rho"), "rho must be in [0, 1)");
+        err |= lower_bool(lw, "centered", 0, &o->centered);
+        if (!err && !(o->rho >= 0 && o->rho < 1))
+            err = range_error(lw, "rho", "in [0, 1)");
+        if (!err && !(o->momentum >= 0 && o->momentum <= 1))
+            err = range_error(lw, "momentum", "in [0, 1]");
+        break;
+    case SEQRT_OPT_ADAGRAD:
+        err |= lower_float(lw, "initial_accumulator_value", 0.1, &o->initial_accumulator_value);
+        err |= lower_float(lw, "epsilon", 1e-7, &o->epsilon);
+        if (!err && !(o->initial_accumulator_value >= 0))
+            err = range_error(lw, "initial_accumulator_value", "0 or more");
+        break;
+    case SEQRT_OPT_ADADELTA:
+        err |= lower_float(lw, "rho", 0.95, &o->rho);
+        err |= lower_float(lw, "epsilon", 1e-7, &o->epsilon);
+        if (!err && !(o->rho >= 0 && o->rho < 1))
+            err = range_error(lw, "rho", "in [0, 1)");
+        break;
+    case SEQRT_OPT_FTRL:
+        err |= lower_float(lw, "learning_rate_power", -0.5, &o->lr_power);
+        err |= lower_float(lw, "initial_accumulator_value", 0.1, &o->initial_accumulator_value);
+        err |= lower_float(lw, "l1_regularization_strength", 0, &o->l1);
+        err |= lower_float(lw, "l2_regularization_strength", 0, &o->l2);
+        err |= lower_float(lw, "l2_shrinkage_regularization_strength", 0, &o->l2_shrinkage);
+        err |= lower_float(lw, "beta", 0, &o->beta);
+        if (!err && !(o->lr_power <= 0))
+            err = range_error(lw, "learning_rate_power", "0 or less (Keras raises for it too)");
+        if (!err && !(o->initial_accumulator_value >= 0))
+            err = range_error(lw, "initial_accumulator_value", "0 or more");
+        if (!err && !(o->l1 >= 0 && o->l2 >= 0 && o->l2_shrinkage >= 0)) {
+            diag_error(src, v->loc, "the Ftrl regularization strengths must be 0 or more");
             err = -1;
         }
-        if (!err && !(o->momentum >= 0 && o->momentum <= 1)) {
-            diag_error(src, lower_loc(lw, "momentum"), "momentum must be in [0, 1]");
-            err = -1;
-        }
-        err |= lower_bool(lw, "centered", 0, &flag);
-        if (!err && flag) {
-            diag_error(src, lower_loc(lw, "centered"), "centered=True is not supported");
+        if (!err && o->has_schedule && o->beta != 0) {
+            diag_error(src, lower_loc(lw, "beta"), "Ftrl's beta with a learning-rate schedule is not supported");
             err = -1;
         }
         break;
     }
-    if (!err && o->kind != SEQRT_OPT_SGD && !(o->epsilon > 0 && isfinite(o->epsilon))) {
+    int needs_eps = o->kind != SEQRT_OPT_SGD && o->kind != SEQRT_OPT_LION && o->kind != SEQRT_OPT_FTRL;
+    if (!err && needs_eps && !(o->epsilon > 0 && isfinite(o->epsilon))) {
         diag_error(src, lower_arg(lw, "epsilon") ? lower_loc(lw, "epsilon") : v->loc, "epsilon must be positive");
         err = -1;
     }
-    if (!err && !(o->weight_decay >= 0 && isfinite(o->weight_decay))) {
-        diag_error(src, lower_arg(lw, "weight_decay") ? lower_loc(lw, "weight_decay") : v->loc,
-                   "weight_decay must be 0 or more");
+    /* weight_decay: every Keras 3 optimizer decays decoupled (AdamW's default is 0.004) */
+    if (o->kind == SEQRT_OPT_ADAMW && !lower_arg(lw, "weight_decay"))
+        o->weight_decay = 0.004;
+    else if (o->kind == SEQRT_OPT_ADAMW && lower_arg(lw, "weight_decay")->kind == VAL_NONE) {
+        diag_error(src, lower_loc(lw, "weight_decay"), "AdamW needs a weight_decay (Keras raises for None)");
+        err = -1;
+    } else
+        err |= float_or_none(lw, "weight_decay", &o->weight_decay);
+    o->decoupled_wd = o->weight_decay > 0 && o->kind != SEQRT_OPT_ADAM && o->kind != SEQRT_OPT_ADAMW;
+    err |= float_or_none(lw, "clipnorm", &o->clipnorm);
+    err |= float_or_none(lw, "clipvalue", &o->clipvalue);
+    err |= float_or_none(lw, "global_clipnorm", &o->global_clipnorm);
+    int nclip = 0;
+    static const char *const clips[] = {"clipnorm", "clipvalue", "global_clipnorm"};
+    for (int i = 0; i < 3; i++)
+        nclip += lower_arg(lw, clips[i]) && lower_arg(lw, clips[i])->kind != VAL_NONE;
+    if (!err && nclip > 1) {
+        diag_error(src, v->loc, "only one of clipnorm, clipvalue and global_clipnorm can be set (Keras raises for "
+                   "more)");
+        err = -1;
+    }
+    int ema;
+    err |= lower_bool(lw, "use_ema", 0, &ema);
+    if (!err && ema) {
+        diag_error(src, lower_loc(lw, "use_ema"), "use_ema=True (an exponential moving average of the weights) is "
+                   "not supported by seqc");
         err = -1;
     }
     return err;
+}
+
+/* The loss "crossentropy" (or "ce"): Keras resolves it from the shapes. */
+static int is_generic_crossentropy(const char *name)
+{
+    return !strcasecmp(name, "crossentropy") || !strcasecmp(name, "ce");
 }
 
 static int lower_loss(Lower *lw, const Value *v)
@@ -744,31 +1153,66 @@ static int lower_loss(Lower *lw, const Value *v)
     const char *name = spelled_name(v);
     if (!name)
         return type_error(lw, v, "loss", "a loss name such as \"mse\"");
+    m->loss_delta = 1.0;
+    m->loss_loc = v->loc;
+    if (v->kind == VAL_STRING && is_generic_crossentropy(name)) {
+        m->has_loss = 1;
+        m->loss = (seqrt_loss_kind)-1;   /* resolved from the output's shape (resolve_deferred) */
+        return 0;
+    }
     const Names *t = loss_names();
     int k = names_find(t, name, 0);
     if (k < 0) {
-        error_unknown(lw, v->kind == VAL_CALL ? name_loc(lw, v) : v->loc, "loss", name, t->spelling, t->n, "");
+        Loc at = v->kind == VAL_CALL ? name_loc(lw, v) : v->loc;
+        if (keras_not_built("loss", name))
+            diag_error(src, at, "loss '%s' is a Keras loss seqc does not build", name);
+        else if (keras2_name("loss", name))
+            diag_error(src, at, "'%s' is Keras 2's name: Keras 3 rejects it; write \"%s\"", name,
+                       keras2_name("loss", name));
+        else
+            error_unknown(lw, at, "loss", name, t->spelling, t->n, "");
         return -1;
     }
     m->has_loss = 1;
     m->loss = (seqrt_loss_kind)k;
-    m->loss_loc = v->loc;
     if (v->kind != VAL_CALL)
         return 0;
     Value *vals[MAX_ARGS];
-    if (bind_call(lw, v, &spec_loss_call, vals) < 0)
+    CallSpec named = *loss_spec(m->loss);   /* messages name the loss as written */
+    named.name = name;
+    const CallSpec *spec = &named;
+    if (bind_call(lw, v, spec, vals) < 0)
         return -1;
-    int err = lower_bool(lw, "from_logits", 0, &m->loss_on_logits);
-    double delta;
-    err |= lower_float(lw, "delta", 1.0, &delta);
-    if (!err && lower_arg(lw, "delta") && (m->loss != SEQRT_LOSS_HUBER || delta != 1.0)) {
-        diag_error(src, lower_loc(lw, "delta"), "only Huber(delta=1.0) is supported");
+    int err = 0;
+    const char *reduction;
+    err |= lower_str(lw, "reduction", "sum_over_batch_size", &reduction);
+    if (!err && strcmp(reduction, "sum_over_batch_size")) {
+        diag_error(src, lower_loc(lw, "reduction"), "reduction=\"%s\" is not supported by seqc (only Keras 3's "
+                   "default, \"sum_over_batch_size\")%s", reduction,
+                   !strcmp(reduction, "auto") ? "; Keras 3 rejects Keras 2's \"auto\" too" : "");
         err = -1;
     }
-    if (!err && m->loss_on_logits && m->loss != SEQRT_LOSS_BINARY_CROSSENTROPY &&
-        m->loss != SEQRT_LOSS_CATEGORICAL_CROSSENTROPY && m->loss != SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) {
-        diag_error(src, v->loc, "from_logits applies only to cross-entropy losses");
-        err = -1;
+    for (int i = 0; i < MAX_ARGS && spec->args[i].name; i++) {
+        const char *an = spec->args[i].name;
+        if (!strcmp(an, "from_logits"))
+            err |= lower_bool(lw, "from_logits", 0, &m->loss_on_logits);
+        else if (!strcmp(an, "delta")) {
+            err |= lower_float(lw, "delta", 1.0, &m->loss_delta);
+            if (!err && !(m->loss_delta >= 0))
+                err = range_error(lw, "delta", "0 or more");
+        } else if (!strcmp(an, "label_smoothing")) {
+            err |= lower_float(lw, "label_smoothing", 0.0, &m->label_smoothing);
+            if (!err && !(m->label_smoothing >= 0 && m->label_smoothing <= 1))
+                err = range_error(lw, "label_smoothing", "in [0, 1]");
+        } else if (!strcmp(an, "axis")) {
+            int64_t axis;
+            err |= lower_int(lw, "axis", -1, &axis);
+            if (!err && axis != -1) {
+                diag_error(src, lower_loc(lw, "axis"), "axis %lld is not supported: seqc's losses work over the last "
+                           "axis (axis=-1)", (long long)axis);
+                err = -1;
+            }
+        }
     }
     return err;
 }
@@ -779,6 +1223,124 @@ static int is_accuracy(seqrt_metric_kind k)
            k == SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY;
 }
 
+/* "accuracy" and "acc" (any case), which Keras resolves from the shapes */
+static int is_generic_accuracy(const char *name)
+{
+    return !strcasecmp(name, "accuracy") || !strcasecmp(name, "acc");
+}
+
+/* Reads a metric class call's arguments into a. */
+static int metric_call_args(Lower *lw, seqrt_metric_kind k, seqrt_metric_args *a)
+{
+    const Source *src = lw->src;
+    const CallSpec *spec = lw->spec;
+    int err = 0;
+    int64_t iv;
+    double d;
+    const char *str;
+    for (int i = 0; i < MAX_ARGS && spec->args[i].name; i++) {
+        const char *an = spec->args[i].name;
+        if (!lw->vals[i])
+            continue;
+        a->given = 1;
+        if (!strcmp(an, "threshold") || !strcmp(an, "thresholds")) {
+            err |= lower_float(lw, an, 0.5, &d);
+            a->threshold = (float)d;
+            if (!err && !(d >= 0 && d <= 1))
+                err = range_error(lw, an, "in [0, 1]");
+        } else if (!strcmp(an, "num_thresholds")) {
+            err |= lower_int(lw, an, 200, &iv);
+            if (!err && !(iv > 1 && iv <= 1000000))
+                err = range_error(lw, an, "an integer > 1");
+            a->num_thresholds = (int)iv;
+        } else if (!strcmp(an, "curve")) {
+            err |= lower_str(lw, an, "ROC", &str);
+            if (!err && (!strcmp(str, "ROC") || !strcmp(str, "roc")))
+                a->curve = 0;
+            else if (!err && (!strcmp(str, "PR") || !strcmp(str, "pr")))
+                a->curve = 1;
+            else if (!err && (!strcmp(str, "PRGAIN") || !strcmp(str, "prgain")))
+                a->curve = 2;
+            else if (!err) {
+                diag_error(src, lower_loc(lw, an), "invalid AUC curve \"%s\" (Keras accepts \"ROC\", \"PR\" and \"PRGAIN\", upper or lower case)", str);
+                err = -1;
+            }
+        } else if (!strcmp(an, "summation_method")) {
+            err |= lower_str(lw, an, "interpolation", &str);
+            static const char *const ms[] = {"interpolation", "minoring", "majoring"};
+            int found = -1;
+            for (int j = 0; !err && j < 3; j++)
+                if (!strcmp(str, ms[j]) || (str[0] == toupper((unsigned char)ms[j][0]) && !strcmp(str + 1, ms[j] + 1)))
+                    found = j;
+            if (!err && found < 0) {
+                error_unknown(lw, lower_loc(lw, an), "summation_method", str, ms, 3, " for AUC");
+                err = -1;
+            }
+            a->summation = found;
+        } else if (!strcmp(an, "multi_label")) {
+            int ml;
+            err |= lower_bool(lw, an, 0, &ml);
+            if (!err && ml && lw->m->out_shape.rank && shape_last(&lw->m->out_shape) > 1) {
+                diag_error(src, lower_loc(lw, an), "AUC(multi_label=True) over several outputs is not supported");
+                err = -1;
+            }
+        } else if (!strcmp(an, "from_logits")) {
+            err |= lower_bool(lw, an, 0, &a->from_logits);
+        } else if (!strcmp(an, "label_smoothing")) {
+            err |= lower_float(lw, an, 0, &d);
+            a->label_smoothing = (float)d;
+            if (!err && !(d >= 0 && d <= 1))
+                err = range_error(lw, an, "in [0, 1]");
+        } else if (!strcmp(an, "k")) {
+            err |= lower_int(lw, an, 5, &iv);
+            if (!err && !(iv >= 1 && iv <= INT32_MAX))
+                err = range_error(lw, an, "1 or more");
+            a->k = (int)iv;
+        } else if (!strcmp(an, "class_id")) {
+            Value *cv = lw->vals[i];
+            if (cv->kind != VAL_NONE) {
+                err |= lower_int(lw, an, -1, &iv);
+                if (!err && !(iv >= 0 && iv < INT32_MAX))
+                    err = range_error(lw, an, "a class index (0 or more)");
+                a->class_id = (int)iv;
+            }
+        } else if (!strcmp(an, "class_aggregation")) {
+            Value *cv = lw->vals[i];
+            const char *agg = cv->kind == VAL_NONE ? "None" : NULL;
+            if (!agg)
+                err |= lower_str(lw, an, "uniform_average", &agg);
+            if (!err && !strcmp(agg, "variance_weighted_average"))
+                a->aggregation = 1;
+            else if (!err && strcmp(agg, "uniform_average")) {
+                diag_error(src, cv->loc, "class_aggregation=%s is not supported (it reports one score per output): "
+                           "use \"uniform_average\" or \"variance_weighted_average\"", agg);
+                err = -1;
+            }
+        } else if (!strcmp(an, "num_regressors")) {
+            err |= lower_int(lw, an, 0, &iv);
+            if (!err && !(iv >= 0 && iv < INT32_MAX))
+                err = range_error(lw, an, "0 or more");
+            a->num_regressors = (int)iv;
+        } else if (!strcmp(an, "axis")) {
+            err |= lower_int(lw, an, -1, &iv);
+            if (!err && iv != -1) {
+                diag_error(src, lower_loc(lw, an), "axis %lld is not supported: seqc's metrics work over the last "
+                           "axis (axis=-1)", (long long)iv);
+                err = -1;
+            }
+        } else if (!strcmp(an, "from_sorted_ids")) {
+            int f;
+            err |= lower_bool(lw, an, 0, &f);
+            if (!err && f) {
+                diag_error(src, lower_loc(lw, an), "from_sorted_ids=True is not supported");
+                err = -1;
+            }
+        }
+    }
+    (void)k;
+    return err;
+}
+
 static int resolve_metric(Lower *lw, const Value *v)
 {
     Model *m = lw->m;
@@ -786,49 +1348,65 @@ static int resolve_metric(Lower *lw, const Value *v)
     const char *name = spelled_name(v);
     if (!name)
         return type_error(lw, v, "metrics", "a list of metric names");
-    const Names *t = metric_names();
-    int k = names_find(t, name, 0);
+    int k;
+    if (v->kind == VAL_STRING && is_generic_accuracy(name))
+        k = -1;
+    else if (v->kind == VAL_CALL && !strcmp(name, "Accuracy"))
+        k = -2;   /* Keras's exact-equality Accuracy class: not built */
+    else
+        k = names_find(metric_names(), name, 0);
     if (k == -2) {
-        error_unknown(lw, v->kind == VAL_CALL ? name_loc(lw, v) : v->loc, "metric", name, t->spelling, t->n, "");
-        return -1;
-    }
-    if (v->kind == VAL_CALL) {
-        Value *vals[MAX_ARGS];
-        if (bind_call(lw, v, &spec_metric_call, vals) < 0)
-            return -1;
-        double thr;
-        if (lower_float(lw, "threshold", 0.5, &thr))
-            return -1;
-        if (lower_arg(lw, "threshold") && thr != 0.5) {
-            diag_error(src, lower_loc(lw, "threshold"), "only threshold=0.5 is supported");
-            return -1;
-        }
-    }
-    seqrt_metric_kind metric;
-    if (k >= 0) {
-        metric = (seqrt_metric_kind)k;
-    } else if (m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY) {
-        metric = SEQRT_METRIC_BINARY_ACCURACY;
-    } else if (m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY) {
-        metric = SEQRT_METRIC_CATEGORICAL_ACCURACY;
-    } else if (m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) {
-        metric = SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY;
-    } else {
-        diag_error(src, v->loc, "'%s' needs a classification loss; with %s use \"mae\" or \"mse\"", name,
-                   m->has_loss ? seqrt_loss_name(m->loss) : "no loss");
+        Loc at = v->kind == VAL_CALL ? name_loc(lw, v) : v->loc;
+        if (!strcmp(name, "Accuracy"))
+            diag_error(src, at, "metric 'Accuracy' (Keras's exact-equality class) is not supported by seqc; the "
+                       "string \"accuracy\" gives the accuracy Keras resolves from the shapes");
+        else if (keras_not_built("metric", name))
+            diag_error(src, at, "metric '%s' is a Keras metric seqc does not build", name);
+        else if (keras2_name("metric", name))
+            diag_error(src, at, "'%s' is Keras 2's name: Keras 3 rejects it; write \"%s\"", name,
+                       keras2_name("metric", name));
+        else
+            error_unknown(lw, at, "metric", name, metric_names()->spelling, metric_names()->n, "");
         return -1;
     }
     if (m->nmetrics == SEQRT_MAX_METRICS) {
         diag_error(src, v->loc, "at most %d metrics", SEQRT_MAX_METRICS);
         return -1;
     }
+    seqrt_metric_args args;
+    memset(&args, 0, sizeof args);
+    const char *label = NULL;
+    if (v->kind == VAL_CALL) {
+        Value *vals[MAX_ARGS];
+        CallSpec named = *(k >= 0 ? metric_spec((seqrt_metric_kind)k) : &spec_metric_plain);
+        named.name = name;   /* messages name the metric as written */
+        if (bind_call(lw, v, &named, vals) < 0)
+            return -1;
+        args = seqrt_metric_defaults(k);
+        args.given = 0;
+        if (metric_call_args(lw, (seqrt_metric_kind)k, &args) || lower_str(lw, "name", NULL, &label))
+            return -1;
+        if (!args.given)
+            memset(&args, 0, sizeof args);
+        else
+            args.given = 1;
+        /* Keras names a class form after the object: its name=, or the
+         * class's default name */
+        if (!label)
+            label = seqrt_metric_class_name(k);
+    } else {
+        label = name;   /* a string is reported as written */
+    }
+    /* Keras reports metrics by name: a second one of the same name adds
+     * nothing */
     for (int i = 0; i < m->nmetrics; i++)
-        if (m->metric[i] == metric)
-            return 0;   /* Keras reports a repeated metric once too */
-    /* Keras reports a metric under the name it was given ("accuracy"); a
-     * class form (BinaryAccuracy()) under its canonical name. */
-    m->metric_label[m->nmetrics] = v->kind == VAL_CALL || name[0] < 'a' ? seqrt_metric_name(metric) : name;
-    m->metric[m->nmetrics++] = metric;
+        if (!strcmp(m->metric_label[i], label))
+            return 0;
+    m->metric_label[m->nmetrics] = label;
+    m->metric[m->nmetrics] = (seqrt_metric_kind)k;   /* -1: resolved from the shapes */
+    m->metric_args[m->nmetrics] = args;
+    m->metric_loc[m->nmetrics] = v->loc;
+    m->nmetrics++;
     return 0;
 }
 
@@ -856,6 +1434,10 @@ static int lower_compile(Lower *lw, const Value *call, int *seen)
     if (metrics && metrics->kind == VAL_LIST) {
         for (const Value *e = metrics->items; e; e = e->next)
             err |= resolve_metric(lw, e);
+    } else if (metrics && metrics->kind == VAL_DICT) {
+        diag_error(lw->src, metrics->loc, "metrics as a dict (per output) is for models with several outputs; give "
+                   "a list");
+        err = -1;
     } else if (metrics && metrics->kind != VAL_NONE) {
         err |= resolve_metric(lw, metrics);
     }
@@ -864,7 +1446,7 @@ static int lower_compile(Lower *lw, const Value *call, int *seen)
 
 /* ---------------------------------------------------------------- fit */
 
-static int lower_early_stopping(Lower *lw, const Value *v)
+static int lower_early_stopping(Lower *lw, const Value *v, int order)
 {
     EarlyStopping *es = &lw->m->es;
     const Source *src = lw->src;
@@ -876,16 +1458,23 @@ static int lower_early_stopping(Lower *lw, const Value *v)
         return -1;
     }
     es->enabled = 1;
+    es->order = order;
     es->loc = lower_loc(lw, "monitor");
     int err = 0;
-    int64_t patience, start;
+    int64_t patience, start, verbose;
     const char *mode;
     err |= lower_str(lw, "monitor", "val_loss", &es->monitor);
     err |= lower_float(lw, "min_delta", 0, &es->min_delta);
     err |= lower_int(lw, "patience", 0, &patience);
+    err |= lower_int(lw, "verbose", 0, &verbose);
     err |= lower_str(lw, "mode", "auto", &mode);
     err |= lower_bool(lw, "restore_best_weights", 0, &es->restore_best_weights);
     err |= lower_int(lw, "start_from_epoch", 0, &start);
+    Value *base = lower_arg(lw, "baseline");
+    if (base && base->kind != VAL_NONE) {
+        err |= get_float(lw, base, "baseline", 0, &es->baseline);
+        es->has_baseline = 1;
+    }
     if (err)
         return err;
     if (patience < 0 || patience > INT32_MAX) {
@@ -898,6 +1487,7 @@ static int lower_early_stopping(Lower *lw, const Value *v)
     }
     es->patience = (int)patience;
     es->start_from_epoch = (int)start;
+    es->verbose = verbose > 0;
     es->min_delta = fabs(es->min_delta);   /* Keras takes abs() too */
     static const char *const modes[] = {"auto", "min", "max"};
     int k = lookup(mode, modes, 3);
@@ -909,38 +1499,87 @@ static int lower_early_stopping(Lower *lw, const Value *v)
     return 0;
 }
 
-/* The monitor names a quantity the training loop reports: loss, val_loss,
- * or a metric (as written, or any spelling of its kind) with or without
- * val_. It is rewritten to the canonical name. */
-static int check_monitor(Lower *lw)
+int lower_monitor(Lower *lw, const char **monitor, int mode, Loc loc, const char *who, int *max)
 {
     Model *m = lw->m;
-    EarlyStopping *es = &m->es;
-    if (!es->enabled)
-        return 0;
-    const char *mon = es->monitor;
+    const char *mon = *monitor;
     int val = !strncmp(mon, "val_", 4);
     const char *base = val ? mon + 4 : mon;
-    if (!strcmp(base, "loss"))
+    int kind = -3, metric = -1;
+    if (!strcmp(base, "loss")) {
+        *max = mode == MONITOR_MAX;
         return 0;
-    const char *known[2 + 2 * SEQRT_MAX_METRICS];
-    int nk = 0;
-    known[nk++] = "loss";
-    known[nk++] = "val_loss";
-    int kind = names_find(metric_names(), base, 0);
-    for (int i = 0; i < m->nmetrics; i++) {
-        const char *mn = seqrt_metric_name(m->metric[i]);
-        known[nk++] = mn;
-        known[nk++] = arena_printf("val_%s", mn);
-        if (!strcmp(base, mn) || kind == (int)m->metric[i] || (is_accuracy(m->metric[i]) && kind == -1)) {
-            es->monitor = arena_printf("%s%s", val ? "val_" : "", mn);
-            return 0;
-        }
     }
-    error_unknown(lw, es->loc, "monitor", mon, known, nk,
-                  " for EarlyStopping (it must name the loss or a metric given to compile())");
-    return -1;
+    if (m->opt.settable_lr && !strcmp(mon, "learning_rate")) {
+        *max = mode == MONITOR_MAX;
+        return 0;
+    }
+    for (int i = 0; i < m->nmetrics; i++)
+        if (!strcmp(base, m->metric_label[i]))
+            metric = i;   /* the name it is reported under */
+    /* a label that merely spells the metric's kind ("accuracy", "mae") is
+     * rewritten to the kind's name, as any other spelling of it */
+    if (metric >= 0 && (names_find(metric_names(), base, 0) == (int)m->metric[metric] ||
+                        (is_generic_accuracy(base) && is_accuracy(m->metric[metric]))))
+        metric = -1;
+    if (metric < 0) {
+        /* seqc also takes any spelling of a compiled metric's kind
+         * ("val_mae" for "mean_absolute_error"), rewritten to its name */
+        kind = names_find(metric_names(), base, 0);
+        if (kind == -2 && is_generic_accuracy(base))
+            kind = -1;
+        for (int i = 0; i < m->nmetrics && metric < 0; i++)
+            if (kind == (int)m->metric[i] || (is_accuracy(m->metric[i]) && kind == -1))
+                metric = i;
+        if (metric >= 0)
+            *monitor = arena_printf("%s%s", val ? "val_" : "", seqrt_metric_name(m->metric[metric]));
+    }
+    if (metric < 0) {
+        const char *known[3 + 2 * SEQRT_MAX_METRICS];
+        int nk = 0;
+        known[nk++] = "loss";
+        known[nk++] = "val_loss";
+        for (int i = 0; i < m->nmetrics; i++) {
+            known[nk++] = m->metric_label[i];
+            known[nk++] = arena_printf("val_%s", m->metric_label[i]);
+        }
+        if (m->opt.settable_lr)
+            known[nk++] = "learning_rate";
+        error_unknown(lw, loc, "monitor", mon, known, nk,
+                      arena_printf(" for %s (it must name the loss or a metric given to compile())", who));
+        return -1;
+    }
+    if (mode == MONITOR_AUTO && !seqrt_metric_has_direction(m->metric[metric])) {
+        diag_error(lw->src, loc, "%s cannot tell whether '%s' should be maximized or minimized (Keras raises for "
+                   "it too): give mode=\"max\" or mode=\"min\"", who, mon);
+        return -1;
+    }
+    *max = mode == MONITOR_MAX || (mode == MONITOR_AUTO && seqrt_metric_higher_is_better(m->metric[metric]));
+    return 0;
 }
+
+/* The monitors name a quantity the training loop reports: loss, val_loss,
+ * or a metric (by the name it is reported under, or any spelling of its
+ * kind) with or without val_. */
+int lower_check_callbacks(Lower *lw)
+{
+    Model *m = lw->m;
+    int max, err = 0;
+    if (m->es.enabled)
+        err |= lower_monitor(lw, &m->es.monitor, m->es.mode, m->es.loc, "EarlyStopping", &max);
+    for (int i = 0; i < m->ncb; i++) {
+        seqrt_callback *cb = &m->cb[i].cb;
+        if (cb->kind == SEQRT_CB_REDUCE_LR_ON_PLATEAU || cb->kind == SEQRT_CB_MODEL_CHECKPOINT)
+            err |= lower_monitor(lw, &cb->monitor, cb->mode, m->cb[i].loc,
+                                 cb->kind == SEQRT_CB_MODEL_CHECKPOINT ? "ModelCheckpoint" : "ReduceLROnPlateau",
+                                 &max);
+    }
+    return err;
+}
+
+static const char *const callback_names[] = {
+    "EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN",
+};
 
 static int lower_fit(Lower *lw, const Value *call, int *seen)
 {
@@ -954,10 +1593,12 @@ static int lower_fit(Lower *lw, const Value *call, int *seen)
     if (bind_call(lw, call, &spec_fit, vals) < 0)
         return -1;
     int err = 0;
-    int64_t batch, epochs, seed;
+    int64_t batch, epochs, seed, initial, vfreq;
     err |= lower_int(lw, "batch_size", 32, &batch);
     err |= lower_int(lw, "epochs", 1, &epochs);
     err |= lower_int(lw, "seed", 0, &seed);
+    err |= lower_int(lw, "initial_epoch", 0, &initial);
+    err |= lower_int(lw, "validation_freq", 1, &vfreq);
     err |= lower_float(lw, "validation_split", 0, &m->validation_split);
     err |= lower_bool(lw, "shuffle", 1, &m->shuffle);
     Value *verbose = lower_arg(lw, "verbose");
@@ -980,28 +1621,44 @@ static int lower_fit(Lower *lw, const Value *call, int *seen)
         diag_error(src, lower_loc(lw, "epochs"), "epochs must be 0 or more");
         return -1;
     }
+    if (initial < 0 || initial > INT32_MAX) {
+        diag_error(src, lower_loc(lw, "initial_epoch"), "initial_epoch must be 0 or more");
+        return -1;
+    }
+    if (vfreq != 1) {
+        diag_error(src, lower_loc(lw, "validation_freq"), "validation_freq=%lld is not supported: seqc validates "
+                   "after every epoch (validation_freq=1)", (long long)vfreq);
+        return -1;
+    }
     if (!(m->validation_split >= 0 && m->validation_split < 1)) {
         diag_error(src, lower_loc(lw, "validation_split"), "validation_split must be in [0, 1)");
         return -1;
     }
     m->batch_size = (int)batch;
     m->epochs = (int)epochs;
+    m->initial_epoch = (int)initial;
     m->seed = seed;
+    err |= lower_class_weight(lw, lower_arg(lw, "class_weight"));
     Value *cbs = lower_arg(lw, "callbacks");
     if (cbs && cbs->kind != VAL_NONE) {
         if (cbs->kind != VAL_LIST)
             return type_error(lw, cbs, "callbacks", "a list such as [EarlyStopping(patience=5)]");
-        for (const Value *c = cbs->items; c; c = c->next) {
+        int order = 0;
+        for (const Value *c = cbs->items; c; c = c->next, order++) {
             const char *name = c->kind == VAL_CALL ? strip_prefix(c->s) : NULL;
             if (c->kind != VAL_CALL) {
                 err |= type_error(lw, c, "callbacks", "a list of calls such as EarlyStopping()");
-            } else if (!name || strcmp(name, "EarlyStopping")) {
-                static const char *const cb[] = {"EarlyStopping"};
-                error_unknown(lw, name_loc(lw, c), "callback", name ? name : c->s, cb, 1,
-                              " (seqc supports EarlyStopping)");
+            } else if (!name || lookup(name, callback_names, COUNT_OF(callback_names)) < 0) {
+                if (name && keras_not_built("callback", name))
+                    diag_error(src, name_loc(lw, c), "callback '%s' is a Keras callback seqc does not build", name);
+                else
+                    error_unknown(lw, name_loc(lw, c), "callback", name ? name : c->s, callback_names,
+                                  COUNT_OF(callback_names), "");
                 err = -1;
+            } else if (!strcmp(name, "EarlyStopping")) {
+                err |= lower_early_stopping(lw, c, order);
             } else {
-                err |= lower_early_stopping(lw, c);
+                err |= lower_callback(lw, c, name, order);
             }
         }
     }
@@ -1010,6 +1667,70 @@ static int lower_fit(Lower *lw, const Value *call, int *seen)
 
 /* ---------------------------------------------------------------- model checks */
 
+/* The activation of the model's output: the last layer's (skipping the
+ * activity_regularization layers that activity_regularizer= adds), or -1. */
+static int output_activation(const Model *m)
+{
+    int i = m->nlayers - 1;
+    while (i > 0 && m->layer[i].kind == &kind_activity_regularization)
+        i--;
+    const Layer *last = &m->layer[i];
+    if (has_prop(last, LK_TAKES_ACT) || has_prop(last, LK_ACTIVATION))
+        return last->act.kind;
+    return -1;
+}
+
+/* What Keras decides from the shapes once they are known: the loss
+ * "crossentropy", the metric "accuracy" (a one-unit output: binary; sparse
+ * targets: sparse categorical; else categorical), and the metrics'
+ * requirements. */
+static int resolve_deferred(Lower *lw)
+{
+    Model *m = lw->m;
+    const Source *src = lw->src;
+    int last = shape_last(&m->out_shape);
+    if (m->has_loss && (int)m->loss == -1)
+        m->loss = last == 1 ? SEQRT_LOSS_BINARY_CROSSENTROPY : SEQRT_LOSS_CATEGORICAL_CROSSENTROPY;
+    int sparse = m->has_loss && m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    int err = 0;
+    for (int i = 0; i < m->nmetrics; i++) {
+        if ((int)m->metric[i] == -1)
+            m->metric[i] = last == 1 ? SEQRT_METRIC_BINARY_ACCURACY
+                         : sparse ? SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY
+                                  : SEQRT_METRIC_CATEGORICAL_ACCURACY;
+        seqrt_metric_kind k = m->metric[i];
+        int needs_sparse = k == SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY ||
+                           k == SEQRT_METRIC_SPARSE_TOP_K_CATEGORICAL_ACCURACY ||
+                           k == SEQRT_METRIC_SPARSE_CATEGORICAL_CROSSENTROPY;
+        if (m->has_loss && needs_sparse != sparse) {
+            if (needs_sparse)
+                diag_error(src, m->metric_loc[i], "metric '%s' needs class-index targets, which only the loss "
+                           "sparse_categorical_crossentropy reads", m->metric_label[i]);
+            else
+                diag_error(src, m->metric_loc[i], "metric '%s' needs targets of the output's shape, but "
+                           "sparse_categorical_crossentropy reads class indices (\"accuracy\" resolves to the "
+                           "sparse accuracy)", m->metric_label[i]);
+            diag_note(src, m->loss_loc, "the loss is given here");
+            err = -1;
+        }
+        if (m->metric_args[i].given && m->metric_args[i].class_id >= last) {
+            diag_error(src, m->metric_loc[i], "metric '%s': class_id %d is beyond the model's %d outputs",
+                       m->metric_label[i], m->metric_args[i].class_id, last);
+            err = -1;
+        }
+        if (m->out_shape.rank > 1 && k == SEQRT_METRIC_R2_SCORE) {
+            diag_error(src, m->metric_loc[i], "R2Score needs a flat output (Keras expects (batch, outputs))");
+            err = -1;
+        }
+        if (m->out_shape.rank > 1) {   /* per-sample functions over the last axis */
+            if (!m->metric_args[i].given)
+                m->metric_args[i] = seqrt_metric_defaults(k);
+            m->metric_args[i].axis_len = last;
+        }
+    }
+    return err;
+}
+
 static int check_loss(Lower *lw)
 {
     Model *m = lw->m;
@@ -1017,14 +1738,7 @@ static int check_loss(Lower *lw)
     if (!m->has_loss)
         return 0;
     const Layer *last = &m->layer[m->nlayers - 1];
-    int out_act = -1;
-    if (has_prop(last, LK_TAKES_ACT) || has_prop(last, LK_ACTIVATION))
-        out_act = last->act.kind;
-    if (out_act == SEQRT_ACT_SOFTMAX && m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY) {
-        diag_error(src, m->loss_loc, "binary_crossentropy needs a sigmoid output, but the last layer is softmax");
-        diag_note(src, last->loc, "the output layer is here; use sigmoid, or categorical_crossentropy");
-        return -1;
-    }
+    int out_act = output_activation(m);
     int categorical = m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY ||
                       m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
     if (categorical && m->out < 2) {
@@ -1038,12 +1752,26 @@ static int check_loss(Lower *lw)
                    shape_str(&m->out_shape));
         return -1;
     }
+    if (m->class_weight && m->out_shape.rank > 1) {
+        diag_error(src, m->class_weight_loc, "class_weight needs a flat output (one row per sample), but the model's "
+                   "output has shape %s", shape_str(&m->out_shape));
+        return -1;
+    }
     if (ir_param_count(m, 1) == 0) {
         diag_error(src, m->loss_loc, "model '%s' has a loss but no trainable parameters: add a Dense layer", m->name);
         return -1;
     }
     if (m->loss_on_logits)
         return 0;
+    if (out_act == SEQRT_ACT_SOFTMAX && m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY) {
+        /* Keras computes it elementwise on the probabilities; it trains,
+         * though probably not as meant */
+        diag_warning(src, m->loss_loc, "binary_crossentropy on a softmax output is computed elementwise on the "
+                     "probabilities, as Keras does; for one class per sample categorical_crossentropy is probably "
+                     "meant");
+        diag_note(src, last->loc, "the softmax output is here");
+        return 0;
+    }
     if (m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY && out_act != SEQRT_ACT_SIGMOID)
         diag_warning(src, m->loss_loc, "binary_crossentropy expects probabilities, but the output activation is "
                      "%s; use sigmoid, or BinaryCrossentropy(from_logits=True)",
@@ -1054,10 +1782,114 @@ static int check_loss(Lower *lw)
                      out_act >= 0 ? seqrt_act_name(out_act) : "not softmax");
     /* The loss is computed from the logits when the last layer's activation
      * is the one the loss expects: stable, and its gradient is p - y. */
-    if ((m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY && out_act == SEQRT_ACT_SIGMOID) ||
-        (categorical && out_act == SEQRT_ACT_SOFTMAX))
+    int last_is_output = last->kind != &kind_activity_regularization;
+    if (last_is_output && ((m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY && out_act == SEQRT_ACT_SIGMOID) ||
+                           (categorical && out_act == SEQRT_ACT_SOFTMAX)))
         m->loss_from_logits = 1;
     return 0;
+}
+
+/* Input(shape=...) or InputLayer(...): the shape, or the batch shape
+ * without its first axis (batch_shape, Keras 2's batch_input_shape), or
+ * InputLayer's deprecated input_shape. sparse, ragged and optional must
+ * be false. */
+static int lower_input(Lower *lw, const Value *call, int layer)
+{
+    Model *m = lw->m;
+    Value *vals[MAX_ARGS];
+    if (bind_call(lw, call, layer ? &spec_input_layer : &spec_input, vals) < 0)
+        return -1;
+    if (m->nlayers > 0) {
+        diag_error(lw->src, call->loc, "Input must come before the first layer");
+        return -1;
+    }
+    static const char *const flags[] = {"sparse", "ragged", "optional"};
+    for (int i = 0; i < 3; i++) {
+        Value *v = lower_arg(lw, flags[i]);
+        if (v && !(v->kind == VAL_NONE || (v->kind == VAL_BOOL && !v->i))) {
+            diag_error(lw->src, v->loc, "%s=True inputs are not supported by seqc", flags[i]);
+            return -1;
+        }
+    }
+    static const char *const forms[] = {"shape", "input_shape", "batch_shape", "batch_input_shape"};
+    const char *used = NULL;
+    Value *shape = NULL;
+    for (int i = 0; i < 4; i++) {
+        if (!layer && i % 2)
+            continue;
+        Value *v = lower_arg(lw, forms[i]);
+        if (!v || v->kind == VAL_NONE)
+            continue;
+        if (shape) {
+            diag_error(lw->src, v->loc, "give either %s or %s, not both", used, forms[i]);
+            return -1;
+        }
+        shape = v;
+        used = forms[i];
+    }
+    if (!shape) {
+        if (lw->default_input && lw->default_input->rank) {
+            m->in_shape = *lw->default_input;
+            return 0;
+        }
+        diag_error(lw->src, call->loc, "Input needs a shape, e.g. Input(shape=(10,)) (or pass --input-shape=10 to "
+                   "seqc)");
+        return -1;
+    }
+    if (!strcmp(used, "batch_shape") || !strcmp(used, "batch_input_shape")) {
+        /* drop the batch axis: a leading None or batch size */
+        if (shape->kind != VAL_LIST || !shape->items || !shape->items->next) {
+            diag_error(lw->src, shape->loc, "%s needs the batch axis and at least one more, e.g. (None, 10)", used);
+            return -1;
+        }
+        Value *rest = ast_list(shape->items->next, shape->loc);
+        return set_input(lw, rest, used);
+    }
+    return set_input(lw, shape, used);
+}
+
+/* model.summary(line_length=None, positions=None, print_fn=None,
+ * expand_nested=False, show_trainable=False, layer_range=None): printed
+ * when seqc compiles the file (main.c), as Keras prints it when the script
+ * runs. expand_nested changes nothing: a Sequential of seqc's layers has no
+ * nested models. */
+static int lower_summary(Lower *lw, const Value *call)
+{
+    Model *m = lw->m;
+    Value *vals[MAX_ARGS];
+    if (bind_call(lw, call, &spec_summary, vals) < 0)
+        return -1;
+    SummaryOptions *o = &m->summary_opts;
+    memset(o, 0, sizeof *o);
+    m->summary = 1;
+    int err = 0, expand;
+    err |= lower_bool(lw, "show_trainable", 0, &o->show_trainable);
+    err |= lower_bool(lw, "expand_nested", 0, &expand);
+    Value *ll = lower_arg(lw, "line_length");
+    if (ll && ll->kind != VAL_NONE) {
+        int64_t v;
+        err |= get_int(lw, ll, "line_length", 0, &v);
+        if (!err && (v < 20 || v > 1000)) {
+            diag_error(lw->src, ll->loc, "line_length must be between 20 and 1000");
+            err = -1;
+        }
+        o->line_length = (int)v;
+    }
+    Value *pv = lower_arg(lw, "positions");
+    if (pv && pv->kind != VAL_NONE) {
+        int n = 0;
+        for (const Value *e = pv->kind == VAL_LIST ? pv->items : NULL; e && n < 4; e = e->next)
+            if (get_float(lw, e, "positions", 0, &o->positions[n++]))
+                return -1;
+        if (pv->kind != VAL_LIST || n != 3 || !(o->positions[0] > 0 && o->positions[0] < o->positions[1] &&
+                                                o->positions[1] < o->positions[2] && o->positions[2] <= 1)) {
+            diag_error(lw->src, pv->loc, "positions must be three increasing fractions of the line, such as "
+                       "[0.45, 0.8, 1.0]");
+            return -1;
+        }
+        o->npositions = 3;
+    }
+    return err;
 }
 
 static Model *lower_model(Lower *lw, ModelAst *ma)
@@ -1077,6 +1909,7 @@ static Model *lower_model(Lower *lw, ModelAst *ma)
     m->shuffle = 1;
     m->verbose = 1;
     m->input_buf = -1;
+    m->loss_delta = 1.0;
     int err = 0, ncompile = 0, nfit = 0, index = 0;
     if (lookup(m->name, reserved_names, COUNT_OF(reserved_names)) >= 0) {
         diag_error(src, ma->name_loc, "'%s' cannot name a model: it is a C keyword or a name the generated code uses",
@@ -1111,22 +1944,13 @@ static Model *lower_model(Lower *lw, ModelAst *ma)
         if (syn) {
             err |= lower_layer(lw, kind, syn, call, index++);
         } else if (!strcmp(name, "Input") || !strcmp(name, "InputLayer")) {
-            Value *vals[MAX_ARGS];
-            if (bind_call(lw, call, &spec_input, vals) < 0) {
-                err = -1;
-            } else if (m->nlayers > 0) {
-                diag_error(src, call->loc, "Input must come before the first layer");
-                err = -1;
-            } else if (!lower_arg(lw, "shape")) {
-                diag_error(src, call->loc, "Input needs a shape, e.g. Input(shape=[10])");
-                err = -1;
-            } else {
-                err |= set_input(lw, lower_arg(lw, "shape"), "shape");
-            }
+            err |= lower_input(lw, call, !strcmp(name, "InputLayer"));
         } else if (!strcmp(name, "compile")) {
             err |= lower_compile(lw, call, &ncompile);
         } else if (!strcmp(name, "fit")) {
             err |= lower_fit(lw, call, &nfit);
+        } else if (!strcmp(name, "summary")) {
+            err |= lower_summary(lw, call);
         } else {
             int torch = -1;
             for (int i = 0; i < COUNT_OF(torch_names); i++)
@@ -1135,6 +1959,8 @@ static Model *lower_model(Lower *lw, ModelAst *ma)
             if (torch >= 0)
                 diag_error(src, name_loc(lw, call), "unknown layer '%s'; the Keras name is %s", name,
                            torch_names[torch][1]);
+            else if (keras_not_built("layer", name))
+                diag_error(src, name_loc(lw, call), "layer '%s' is a Keras layer seqc does not build", name);
             else
                 error_unknown(lw, name_loc(lw, call), "layer", name, names, nnames, "");
             err = -1;
@@ -1146,22 +1972,31 @@ static Model *lower_model(Lower *lw, ModelAst *ma)
         diag_error(src, ma->name_loc, "model '%s' has no layers", m->name);
         return NULL;
     }
+    if (!m->in_shape.rank && lw->default_input && lw->default_input->rank)
+        m->in_shape = *lw->default_input;
     if (!m->in_shape.rank) {
-        diag_error(src, m->layer[0].loc, "the input shape is not given: add input_shape=[n] (or input_dim=n) "
-                   "to the first layer, or an Input(shape=[n]) statement before it");
+        diag_error(src, m->layer[0].loc, "the input shape is not given, and seqc needs it when it compiles (Keras "
+                   "builds the model from the first batch): add `Input(shape=(n,))` before the first layer "
+                   "(or input_shape=(n,) on it), or pass --input-shape=n to seqc");
         return NULL;
     }
     if (ir_infer_shapes(m) < 0)
         return NULL;
-    if (check_loss(lw) < 0 || check_monitor(lw) < 0)
+    if (resolve_deferred(lw) < 0 || check_loss(lw) < 0 || lower_check_callbacks(lw) < 0)
         return NULL;
     return m;
 }
 
 Program *lower_program(const Source *src, ModelAst *models)
 {
+    return lower_program_with(src, models, NULL);
+}
+
+Program *lower_program_with(const Source *src, ModelAst *models, const Shape *default_input)
+{
     ir_check_kinds();
-    Lower lw = {.src = src};
+    Lower lw = {.src = src, .default_input = default_input};
+    memset(&auto_names, 0, sizeof auto_names);
     Program *p = arena_alloc(sizeof *p);
     int n = 0;
     for (ModelAst *ma = models; ma; ma = ma->next)

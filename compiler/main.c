@@ -15,6 +15,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "seqc.h"
 
@@ -39,6 +41,12 @@ static const char help[] =
     "  --inference         emit prediction-only C with the weights compiled in\n"
     "                      (needs --weights); it needs only libm\n"
     "  --weights FILE      safetensors checkpoint for --inference\n"
+    "  --summary           print each model's Keras summary table (layers,\n"
+    "                      output shapes, parameter counts) and write nothing;\n"
+    "                      a model that calls summary() prints it when compiled\n"
+    "  --input-shape=N[,N...]  the input shape of a model that gives none\n"
+    "                      (Keras builds such a model from its first batch):\n"
+    "                      --input-shape=11, --input-shape=28,28,1\n"
     "  -O0, -O1, -O2       optimization level (default -O2); -O0 runs no\n"
     "                      optimization pass, only the buffer plan\n"
     "  --dump-after=PASS   print the IR after PASS (or 'all' passes, or 'lower')\n"
@@ -73,8 +81,46 @@ typedef struct {
     const char *outdir;
     const char *dump_after;
     const char *weights;
-    int emit_ir, emit_pytorch, main_program, inference, opt_level;
+    int emit_ir, emit_pytorch, main_program, inference, opt_level, summary;
+    Shape input_shape;     /* --input-shape, rank 0 when not given */
 } Options;
+
+/* "11" or "28,28,1" (a leading "None," is dropped, as in input_shape). */
+static int parse_shape(const char *s, Shape *out)
+{
+    out->rank = 0;
+    if (!strncmp(s, "None,", 5))
+        s += 5;
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v <= 0 || v > 2147483647L || out->rank == MAX_RANK || (*end && *end != ','))
+            return -1;
+        out->dim[out->rank++] = (int)v;
+        s = *end ? end + 1 : end;
+        if (*end && !*s)
+            return -1;
+    }
+    if (!out->rank)
+        return -1;
+    long long n = 1;
+    for (int i = 0; i < out->rank; i++)
+        n *= out->dim[i];
+    return n > 2147483647LL ? -1 : 0;
+}
+
+/* The terminal's width as Python's shutil.get_terminal_size finds it:
+ * $COLUMNS, else the terminal on standard output, else 80. */
+static int terminal_columns(void)
+{
+    const char *env = getenv("COLUMNS");
+    if (env && atoi(env) > 0)
+        return atoi(env);
+    struct winsize w;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0)
+        return w.ws_col;
+    return 80;
+}
 
 static int parse_args(int argc, char **argv, Options *o)
 {
@@ -114,6 +160,15 @@ static int parse_args(int argc, char **argv, Options *o)
             o->weights = argv[i];
         } else if (!strncmp(a, "--weights=", 10)) {
             o->weights = a + 10;
+        } else if (!strcmp(a, "--summary")) {
+            o->summary = 1;
+        } else if (!strncmp(a, "--input-shape=", 14) || !strcmp(a, "--input-shape")) {
+            const char *v = a[13] == '=' ? a + 14 : (++i < argc ? argv[i] : NULL);
+            if (!v)
+                return usage_error("%s needs a shape, e.g. --input-shape=28,28,1", a);
+            if (parse_shape(v, &o->input_shape))
+                return usage_error("--input-shape: '%s' is not a shape such as 11 or 28,28,1 (positive sizes, "
+                                   "at most 8 axes)", v);
         } else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2")) {
             o->opt_level = a[2] - '0';
         } else if (!strncmp(a, "-O", 2)) {
@@ -191,7 +246,7 @@ int main(int argc, char **argv)
         if (!src)
             continue;
         ModelAst *ast = parse_source(src);
-        progs[f] = lower_program(src, ast);
+        progs[f] = lower_program_with(src, ast, &o.input_shape);
     }
     if (diag_error_count())
         return 1;
@@ -206,6 +261,16 @@ int main(int argc, char **argv)
                     }
     if (diag_error_count())
         return 1;
+    /* Keras's summary tables: every model's with --summary (and nothing
+     * else), or those whose file calls summary() */
+    for (int f = 0; f < o.nfiles; f++)
+        for (int i = 0; i < progs[f]->n; i++) {
+            const Model *m = progs[f]->model[i];
+            if (o.summary || (m->summary && !o.emit_ir && !o.dump_after))
+                summary_print(stdout, m, terminal_columns(), m->summary ? &m->summary_opts : NULL);
+        }
+    if (o.summary)
+        return 0;
     if (o.nfiles > 0 && !o.emit_ir && !o.dump_after) {
         int total = 0;
         for (int f = 0; f < o.nfiles; f++)

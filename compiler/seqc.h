@@ -87,7 +87,11 @@ typedef enum {
     VAL_BOOL,     /* True, False, true, false */
     VAL_NONE,     /* None */
     VAL_LIST,     /* [a, b] or (a, b) */
-    VAL_CALL      /* Dense(64, activation="relu") */
+    VAL_CALL,     /* Dense(64, activation="relu") */
+    VAL_DICT,     /* {0: 1.0, 1: 5.0}: items are the keys, each key's dval its value */
+    VAL_ERROR,    /* an expression that could not be folded (already reported) */
+    VAL_SYMBOLIC  /* a Python expression seqc cannot evaluate (X.shape[1], n * 2):
+                     s holds its text */
 } ValKind;
 
 typedef struct Value Value;
@@ -110,6 +114,9 @@ struct Value {
                              a layers./keras.layers. prefix */
     Value *items;         /* VAL_LIST: the first item */
     Arg *args;            /* VAL_CALL */
+    Value *dval;          /* VAL_DICT: the value of this key */
+    int truediv;          /* a float made by '/' (true division): error hints suggest '//' */
+    int paren;            /* written in parentheses */
     Value *next;          /* next item of a list or statement of a model */
     Value *last;          /* the head of a list: its last node, kept by
                              ast_append so that appending is O(1) */
@@ -131,7 +138,20 @@ Value *ast_none(Loc loc);
 Value *ast_list(Value *items, Loc loc);
 Value *ast_call(Value *callee, Arg *args, Loc loc);    /* callee: VAL_NAME */
 Value *ast_dotted(Value *left, const char *right, Loc loc);
-Value *ast_negate(Value *number, Loc loc);
+/* Constant expressions, folded with Python's semantics as they are built
+ * (int and float, / true division, // floor division, % with the sign of
+ * the divisor, ** with a float result for a negative exponent); a
+ * division by zero, an overflow or an operand that is not a number is a
+ * located error and gives VAL_ERROR. op: '+', '-', '*', '/', '%',
+ * AST_FLOORDIV, AST_POW; ast_unary: '-' or '+'. */
+enum { AST_FLOORDIV = 256, AST_POW };
+Value *ast_binop(const Source *src, int op, Value *a, Value *b, Loc op_loc, Loc loc);
+Value *ast_unary(const Source *src, int op, Value *a, Loc loc);
+Value *ast_paren(Value *v, Loc loc);
+/* A Python expression seqc cannot evaluate: the source text at loc. */
+Value *ast_symbolic(const Source *src, Loc loc);
+Value *ast_dict(Value *entries, Loc loc);
+Value *ast_entry(Value *key, Value *val);
 Value *ast_append(Value *list, Value *item);           /* linked via next */
 Value *ast_prepend(Value *item, Value *list);
 Arg *ast_arg(const char *key, Loc key_loc, Value *val);
@@ -188,6 +208,39 @@ int act_idempotent(Act a);                /* act(act(x)) == act(x) */
 int act_backward_needs_y_only(Act a);
 const char *act_str(Act a);               /* "relu", "leaky_relu(negative_slope=0.3)" */
 
+/* A weight's initializer as the model file gives it: a kind, with the
+ * arguments of its class form (RandomNormal(stddev=0.01)) and a seed. */
+typedef struct {
+    seqrt_init_kind kind;
+    int has_args;         /* args holds the class form's arguments */
+    seqrt_init_args args;
+    int has_seed;         /* initializer(seed=...): a stream of its own */
+    int64_t seed;
+} InitSpec;
+
+/* A weight regularizer (Keras's L1, L2, L1L2): l1 sum|w| + l2 sum w^2
+ * added to the loss. */
+typedef struct {
+    int on;
+    double l1, l2;
+} Regularizer;
+
+/* A weight constraint, applied after every optimizer step. */
+typedef struct {
+    int on;
+    seqrt_constraint_kind kind;
+    double min_value, max_value, rate;
+    int axis;             /* Keras's axis: 0, 1 (or -1), or -2 for "all axes" */
+} Constraint;
+
+/* What a layer's argument triple NAME_initializer, NAME_regularizer,
+ * NAME_constraint says about one of its weights (lower_weight). */
+typedef struct {
+    InitSpec init;
+    Regularizer reg;
+    Constraint con;
+} WeightOpts;
+
 /* One parameter tensor of a layer. */
 typedef struct {
     const char *name;     /* checkpoint name, a PyTorch state_dict key: "3.weight" */
@@ -197,6 +250,13 @@ typedef struct {
     Shape shape;
     seqrt_init_kind init;
     int fan_in, fan_out;  /* for the Keras initializers */
+    /* set by the kind from its WeightOpts (ir_param_opts); zero: a plain
+     * initializer, no regularizer, no constraint */
+    InitSpec ispec;       /* ispec.has_args or has_seed: use it over init */
+    Regularizer reg;
+    Constraint con;
+    int transposed;       /* stored transposed to Keras's layout (a Dense
+                             kernel: Keras (in, units), seqc (units, in)) */
 } Param;
 
 #define MAX_PARAMS 8
@@ -229,6 +289,8 @@ typedef struct {
 struct Layer {
     const LayerKind *kind;
     int index;            /* the statement it came from: names follow it */
+    const char *keras_class;   /* the Keras class it was written as ("Dense") */
+    const char *keras_name;    /* name=..., or Keras's automatic name ("dense_1") */
     Loc loc;
     Shape in, out;        /* one sample each */
     void *attr;           /* the kind's own attributes (layer_NAME.c) */
@@ -262,6 +324,10 @@ typedef struct {
     MonitorMode mode;
     int restore_best_weights;
     int start_from_epoch;
+    int order;            /* its place in fit(callbacks=[...]) */
+    int verbose;
+    int has_baseline;
+    double baseline;
 } EarlyStopping;
 
 typedef struct {
@@ -269,7 +335,30 @@ typedef struct {
     Loc loc;
     double lr, momentum, beta1, beta2, epsilon, rho, weight_decay;
     int nesterov;
+    int amsgrad, centered;            /* Adam, RMSprop */
+    double initial_accumulator_value; /* Adagrad, Ftrl */
+    double lr_power, l1, l2, l2_shrinkage, beta;   /* Ftrl */
+    int decoupled_wd;                 /* weight_decay given to an optimizer
+                                         other than AdamW/Adam's own path */
+    double clipnorm, clipvalue, global_clipnorm;   /* 0: none */
+    int has_schedule;                 /* learning_rate=ExponentialDecay(...) */
+    seqrt_lr_schedule sched;          /* its boundaries/values live in the arena */
+    int settable_lr;                  /* ReduceLROnPlateau changes it: in the state */
 } Optimizer;
+
+/* model.summary(...)'s arguments (summary.c). */
+typedef struct {
+    int line_length;      /* 0: Keras's default */
+    int npositions;       /* 3: positions given */
+    double positions[4];
+    int show_trainable;
+} SummaryOptions;
+
+/* A callback of fit() other than EarlyStopping, as the runtime takes it. */
+typedef struct {
+    seqrt_callback cb;
+    Loc loc;
+} Callback;
 
 typedef struct Model {
     const char *name;
@@ -286,6 +375,18 @@ typedef struct Model {
     seqrt_metric_kind metric[SEQRT_MAX_METRICS];
     int nmetrics;
     const char *metric_label[SEQRT_MAX_METRICS];   /* as written: "accuracy" */
+    Loc metric_loc[SEQRT_MAX_METRICS];             /* where each is written */
+    seqrt_metric_args metric_args[SEQRT_MAX_METRICS];   /* given == 0: defaults */
+    /* the loss's arguments */
+    double loss_delta, label_smoothing;   /* Huber's delta (1), label smoothing (0) */
+    float *class_weight;                  /* fit(class_weight=...): classes 0..n-1 */
+    int nclass_weight;
+    Loc class_weight_loc;
+    int initial_epoch;                    /* fit(initial_epoch=...) */
+    Callback cb[SEQRT_MAX_CALLBACKS];     /* fit(callbacks=...) but EarlyStopping */
+    int ncb;
+    int summary;                          /* the model file calls summary() */
+    SummaryOptions summary_opts;
     /* fit() */
     int batch_size, epochs, shuffle, verbose;
     double validation_split;
@@ -362,6 +463,8 @@ typedef enum {
     T_INIT,      /* initializer name (or class call without arguments) */
     T_SHAPE,     /* list of positive integers, or one integer */
     T_NONE,      /* a Keras argument seqc does not support: only None */
+    T_REG,       /* a regularizer: "l2", L2(0.01), None (lower_weight, lower_layer) */
+    T_CON,       /* a constraint: MaxNorm(2), "non_neg", None (lower_weight) */
     T_IGNORED,   /* accepted and ignored (name=, dtype=) */
     T_ANY        /* checked by the lowering function */
 } ArgType;
@@ -380,10 +483,13 @@ typedef struct {
     ArgSpec args[MAX_ARGS];
 } CallSpec;
 
-/* Arguments every Keras layer accepts through **kwargs. */
+/* Arguments every Keras layer accepts through **kwargs (Keras 3's Layer:
+ * activity_regularizer becomes an activity_regularization layer after it;
+ * name names it in the summary). */
 #define LAYER_KWARGS                                                     \
-    {"input_shape", T_SHAPE}, {"input_dim", T_INT}, {"name", T_IGNORED}, \
-    {"dtype", T_IGNORED}, {"trainable", T_BOOL}
+    {"input_shape", T_SHAPE}, {"input_dim", T_INT}, {"name", T_STR},     \
+    {"dtype", T_IGNORED}, {"trainable", T_BOOL}, {"autocast", T_IGNORED}, \
+    {"activity_regularizer", T_REG}
 
 /* The lowering of one model: what the layer kinds' lower hooks see. */
 typedef struct {
@@ -392,6 +498,7 @@ typedef struct {
     const CallSpec *spec;     /* of the call being lowered */
     Value **vals;             /* its bound arguments, in spec order */
     const Value *call;
+    const Shape *default_input;   /* seqc --input-shape, or NULL */
 } Lower;
 
 /* The bound value of argument `name` of the call (NULL if not given);
@@ -407,6 +514,13 @@ int lower_act(const Lower *lw, const char *name, Act *out);
 int lower_init(const Lower *lw, const char *name, seqrt_init_kind def, seqrt_init_kind *out);
 /* The location of argument `name`, or of the call when it is absent. */
 Loc lower_loc(const Lower *lw, const char *name);
+/* A weight's NAME_initializer (default def), NAME_regularizer and
+ * NAME_constraint, for the kinds' lower hooks (lower_weight(lw, "kernel",
+ * SEQRT_INIT_GLOROT_UNIFORM, &a->kernel)); an argument the spec lacks is
+ * left at its default. 0, or -1 after a located error. */
+int lower_weight(const Lower *lw, const char *weight, seqrt_init_kind def, WeightOpts *out);
+/* Copies o into p (from a kind's params hook, after ir_add_param). */
+void ir_param_opts(Param *p, const WeightOpts *o);
 /* Reads `axis` (default -1); an axis below -1 or 0 (the batch) is an error
  * here, and ir_check_last_axis checks the rest against the input's rank:
  * seqc's normalizations and softmax work over the last axis. */
@@ -421,8 +535,63 @@ typedef struct {
 } Syntax;
 
 /* Lowers each model of the syntax tree, reporting semantic errors. Models
- * with errors are left out. */
+ * with errors are left out. default_input (may be NULL or rank 0): the
+ * input shape of a model that gives none (seqc --input-shape). */
 Program *lower_program(const Source *src, ModelAst *models);
+Program *lower_program_with(const Source *src, ModelAst *models, const Shape *default_input);
+
+/* lower.c's helpers, for lower_keras.c. */
+int lower_bind(Lower *lw, const Value *call, const CallSpec *spec, Value **vals);
+int lower_type_error(const Lower *lw, const Value *v, const char *name, const char *want);
+int lower_get_int(const Lower *lw, const Value *v, const char *name, int64_t def, int64_t *out);
+int lower_get_float(const Lower *lw, const Value *v, const char *name, double def, double *out);
+int lower_get_bool(const Lower *lw, const Value *v, const char *name, int def, int *out);
+int lower_get_str(const Lower *lw, const Value *v, const char *name, const char *def, const char **out);
+/* The name a string, bare name or call spells, Keras module prefixes
+ * stripped; NULL for other values. */
+const char *lower_spelled_name(const Value *v);
+/* "keras.layers.Dense" -> "Dense"; NULL if a prefix is not a Keras module. */
+const char *lower_strip_prefix(const char *name);
+Loc lower_name_loc(const Lower *lw, const Value *call);
+void lower_error_unknown(const Lower *lw, Loc loc, const char *what, const char *name,
+                         const char *const *names, int n, const char *where);
+int lower_is_optimizer_spec(const CallSpec *spec);
+int lower_is_layer_spec(const CallSpec *spec);
+
+/* ---------------------------------------------------------------- lower_keras.c */
+
+/* An unknown keyword argument `a` of a call to `spec` that is a Keras 1/2
+ * spelling (lr=, decay=, nb_epoch=, init=, output_dim=, ...): reported with
+ * what Keras 3 does with it and its Keras 3 spelling. 1: a warning (Keras 3
+ * ignores it too, and so does seqc); -1: an error; 0: not one of them. */
+int lower_legacy_arg(const Lower *lw, const Value *call, const CallSpec *spec, const Arg *a);
+/* A name Keras 3 has in category `what` ("layer", "loss", "metric",
+ * "optimizer", "initializer", "regularizer", "constraint", "callback",
+ * "schedule") that seqc does not build: 1, else 0. */
+int keras_not_built(const char *what, const char *name);
+/* A Keras 2 name of a loss or metric (`what`) that Keras 3 rejects: the
+ * Keras 3 name to write instead; NULL if it is not one. */
+const char *keras2_name(const char *what, const char *name);
+/* kernel_initializer=...: a name, a class form with Keras's arguments
+ * (RandomNormal(stddev=0.01), Constant(0.1), VarianceScaling(...)), or None
+ * (Keras's add_weight default, glorot_uniform). */
+int lower_init_spec(const Lower *lw, const Value *v, const char *argname, seqrt_init_kind def, InitSpec *out);
+int lower_regularizer(const Lower *lw, const Value *v, const char *argname, Regularizer *out);
+int lower_constraint(const Lower *lw, const Value *v, const char *argname, Constraint *out);
+/* learning_rate=ExponentialDecay(...): fills o->sched. */
+int lower_schedule(Lower *lw, const Value *v, Optimizer *o);
+/* A callback of fit(callbacks=[...]) other than EarlyStopping, at place
+ * `order` of the list. */
+int lower_callback(Lower *lw, const Value *call, const char *name, int order);
+/* fit(class_weight={0: 1.0, 1: 5.0}). */
+int lower_class_weight(Lower *lw, const Value *v);
+/* After compile() and fit(): the callbacks' monitors name a reported
+ * quantity, rewritten to its canonical name. */
+int lower_check_callbacks(Lower *lw);
+/* Does monitor `mon` (a name the training loop reports) resolve, and in
+ * which direction does mode "auto" improve it? 0 ok (*max set), -1 after an
+ * error at loc. */
+int lower_monitor(Lower *lw, const char **mon, int mode, Loc loc, const char *who, int *max);
 
 /* ---------------------------------------------------------------- window.c */
 
@@ -522,6 +691,7 @@ typedef struct {
     double momentum;      /* BatchNormalization only */
     double epsilon;
     int center, scale;
+    WeightOpts beta, gamma;   /* regularizers and constraints (initializers: zeros, ones) */
 } NormAttr;
 int lower_norm_attr(Lower *lw, NormAttr *a);
 /* Their gamma and beta in torch's module ("weight", "bias"), or frozen at
@@ -586,12 +756,30 @@ typedef struct {
     const char *member;   /* "param.l3_weight", "step", "rng" */
     const Param *param;   /* NULL for counters */
     int ndim, shape[MAX_RANK];
+    double fill;          /* an optimizer tensor's fresh value (Adagrad's 0.1) */
 } TensorRow;
 
 int ir_tensors(const Model *m, TensorRow **rows);
-/* Optimizer slot names ("m", "v", "momentum", "velocity") or NULL; returns
- * whether the model trains (has a loss). */
-int ir_opt_slots(const Model *m, const char **slot_m, const char **slot_v);
+
+/* The optimizer's state: up to three slots shaped like the parameters
+ * (the state's opt_m, opt_v, opt_w), each with its checkpoint name
+ * ("optimizer.<param>.<name>"), a comment and the value a fresh one holds;
+ * Nadam's u_product scalar. */
+typedef struct {
+    const char *name[3];  /* NULL: the slot is not used */
+    const char *what[3];
+    double fill[3];
+    int u_product;
+} OptSlots;
+/* Fills s; returns whether the model trains (has a loss). */
+int ir_opt_slots(const Model *m, OptSlots *s);
+
+/* ---------------------------------------------------------------- summary.c */
+
+/* Keras's model.summary() table of a lowered model (before any pass), for
+ * a terminal `columns` wide (Keras's line length is at most columns - 4);
+ * o may be NULL (Keras's defaults). */
+void summary_print(FILE *f, const Model *m, int columns, const SummaryOptions *o);
 
 /* ---------------------------------------------------------------- emit_util.c */
 

@@ -66,9 +66,10 @@ struct ScanState *yyget_extra(yyscan_t scanner);
 %token <text> NAME "name" INT "integer" FLOAT "number" STRING "string"
 %token MODEL "'model'" TRUE "'True'" FALSE "'False'" NONE "'None'"
 %token NEWLINE "end of line"
+%token POW "'**'" FLOORDIV "'//'"
 
 %type <model> models model
-%type <val> stmts stmt call callee value items number
+%type <val> stmts stmt call callee value items number expr term factor power primary entries entry
 %type <arg> args arglist arg
 %type <text> name
 
@@ -138,10 +139,42 @@ arg
     | NAME '=' value               { $$ = ast_arg($1, @1, $3); }
     ;
 
+/* A value is a constant expression, folded as it is built (ast.c) with
+ * Python's rules: + - * / // % ** on integers and floats, unary - and +,
+ * parentheses; ** binds tighter than a unary minus on its left and is
+ * right-associative, as in Python. */
 value
-    : number                       { $$ = $1; }
-    | '-' number                   { $$ = ast_negate($2, @$); }
-    | '+' number                   { $$ = $2; }
+    : expr                         { $$ = $1; }
+    ;
+
+expr
+    : term                         { $$ = $1; }
+    | expr '+' term                { $$ = ast_binop(result->src, '+', $1, $3, @2, @$); }
+    | expr '-' term                { $$ = ast_binop(result->src, '-', $1, $3, @2, @$); }
+    ;
+
+term
+    : factor                       { $$ = $1; }
+    | term '*' factor              { $$ = ast_binop(result->src, '*', $1, $3, @2, @$); }
+    | term '/' factor              { $$ = ast_binop(result->src, '/', $1, $3, @2, @$); }
+    | term FLOORDIV factor         { $$ = ast_binop(result->src, AST_FLOORDIV, $1, $3, @2, @$); }
+    | term '%' factor              { $$ = ast_binop(result->src, '%', $1, $3, @2, @$); }
+    ;
+
+factor
+    : power                        { $$ = $1; }
+    | '-' factor                   { $$ = ast_unary(result->src, '-', $2, @$); }
+    | '+' factor                   { $$ = ast_unary(result->src, '+', $2, @$); }
+    ;
+
+power
+    : primary                      { $$ = $1; }
+    | primary POW factor           { $$ = ast_binop(result->src, AST_POW, $1, $3, @2, @$); }
+    ;
+
+primary
+    : primary '[' subscript ']'    { $$ = ast_symbolic(result->src, @$); }
+    | number                       { $$ = $1; }
     | STRING                       { $$ = ast_string($1, @1); }
     | TRUE                         { $$ = ast_bool(1, @1); }
     | FALSE                        { $$ = ast_bool(0, @1); }
@@ -152,10 +185,34 @@ value
     | '[' items ']'                { $$ = ast_list($2, @$); }
     | '[' items ',' ']'            { $$ = ast_list($2, @$); }
     | '(' ')'                      { $$ = ast_list(NULL, @$); }
-    | '(' value ')'                { $$ = $2; }
+    | '(' value ')'                { $$ = ast_paren($2, @$); }
     | '(' value ',' ')'            { $$ = ast_list($2, @$); }
     | '(' value ',' items ')'      { $$ = ast_list(ast_prepend($2, $4), @$); }
     | '(' value ',' items ',' ')'  { $$ = ast_list(ast_prepend($2, $4), @$); }
+    | '{' '}'                      { $$ = ast_dict(NULL, @$); }
+    | '{' entries '}'              { $$ = ast_dict($2, @$); }
+    | '{' entries ',' '}'          { $$ = ast_dict($2, @$); }
+    ;
+
+/* A subscript or slice of a Python value (X_train.shape[1], x.shape[1:]):
+ * seqc cannot evaluate it; it stays a symbolic value that lowering reports
+ * (or replaces, for an input shape, by --input-shape). */
+subscript
+    : value
+    | value ':'
+    | ':' value
+    | value ':' value
+    | ':'
+    ;
+
+/* A dict literal's entries (fit(class_weight={0: 1.0, 1: 5.0})). */
+entries
+    : entry                        { $$ = $1; }
+    | entries ',' entry            { $$ = ast_append($1, $3); }
+    ;
+
+entry
+    : value ':' value              { $$ = ast_entry($1, $3); }
     ;
 
 number
@@ -188,6 +245,16 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     yysymbol_kind_t tok = yypcontext_token(ctx), exp[YYNTOKENS];
     const Loc *loc = yypcontext_location(ctx);
     int n = yypcontext_expected_tokens(ctx, exp, YYNTOKENS), value = 0, closer = 0, brace = 0;
+    /* the arithmetic operators, a subscript's '[' and ':' may follow
+     * almost any value: they would crowd out what the user most likely
+     * left out */
+    int kept = 0;
+    for (int i = 0; i < n; i++)
+        if (!(is(exp[i], "'+'") || is(exp[i], "'-'") || is(exp[i], "'*'") || is(exp[i], "'/'") ||
+              is(exp[i], "'%'") || exp[i] == YYSYMBOL_POW || exp[i] == YYSYMBOL_FLOORDIV || is(exp[i], "':'") ||
+              is(exp[i], "'['")))
+            exp[kept++] = exp[i];
+    n = kept;
     /* a NEWLINE at a '}' is the one the scanner adds to close brackets */
     int at_brace = tok == YYSYMBOL_NEWLINE && loc->start < src->len && src->text[loc->start] == '}';
     char msg[256];

@@ -8,7 +8,9 @@
  * (one per element of a sample, broadcast over Keras's shared_axes).
  */
 #include "act_inline.h"
+#include "dispatch.h"
 
+SEQRT_DISPATCH
 void seqrt_act_forward(float *y, const float *x, int n, int c, seqrt_actfn act)
 {
     /* y: (n,c), x: (n,c); y may equal x */
@@ -16,6 +18,7 @@ void seqrt_act_forward(float *y, const float *x, int n, int c, seqrt_actfn act)
         seqrt_act_row_forward(act, y + (size_t)i * c, x + (size_t)i * c, c);
 }
 
+SEQRT_DISPATCH
 void seqrt_act_backward(float *dx, const float *dy, const float *x,
                         const float *y, int n, int c, seqrt_actfn act)
 {
@@ -50,6 +53,7 @@ static long prelu_size(int rank, const int *dims)
     return size;
 }
 
+SEQRT_DISPATCH
 void seqrt_prelu_forward(float *y, const float *x, const float *alpha, int n,
                          int rank, const int *dims, const int *alpha_dims)
 {
@@ -65,6 +69,7 @@ void seqrt_prelu_forward(float *y, const float *x, const float *alpha, int n,
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_prelu_backward(float *dx, float *dalpha, const float *dy,
                           const float *x, const float *alpha, int n, int rank,
                           const int *dims, const int *alpha_dims)

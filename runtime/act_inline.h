@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "act_math.h"
+#include "dispatch.h"
 #include "seqrt_kernels.h"
 
 /* Is the activation computed over whole rows? */
@@ -73,7 +74,7 @@ static inline float seqrt_act_df(seqrt_actfn a, float x, float y)
 }
 
 /* y (c) = act(x (c)). y may equal x. */
-static inline void seqrt_act_row_forward(seqrt_actfn a, float *y, const float *x, int c)
+SEQRT_INLINE void seqrt_act_row_forward(seqrt_actfn a, float *y, const float *x, int c)
 {
     switch (a.kind) {
 #define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) case SEQRT_ACT_##id: break;
@@ -100,7 +101,7 @@ static inline void seqrt_act_row_forward(seqrt_actfn a, float *y, const float *x
 
 /* z (c) += b (c) (b may be NULL), then y (c) = act(z): one sweep for the
  * elementwise activations. y may equal z (z then ends up activated). */
-static inline void seqrt_act_row_bias_forward(seqrt_actfn a, float *y, float *z, const float *b, int c)
+SEQRT_INLINE void seqrt_act_row_bias_forward(seqrt_actfn a, float *y, float *z, const float *b, int c)
 {
     if (b)
         for (int j = 0; j < c; j++)
@@ -111,8 +112,8 @@ static inline void seqrt_act_row_bias_forward(seqrt_actfn a, float *y, float *z,
 /* dx (c) = dL/dx from dy (c), x (c) and y (c) = act(x). dx may equal dy.
  * Linear reads neither x nor y; row-wise activations and plain relu read
  * only y (x may be NULL for them). */
-static inline void seqrt_act_row_backward(seqrt_actfn a, float *dx, const float *dy, const float *x,
-                                          const float *y, int c)
+SEQRT_INLINE void seqrt_act_row_backward(seqrt_actfn a, float *dx, const float *dy, const float *x,
+                                         const float *y, int c)
 {
     switch (a.kind) {
 #define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc) case SEQRT_ACT_##id: break;

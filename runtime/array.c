@@ -49,12 +49,15 @@ const char *array_type_name(array_type t)
 long array_count(array_file *a)
 {
     long long n = 1;
+    const long long limit = (1LL << 40) / 8;
     for (int d = 0; d < a->ndim; d++) {
-        n *= a->dim[d];
-        if (n > (1LL << 40) / 8) {
+        /* checked before the product, which could overflow: n stays at
+         * most limit */
+        if (a->dim[d] > 0 && n > limit / a->dim[d]) {
             seqrt_fail("%s: the header declares %s elements than seqc can load", a->path, "more");
             return -1;
         }
+        n *= a->dim[d];
     }
     a->count = (long)n;
     return a->count;

@@ -25,7 +25,9 @@
  * train allocates the state once (calloc of m->state_bytes), runs m->init
  * with the seed, then either loads --resume (and continues from its epoch
  * counter up to --epochs in total) or adapts a leading Normalization layer
- * to the training part of the data. Validation data is --val, else the
+ * to the training part of the data. A resumed run continues its --history
+ * file (and so its --plot): the epochs the checkpoint reached are read back
+ * and the new ones follow them. Validation data is --val, else the
  * last validation_split of DATA.csv (Keras's split). It saves the final
  * weights (the best ones under restore_best_weights) to --out, the history
  * to --history/--plot, and prints the held-out score on stdout.
@@ -550,8 +552,41 @@ static void *load_net(const seqrt_model *m, const char *path, uint64_t seed)
 typedef struct {
     seqrt_data all, valfile, train, val;
     seqrt_history hist;
+    seqrt_history prev;      /* --resume: the history before the checkpoint */
     void *net;
 } train_run;
+
+/* --resume with a --history that exists: its epochs up to the checkpoint's. */
+static int read_prev_history(const seqrt_model *m, const cli_args *a, train_run *t)
+{
+    if (!a->resume || !a->history)
+        return 0;
+    FILE *f = fopen(a->history, "r");
+    if (!f)
+        return 0;   /* nothing to continue */
+    fclose(f);
+    int64_t done = *(int64_t *)((char *)t->net + m->epoch_offset);
+    return seqrt_history_read_csv(m, a->history, (int)done, &t->prev);
+}
+
+/* hist = prev followed by hist. */
+static int join_history(train_run *t)
+{
+    if (!t->prev.nepochs)
+        return 0;
+    int n = t->prev.nepochs + t->hist.nepochs;
+    seqrt_epoch_log *all = calloc((size_t)n, sizeof *all);
+    if (!all)
+        return seqrt_fail("out of memory for the history");
+    memcpy(all, t->prev.epochs, sizeof *all * (size_t)t->prev.nepochs);
+    if (t->hist.nepochs)
+        memcpy(all + t->prev.nepochs, t->hist.epochs, sizeof *all * (size_t)t->hist.nepochs);
+    free(t->hist.epochs);
+    t->hist.epochs = all;
+    t->hist.nepochs = n;
+    seqrt_history_free(&t->prev);
+    return 0;
+}
 
 static int train_data(const seqrt_model *m, const cli_args *a, train_run *t)
 {
@@ -583,6 +618,8 @@ static int train_data(const seqrt_model *m, const cli_args *a, train_run *t)
 static int write_outputs(const seqrt_model *m, const cli_args *a,
                          train_run *t, const char *out)
 {
+    if (join_history(t))
+        return -1;
     if (seqrt_model_save(m, t->net, out))
         return -1;
     if (a->fit.verbose > 0)
@@ -642,7 +679,8 @@ static int cmd_train(const seqrt_model *m, const cli_args *a)
     int status = 1;
     int bad = train_data(m, a, &t) ||
               !(t.net = load_net(m, a->resume, a->fit.seed)) ||
-              (!a->resume && seqrt_adapt(m, t.net, &t.train));
+              (!a->resume && seqrt_adapt(m, t.net, &t.train)) ||
+              read_prev_history(m, a, &t);
     if (seqrt_dist_agree(bad ? -1 : 0)) {
         status = run_error(m);
     } else if (train_fit(m, a, &t)) {
@@ -658,6 +696,7 @@ static int cmd_train(const seqrt_model *m, const cli_args *a)
         status = 0;
     }
     seqrt_history_free(&t.hist);
+    seqrt_history_free(&t.prev);
     free(t.net);
     seqrt_data_free(&t.all);
     seqrt_data_free(&t.valfile);

@@ -409,50 +409,64 @@ static int class_index(csv_file *c, const csv_field *f, double v, int classes,
     return 0;
 }
 
-/* Stores target value v of row r into d->y by the model's loss. */
+/* Stores target value v of row r into d->y by the model's loss: a class
+ * index for the sparse loss; a class index, one-hot encoded, when the model
+ * has several outputs (one target column can only name a class then); the
+ * value itself for one output (in [0, 1] for binary cross-entropy). */
 static int store_target(csv_file *c, const csv_field *f, const seqrt_model *m,
                         seqrt_data *d, long r, double v)
 {
     int k = 0;
     switch ((seqrt_loss_kind)m->loss) {
-    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:
-        if (class_index(c, f, v, m->out, &k))
-            return -1;
-        d->y[(size_t)r * (size_t)m->out + (size_t)k] = 1.0f;
-        return 0;
     case SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
         if (class_index(c, f, v, m->out, &k))
             return -1;
         d->y[r] = (float)k;
         return 0;
     case SEQRT_LOSS_BINARY_CROSSENTROPY:
-        if (v < 0 || v > 1)
+        if (m->out == 1 && (v < 0 || v > 1))
             return fail_at(c, f->line, f->col,
                            "binary_crossentropy target not in [0, 1]",
                            c->scratch);
-        d->y[r] = (float)v;
+        break;
+    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:   /* always a class index */
+        if (class_index(c, f, v, m->out, &k))
+            return -1;
+        d->y[(size_t)r * (size_t)m->out + (size_t)k] = 1.0f;
         return 0;
     case SEQRT_LOSS_MAE:
     case SEQRT_LOSS_MSE:
     case SEQRT_LOSS_HUBER:
-        d->y[r] = (float)v;
+    case SEQRT_LOSS_MAPE:
+    case SEQRT_LOSS_MSLE:
+    case SEQRT_LOSS_LOG_COSH:
+    case SEQRT_LOSS_KL_DIVERGENCE:
+    case SEQRT_LOSS_POISSON:
+    case SEQRT_LOSS_HINGE:
+    case SEQRT_LOSS_SQUARED_HINGE:
+    case SEQRT_LOSS_CATEGORICAL_HINGE:
+    case SEQRT_LOSS_COSINE_SIMILARITY:
+        break;
+    default:
+        return fail_at(c, f->line, f->col, "internal error: the model's loss "
+                       "is not a seqrt_loss_kind", c->scratch);
+    }
+    if (m->out > 1) {
+        if (class_index(c, f, v, m->out, &k))
+            return -1;
+        d->y[(size_t)r * (size_t)m->out + (size_t)k] = 1.0f;
         return 0;
     }
-    return fail_at(c, f->line, f->col, "internal error: the model's loss is "
-                   "not a seqrt_loss_kind", c->scratch);
+    d->y[r] = (float)v;
+    return 0;
 }
 
-/* Target columns per row for the model's loss, or -1 (with a message) when
- * the model's outputs cannot come from one target column. */
+/* Target columns per row for the model's loss: 1 for the sparse loss,
+ * else one per output (one-hot rows when there are several). */
 static int target_width(const csv_file *c, const seqrt_model *m)
 {
-    if (m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY)
-        return m->out;
-    if (m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY || m->out == 1)
-        return 1;
-    return seqrt_fail("%s: the model has %d outputs but a CSV file has one "
-                      "target column; only categorical losses map one "
-                      "column to several outputs", c->path, m->out);
+    (void)c;
+    return m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? 1 : m->out;
 }
 
 /* ---------------------------------------------------------------- header */

@@ -20,9 +20,11 @@
  * order, with the same generator, and drop whole channels of a sample.
  */
 #include "rng_inline.h"
+#include "dispatch.h"
 
 #define SEQRT_DROPOUT_LANES 8
 
+SEQRT_DISPATCH
 void seqrt_dropout_mask(float *mask, long count, float rate, seqrt_rng *r)
 {
     /* mask: (count) */
@@ -64,6 +66,7 @@ void seqrt_dropout_mask(float *mask, long count, float rate, seqrt_rng *r)
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_dropout_forward(float *y, float *mask, const float *x, long count,
                            float rate, seqrt_rng *r, int training)
 {
@@ -79,6 +82,7 @@ void seqrt_dropout_forward(float *y, float *mask, const float *x, long count,
         y[i] = x[i] * mask[i];
 }
 
+SEQRT_DISPATCH
 void seqrt_dropout_backward(float *dx, const float *dy, const float *mask,
                             long count)
 {
@@ -87,6 +91,7 @@ void seqrt_dropout_backward(float *dx, const float *dy, const float *mask,
         dx[i] = dy[i] * mask[i];
 }
 
+SEQRT_DISPATCH
 void seqrt_spatial_dropout_forward(float *y, float *mask, const float *x, int n, long positions, int c,
                                    float rate, seqrt_rng *r)
 {
@@ -101,6 +106,7 @@ void seqrt_spatial_dropout_forward(float *y, float *mask, const float *x, int n,
         }
 }
 
+SEQRT_DISPATCH
 void seqrt_spatial_dropout_backward(float *dx, const float *dy, const float *mask, int n, long positions, int c)
 {
     /* dx, dy: (n, positions, c), mask: (n, c); dx may equal dy */

@@ -17,24 +17,37 @@
  *
  * Batches. A step is forward(training=1) into a batch output buffer (the
  * train metrics are computed from these outputs, before the update, as
- * Keras does), backward (which returns the batch loss) and update. The last
- * partial batch is included. The epoch loss is the mean of the batch losses
- * weighted by batch rows: that is what Keras 3's loss tracker reports (a
- * Mean updated with sample_weight = batch size), and equals the mean over
- * rows. Metrics are metric sums over all rows / rows (Keras's stateful
- * metrics). Validation runs after each epoch in inference mode, in batches
- * of max_batch rows.
+ * Keras does), backward (which returns the batch loss, with the class
+ * weights and the regularization penalties the model has) and update. The
+ * last partial batch is included. The epoch loss is the mean of the batch
+ * losses weighted by batch rows: that is what Keras 3's loss tracker
+ * reports (a Mean updated with sample_weight = batch size), and equals the
+ * mean over rows. Metrics are stateful over the epoch, as Keras's: each
+ * has a state of sums and counts (seqrt_metric_update) that every batch
+ * adds to, and the epoch's value is computed from it at the end (AUC over
+ * the epoch, not a mean of batch AUCs). Validation runs after each epoch in
+ * inference mode, in batches of max_batch rows, with the loss's arguments
+ * but without the class weights (Keras weights only the training data),
+ * plus the model's regularization penalties (m->penalty), as Keras adds
+ * them to every loss it reports.
  *
- * EarlyStopping follows Keras 3: monitor (default val_loss), mode auto =
- * max when the monitor contains "acc", else min; an improvement is
- * current < best - min_delta (min) or current > best + min_delta (max);
- * epochs before start_from_epoch are ignored; wait counts epochs since the
- * last improvement and training stops when wait >= patience (not at the
- * first epoch). A missing monitor (val_loss without validation data) gives
- * one warning and never stops. restore_best_weights: the weights range
- * [weights_offset, +weights_bytes) of the best epoch is copied and, as in
- * Keras 3, restored at the end of training whenever a best epoch was
- * recorded, whether or not training stopped early.
+ * initial_epoch (fit(initial_epoch=...)): a fresh model (epoch counter 0)
+ * starts at that epoch, as Keras's fit does; a resumed one continues from
+ * its counter.
+ *
+ * Callbacks (callbacks.c) act at the end of each epoch in the order of
+ * the model file's list: EarlyStopping (Keras 3: mode auto by the
+ * monitored quantity's direction; an improvement is current < best -
+ * min_delta (min) or current > best + min_delta (max); epochs before
+ * start_from_epoch are ignored; training stops when wait >= patience, not
+ * at the first epoch; a baseline must be beaten to reset the wait;
+ * restore_best_weights copies the weights range [weights_offset,
+ * +weights_bytes) of the best epoch and restores it at the end of
+ * training), ReduceLROnPlateau, ModelCheckpoint and CSVLogger.
+ * TerminateOnNaN acts at the batch: a non-finite batch loss stops training
+ * with Keras's message and, unlike Keras (which keeps the NaN weights),
+ * with the weights of the last completed epoch; without it a non-finite
+ * loss is an error, below.
  *
  * Checkpoint (cfg.checkpoint): the full state is saved with
  * seqrt_model_save whenever the monitored value improves: the early-stopping
@@ -47,7 +60,8 @@
  *
  * A NaN or infinite batch loss stops training at once: the weights range is
  * put back to its copy from the end of the last completed epoch and fit
- * returns -1 (optimizer slots and counters are not rolled back).
+ * returns -1 (optimizer slots and counters are not rolled back), or 0
+ * under TerminateOnNaN(raise_error=False).
  *
  * Data-parallel (seqrt_dist_size() = N > 1: a SEQC_MPI build started by
  * mpirun, or seqrt_mpi_fit_comm; see docs/distributed.md). Every rank calls
@@ -65,8 +79,9 @@
  * epoch's loss and metric sums, and validation (each rank evaluates a slice
  * of the validation rows), are summed over the ranks once per epoch:
  * every rank holds the same log, so EarlyStopping and checkpointing decide
- * the same everywhere. Rank 0 alone prints and writes the checkpoint; a
- * failed save fails every rank. Dropout: rank r draws its masks from its
+ * the same everywhere. Rank 0 alone prints and writes the checkpoint,
+ * ModelCheckpoint's files and CSVLogger's; a failed write fails every
+ * rank. Dropout: rank r draws its masks from its
  * own stream, derived from the model's RNG state at the start of the epoch
  * and r; at the end of the training pass every rank's RNG state becomes the
  * same derived "next epoch" state, so checkpoints and resumed runs repeat
@@ -75,6 +90,7 @@
  */
 #include "seqrt_driver.h"
 #include "seqrt_dist.h"
+#include "fit_callbacks.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -85,20 +101,16 @@
 #define METRICS_MAX SEQRT_MAX_METRICS
 
 typedef struct {
-    int enabled;
-    const char *monitor;
-    int maximize;
-    double min_delta;
-    int patience, start_from, restore;
-    int wait, have_best, best_epoch, stopped_epoch, warned;
-    double best;
-} early_stop;
-
-typedef struct {
     const char *monitor;
     int maximize, have_best;
     double best;
 } checkpointer;
+
+/* The metrics' states: one block per use (the epoch's training, the
+ * validation, an evaluation), each metric at off[i]. */
+typedef struct {
+    long off[METRICS_MAX + 1];   /* off[nmetrics]: the block's size */
+} metric_layout;
 
 typedef struct {
     const seqrt_model *m;
@@ -110,11 +122,14 @@ typedef struct {
     float *xb, *tb, *yb;
     unsigned char *best_w, *last_w;
     seqrt_history *h;
-    early_stop es;
     checkpointer ck;
     int rank, size;             /* in the group of data-parallel training */
     uint64_t *rng_saved;        /* N > 1: the RNG states at epoch start */
     long rng_words;
+    seqrt_cb_run cb;
+    metric_layout ml;
+    double *mstate;             /* ml.off[nmetrics] doubles */
+    int terminate_on_nan;       /* TerminateOnNaN in the list: 1, or 2 with raise_error */
 } fit_run;
 
 static double now_seconds(void)
@@ -167,34 +182,73 @@ static int check_config(const seqrt_model *m, const seqrt_fit_config *c)
 
 /* ---------------------------------------------------------------- evaluate, predict */
 
-/* sums[0]: the loss summed over rows [lo, hi) of d; sums[1 + i]: metric
- * i's sum; yb (max_batch x out) is the output buffer. */
-static void evaluate_sums(const seqrt_model *m, void *net,
-                          const seqrt_data *d, long lo, long hi, float *yb,
-                          double *sums)
+static void layout_metrics(const seqrt_model *m, metric_layout *ml)
 {
-    for (int i = 0; i <= m->nmetrics; i++)
-        sums[i] = 0;
+    long off = 0;
+    for (int i = 0; i < m->nmetrics; i++) {
+        ml->off[i] = off;
+        off += seqrt_metric_state_size(m->metrics[i], &m->metric_args[i], m->out);
+    }
+    ml->off[m->nmetrics] = off;
+}
+
+static void metrics_update(const seqrt_model *m, const metric_layout *ml, double *state, const float *y,
+                           const float *t, int n)
+{
+    for (int i = 0; i < m->nmetrics; i++)
+        seqrt_metric_update(m->metrics[i], &m->metric_args[i], state + ml->off[i], y, t, n, m->out);
+}
+
+static void metrics_result(const seqrt_model *m, const metric_layout *ml, const double *state, double *out)
+{
+    for (int i = 0; i < m->nmetrics; i++)
+        out[i] = seqrt_metric_result(m->metrics[i], &m->metric_args[i], state + ml->off[i], m->out);
+}
+
+/* The loss as evaluation reports it: the loss's arguments without the
+ * class weights of training. */
+static float eval_loss(const seqrt_model *m, const float *y, const float *t, int n)
+{
+    const float *logits = m->output_is_logits ? y : NULL;
+    if (!m->loss_fn)
+        return seqrt_loss(m->loss, NULL, y, logits, t, n, m->out);
+    seqrt_lossfn f = *m->loss_fn;
+    f.class_weight = NULL;
+    f.nclass_weight = 0;
+    return seqrt_loss_fn(&f, NULL, y, logits, t, n, m->out);
+}
+
+/* Over rows [lo, hi) of d: the loss (with the model's regularization
+ * penalties, as Keras reports it) summed over the rows into *lsum, and the
+ * metrics' states (layout ml) into state; yb (max_batch x out) is the
+ * output buffer. */
+static void evaluate_sums(const seqrt_model *m, void *net, const seqrt_data *d, long lo, long hi, float *yb,
+                          const metric_layout *ml, double *state, double *lsum)
+{
+    *lsum = 0;
+    memset(state, 0, sizeof(double) * (size_t)ml->off[m->nmetrics]);
     for (long s = lo; s < hi; s += m->max_batch) {
         int n = (int)(hi - s < m->max_batch ? hi - s : m->max_batch);
         const float *t = d->y + (size_t)s * (size_t)d->ycols;
         m->forward(net, d->x + (size_t)s * (size_t)m->in, yb, n, 0);
-        sums[0] += (double)seqrt_loss(m->loss, NULL, yb, m->output_is_logits ? yb : NULL, t, n, m->out) * n;
-        for (int i = 0; i < m->nmetrics; i++)
-            sums[1 + i] += seqrt_metric_sum(m->metrics[i], yb, t, n, m->out);
+        double l = eval_loss(m, yb, t, n);
+        if (m->penalty)
+            l += m->penalty(net, n);
+        *lsum += l * n;
+        metrics_update(m, ml, state, yb, t, n);
     }
 }
 
-/* Loss and metrics over d with yb (max_batch x out) as output buffer. */
-static void evaluate_into(const seqrt_model *m, void *net,
-                          const seqrt_data *d, float *yb, double *loss,
-                          double *metrics)
+/* Loss and metrics over d with yb (max_batch x out) as output buffer and
+ * state (layout ml) as the metrics' state. */
+static void evaluate_into(const seqrt_model *m, void *net, const seqrt_data *d, float *yb,
+                          const metric_layout *ml, double *state, double *loss, double *metrics)
 {
-    double sums[1 + METRICS_MAX];
-    evaluate_sums(m, net, d, 0, d->rows, yb, sums);
-    *loss = sums[0] / (double)d->rows;
-    for (int i = 0; metrics && i < m->nmetrics; i++)
-        metrics[i] = sums[1 + i] / (double)d->rows;
+    double lsum;
+    evaluate_sums(m, net, d, 0, d->rows, yb, ml, state, &lsum);
+    *loss = lsum / (double)d->rows;
+    if (metrics)
+        metrics_result(m, ml, state, metrics);
 }
 
 int seqrt_evaluate(const seqrt_model *m, void *net, const seqrt_data *d,
@@ -202,11 +256,21 @@ int seqrt_evaluate(const seqrt_model *m, void *net, const seqrt_data *d,
 {
     if (check_data(m, d, "evaluation", 1))
         return -1;
+    if (m->nmetrics < 0 || m->nmetrics > METRICS_MAX)
+        return seqrt_fail("evaluate: the model has %d metrics (at most %d)", m->nmetrics, METRICS_MAX);
+    metric_layout ml;
+    layout_metrics(m, &ml);
     float *yb = malloc((size_t)m->max_batch * (size_t)m->out * sizeof *yb);
-    if (!yb)
+    double *state = malloc(sizeof(double) * (size_t)(ml.off[m->nmetrics] + 1));
+    if (!yb || !state) {
+        free(yb);
+        free(state);
         return seqrt_fail("evaluate: out of memory");
-    evaluate_into(m, net, d, yb, loss, metrics);
+    }
+    double scratch[METRICS_MAX];
+    evaluate_into(m, net, d, yb, &ml, state, loss, metrics ? metrics : scratch);
     free(yb);
+    free(state);
     return 0;
 }
 
@@ -277,127 +341,28 @@ void seqrt_history_free(seqrt_history *h)
     memset(h, 0, sizeof *h);
 }
 
-/* ---------------------------------------------------------------- monitors */
-
-/* Does `name` (a monitor without its val_ prefix) name metric i of m: its
- * reported name, any spelling of its kind, or "accuracy" for an accuracy? */
-static int metric_matches(const seqrt_model *m, int i, const char *name)
-{
-    int kind = m->metrics[i];
-    if (!strcmp(name, seqrt_model_metric_name(m, i)) || seqrt_metric_lookup(name) == kind)
-        return 1;
-    int is_accuracy = kind == SEQRT_METRIC_BINARY_ACCURACY || kind == SEQRT_METRIC_CATEGORICAL_ACCURACY ||
-                      kind == SEQRT_METRIC_SPARSE_CATEGORICAL_ACCURACY;
-    return is_accuracy && (!strcmp(name, "accuracy") || !strcmp(name, "acc"));
-}
-
-/* The value of monitor `name` in log e; 0 when it does not exist. */
-static int monitor_value(const fit_run *r, const char *name,
-                         const seqrt_epoch_log *e, double *v)
-{
-    int val = !strncmp(name, "val_", 4);
-    const char *base = val ? name + 4 : name;
-    if (val && !r->has_val)
-        return 0;
-    if (!strcmp(base, "loss")) {
-        *v = val ? e->val_loss : e->loss;
-        return 1;
-    }
-    for (int i = 0; i < r->m->nmetrics; i++)
-        if (metric_matches(r->m, i, base)) {
-            *v = val ? e->val_metric[i] : e->metric[i];
-            return 1;
-        }
-    return 0;
-}
-
-static int monitor_maximizes(const char *monitor, int mode)
-{
-    if (mode == 1)
-        return 0;
-    if (mode == 2)
-        return 1;
-    return strstr(monitor, "acc") != NULL;
-}
-
-static int improves(double current, double best, double min_delta,
-                    int maximize)
-{
-    return maximize ? current - min_delta > best : current + min_delta < best;
-}
-
-static void early_stop_init(early_stop *es, const seqrt_early_stopping *c)
-{
-    memset(es, 0, sizeof *es);
-    es->enabled = c->enabled;
-    es->monitor = c->monitor ? c->monitor : "val_loss";
-    es->maximize = monitor_maximizes(es->monitor, c->mode);
-    es->min_delta = fabs((double)c->min_delta);
-    es->patience = c->patience;
-    es->start_from = c->start_from_epoch;
-    es->restore = c->restore_best_weights;
-}
-
-static void warn_missing_monitor(fit_run *r, const char *monitor)
-{
-    if (r->es.warned || r->rank != 0)
-        return;
-    r->es.warned = 1;
-    fprintf(stderr, "warning: early stopping is conditioned on `%s`, which "
-            "is not available (no validation data?); it will not stop "
-            "training\n", monitor);
-}
-
-/* Keras 3 EarlyStopping.on_epoch_end for 0-based epoch index e; returns 1
- * to stop. */
-static int early_stop_update(fit_run *r, int e, const seqrt_epoch_log *log)
-{
-    early_stop *es = &r->es;
-    double v;
-    if (!es->enabled)
-        return 0;
-    if (!monitor_value(r, es->monitor, log, &v)) {
-        warn_missing_monitor(r, es->monitor);
-        return 0;
-    }
-    if (e < es->start_from)
-        return 0;
-    es->wait++;
-    if (!es->have_best || improves(v, es->best, es->min_delta, es->maximize)) {
-        es->have_best = 1;
-        es->best = v;
-        es->best_epoch = e + 1;
-        es->wait = 0;
-        if (es->restore)
-            memcpy(r->best_w, weights_of(r->m, r->net), r->m->weights_bytes);
-        return 0;
-    }
-    if (es->wait >= es->patience && e > 0) {
-        es->stopped_epoch = e + 1;
-        return 1;
-    }
-    return 0;
-}
+/* ---------------------------------------------------------------- the checkpoint of the command line */
 
 static void checkpointer_init(fit_run *r)
 {
     checkpointer *ck = &r->ck;
-    ck->monitor = r->es.enabled ? r->es.monitor
-                                : (r->has_val ? "val_loss" : "loss");
-    ck->maximize = r->es.enabled ? r->es.maximize
-                                 : monitor_maximizes(ck->monitor, 0);
+    ck->monitor = r->cb.es.enabled ? r->cb.es.monitor : (r->has_val ? "val_loss" : "loss");
+    ck->maximize = r->cb.es.enabled ? r->cb.es.maximize : 0;
     ck->have_best = 0;
     ck->best = 0;
 }
 
+/* cfg.checkpoint: the full state whenever the early-stopping monitor (else
+ * val_loss, else loss) improves. */
 static int checkpoint_update(fit_run *r, const seqrt_epoch_log *log)
 {
     checkpointer *ck = &r->ck;
     double v;
+    int metric;
     if (!r->cfg.checkpoint)
         return 0;
-    if (monitor_value(r, ck->monitor, log, &v)) {
-        if (ck->have_best && !improves(v, ck->best, 0, ck->maximize))
+    if (seqrt_cb_value(&r->cb, ck->monitor, log, &v, &metric)) {
+        if (ck->have_best && !(ck->maximize ? v > ck->best : v < ck->best))
             return 0;
         if (isnan(v))
             return 0;
@@ -447,6 +412,8 @@ static void print_epoch(const fit_run *r, const seqrt_epoch_log *e)
             print_value(name, e->val_metric[i]);
         }
     }
+    if (e->has_lr)
+        print_value("learning_rate", e->lr);
     fputc('\n', stderr);
 }
 
@@ -511,13 +478,15 @@ static void batch_rows(fit_run *r, long s, int n, const float **x,
 }
 
 /* One training pass (0-based epoch e); fills the loss and metrics of log.
- * Returns -1 on a non-finite batch loss. */
+ * Returns -1 on a non-finite batch loss (1 when TerminateOnNaN stops
+ * training there). */
 static int train_epoch(fit_run *r, int e, seqrt_epoch_log *log)
 {
     const seqrt_model *m = r->m;
     long rows = r->train->rows, bs = r->cfg.batch_size;
     long batches = (rows + bs - 1) / bs;
-    double lsum = 0, msum[METRICS_MAX] = {0}, last_draw = 0;
+    double lsum = 0, last_draw = 0;
+    memset(r->mstate, 0, sizeof(double) * (size_t)r->ml.off[m->nmetrics]);
     epoch_order(r, e);
     for (long b = 0; b < batches; b++) {
         long s = b * bs;
@@ -525,12 +494,16 @@ static int train_epoch(fit_run *r, int e, seqrt_epoch_log *log)
         const float *x, *t;
         batch_rows(r, s, n, &x, &t);
         m->forward(r->net, x, r->yb, n, 1);
-        for (int i = 0; i < m->nmetrics; i++)
-            msum[i] += seqrt_metric_sum(m->metrics[i], r->yb, t, n, m->out);
+        metrics_update(m, &r->ml, r->mstate, r->yb, t, n);
         float loss = m->backward(r->net, t, n);
         if (!isfinite(loss)) {
             if (r->bar)
                 fputc('\n', stderr);
+            if (r->terminate_on_nan == 1) {
+                if (r->cfg.verbose > 0)
+                    fprintf(stderr, "Batch %ld: Invalid loss, terminating training\n", b);
+                return 1;
+            }
             return seqrt_fail("loss became %s at epoch %d batch %ld; weights "
                               "of epoch %d kept", isnan(loss) ? "NaN" : "Inf",
                               e + 1, b + 1, e);
@@ -542,8 +515,7 @@ static int train_epoch(fit_run *r, int e, seqrt_epoch_log *log)
                       &last_draw);
     }
     log->loss = lsum / (double)rows;
-    for (int i = 0; i < m->nmetrics; i++)
-        log->metric[i] = msum[i] / (double)rows;
+    metrics_result(m, &r->ml, r->mstate, log->metric);
     return 0;
 }
 
@@ -690,10 +662,12 @@ static int train_epoch_shared(fit_run *r, int e, seqrt_epoch_log *log)
     const seqrt_model *m = r->m;
     long rows = r->train->rows, bs = r->cfg.batch_size;
     long global = bs * r->size, batches = (rows + global - 1) / global;
-    double sums[1 + METRICS_MAX] = {0};
+    long nstate = r->ml.off[m->nmetrics];
+    double lsum = 0;
     float *g0 = (float *)((unsigned char *)r->net + m->grad_offset);
     float loss = 0;
     int rc = 0;
+    memset(r->mstate, 0, sizeof(double) * (size_t)nstate);
     epoch_order(r, e);
     rng_states(r, 1, 0);
     rng_states(r, 0, (uint64_t)r->rank + 1);
@@ -706,13 +680,19 @@ static int train_epoch_shared(fit_run *r, int e, seqrt_epoch_log *log)
         batch_rows(r, count > 0 ? s + first : s, n, &x, &t);
         seqrt_dist_batch((int)count, part);
         m->forward(r->net, x, r->yb, n, 1);
-        for (int i = 0; count > 0 && i < m->nmetrics; i++)
-            sums[1 + i] += seqrt_metric_sum(m->metrics[i], r->yb, t, n, m->out);
+        if (count > 0)
+            metrics_update(m, &r->ml, r->mstate, r->yb, t, n);
         loss = m->backward(r->net, t, n);
         if (count > 0 && !isfinite(loss) && m->param_count > 0)
             g0[0] = NAN;   /* every rank sees it after the sum */
         seqrt_dist_allreduce_grads(m, r->net);
         if (m->param_count > 0 && !isfinite(g0[0])) {
+            if (r->terminate_on_nan == 1) {   /* TerminateOnNaN: a stop */
+                if (r->cfg.verbose > 0)
+                    fprintf(stderr, "Batch %ld: Invalid loss, terminating training\n", b);
+                rc = 1;
+                break;
+            }
             rc = count > 0 && !isfinite(loss)
                      ? seqrt_fail("loss became %s at epoch %d batch %ld; "
                                   "weights of epoch %d kept",
@@ -724,30 +704,31 @@ static int train_epoch_shared(fit_run *r, int e, seqrt_epoch_log *log)
         }
         m->update(r->net);
         if (count > 0)
-            sums[0] += (double)loss * n;
+            lsum += (double)loss * n;
     }
     seqrt_dist_batch_end();
     rng_states(r, 0, 0);   /* the same next state on every rank */
     if (rc)
         return rc;
-    seqrt_dist_sum(sums, 1 + m->nmetrics);
-    log->loss = sums[0] / (double)rows;
-    for (int i = 0; i < m->nmetrics; i++)
-        log->metric[i] = sums[1 + i] / (double)rows;
+    /* the loss sum, then the metrics' states: sums and counts that add up */
+    seqrt_dist_sum(&lsum, 1);
+    seqrt_dist_sum(r->mstate, (int)nstate);
+    log->loss = lsum / (double)rows;
+    metrics_result(m, &r->ml, r->mstate, log->metric);
     return 0;
 }
 
 /* Validation on N ranks: each evaluates its slice of the rows. */
 static void evaluate_shared(fit_run *r, seqrt_epoch_log *log)
 {
-    double sums[1 + METRICS_MAX];
     long first, count, rows = r->val->rows;
+    double lsum;
     batch_share(rows, r->rank, r->size, &first, &count);
-    evaluate_sums(r->m, r->net, r->val, first, first + count, r->yb, sums);
-    seqrt_dist_sum(sums, 1 + r->m->nmetrics);
-    log->val_loss = sums[0] / (double)rows;
-    for (int i = 0; i < r->m->nmetrics; i++)
-        log->val_metric[i] = sums[1 + i] / (double)rows;
+    evaluate_sums(r->m, r->net, r->val, first, first + count, r->yb, &r->ml, r->mstate, &lsum);
+    seqrt_dist_sum(&lsum, 1);
+    seqrt_dist_sum(r->mstate, (int)r->ml.off[r->m->nmetrics]);
+    log->val_loss = lsum / (double)rows;
+    metrics_result(r->m, &r->ml, r->mstate, log->val_metric);
 }
 
 /* Runs epoch e completely: training, counter, validation, timing. */
@@ -760,17 +741,17 @@ static int run_epoch(fit_run *r, int e, seqrt_epoch_log *log)
     for (int i = 0; i < METRICS_MAX; i++)
         log->val_metric[i] = NAN;
     memcpy(r->last_w, weights_of(r->m, r->net), r->m->weights_bytes);
-    if (r->size > 1 ? train_epoch_shared(r, e, log) : train_epoch(r, e, log)) {
+    int rc = r->size > 1 ? train_epoch_shared(r, e, log) : train_epoch(r, e, log);
+    if (rc) {
         memcpy(weights_of(r->m, r->net), r->last_w, r->m->weights_bytes);
         r->h->stopped_nan = 1;
-        return -1;
+        return rc;
     }
     (*epoch_counter(r->m, r->net))++;
     if (r->has_val && r->size > 1)
         evaluate_shared(r, log);
     else if (r->has_val)
-        evaluate_into(r->m, r->net, r->val, r->yb, &log->val_loss,
-                      log->val_metric);
+        evaluate_into(r->m, r->net, r->val, r->yb, &r->ml, r->mstate, &log->val_loss, log->val_metric);
     log->seconds = now_seconds() - t0;
     return 0;
 }
@@ -779,8 +760,8 @@ static int run_epoch(fit_run *r, int e, seqrt_epoch_log *log)
  * val_loss (loss without validation data). */
 static int best_epoch(const fit_run *r)
 {
-    if (r->es.enabled && r->es.have_best)
-        return r->es.best_epoch;
+    if (r->cb.es.enabled && r->cb.es.have_best)
+        return r->cb.es.best_epoch;
     int best = 0;
     double bv = 0;
     for (int i = 0; i < r->h->nepochs; i++) {
@@ -796,11 +777,11 @@ static int best_epoch(const fit_run *r)
 
 static void finish(fit_run *r)
 {
-    early_stop *es = &r->es;
+    seqrt_cb_es *es = &r->cb.es;
     int verbose = r->cfg.verbose > 0;
     if (es->stopped_epoch && verbose)
         fprintf(stderr, "Epoch %d: early stopping\n", es->stopped_epoch);
-    if (es->enabled && es->restore && es->have_best) {
+    if (es->enabled && r->cfg.early_stopping.restore_best_weights && es->have_best) {
         if (verbose)
             fprintf(stderr, "Restoring model weights from the end of the "
                     "best epoch: %d.\n", es->best_epoch);
@@ -825,9 +806,11 @@ static int fit_alloc(fit_run *r, int epochs_left)
     if (r->size > 1)
         r->rng_saved = malloc((size_t)(r->rng_words > 0 ? r->rng_words : 1) *
                               sizeof *r->rng_saved);
+    r->mstate = malloc(sizeof(double) * (size_t)(r->ml.off[m->nmetrics] + 1));
     if (!r->order || !r->xb || !r->tb || !r->yb || !r->best_w || !r->last_w ||
-        !r->h->epochs || (r->size > 1 && !r->rng_saved))
+        !r->h->epochs || (r->size > 1 && !r->rng_saved) || !r->mstate)
         return seqrt_fail("fit: out of memory");
+    r->cb.best_w = r->best_w;
     return 0;
 }
 
@@ -840,6 +823,8 @@ static void fit_free(fit_run *r)
     free(r->best_w);
     free(r->last_w);
     free(r->rng_saved);
+    free(r->mstate);
+    seqrt_callbacks_free(&r->cb);
 }
 
 static int fit_setup(fit_run *r, const seqrt_model *m, void *net,
@@ -865,7 +850,18 @@ static int fit_setup(fit_run *r, const seqrt_model *m, void *net,
     if (train->rows > (long)UINT32_MAX)
         return seqrt_fail("fit: too many rows (%ld)", train->rows);
     r->bar = r->cfg.verbose == 1 && isatty(fileno(stderr));
-    early_stop_init(&r->es, &r->cfg.early_stopping);
+    layout_metrics(m, &r->ml);
+    r->cb.m = m;
+    r->cb.cfg = &r->cfg;
+    r->cb.net = net;
+    r->cb.has_val = r->has_val;
+    r->cb.quiet = r->cfg.verbose <= 0;
+    r->cb.writer = r->rank == 0;   /* rank 0 alone writes files */
+    for (int i = 0; i < r->cfg.ncallbacks && i < SEQRT_MAX_CALLBACKS; i++)
+        if (r->cfg.callbacks[i].kind == SEQRT_CB_TERMINATE_ON_NAN)
+            r->terminate_on_nan = r->cfg.callbacks[i].raise_error ? 2 : 1;
+    if (seqrt_callbacks_begin(&r->cb))
+        return -1;
     checkpointer_init(r);
     return 0;
 }
@@ -880,6 +876,9 @@ int seqrt_fit(const seqrt_model *m, void *net, const seqrt_data *train,
     r.h = history ? history : &local;
     memset(r.h, 0, sizeof *r.h);
     int rc = fit_setup(&r, m, net, train, val, cfg);
+    /* a fresh model starts at initial_epoch, as Keras's fit(initial_epoch=) */
+    if (rc == 0 && *epoch_counter(m, net) == 0 && r.cfg.initial_epoch > 0)
+        *epoch_counter(m, net) = r.cfg.initial_epoch;
     int first = rc ? 0 : (int)*epoch_counter(m, net);
     if (rc == 0 && r.size > 1)
         r.rng_words = rng_state_words(m);
@@ -894,6 +893,10 @@ int seqrt_fit(const seqrt_model *m, void *net, const seqrt_data *train,
         if ((rc = run_epoch(&r, e, log)) != 0)
             break;
         r.h->nepochs++;
+        int stop = 0;
+        /* a write that fails on rank 0 fails every rank */
+        if ((rc = seqrt_dist_agree(seqrt_callbacks_epoch_end(&r.cb, e, log, &stop))) != 0)
+            break;
         if (r.cfg.verbose > 0)
             print_epoch(&r, log);
         if (r.size > 1 && !seqrt_dist_same(state_hash(m, net))) {
@@ -902,9 +905,12 @@ int seqrt_fit(const seqrt_model *m, void *net, const seqrt_data *train,
                             "on every rank", e + 1);
             break;
         }
-        int stop = early_stop_update(&r, e, log);
         if ((rc = checkpoint_update(&r, log)) != 0 || stop)
             break;
+    }
+    if (rc == 1) {   /* TerminateOnNaN: a stop, not a failure */
+        rc = 0;
+        r.h->stopped_nan = 1;
     }
     if (rc == 0)
         finish(&r);

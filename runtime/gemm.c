@@ -9,6 +9,17 @@
  * beta == 0 the output is zeroed here first, so C is never read, whatever
  * BLAS does with 0 * NaN.
  *
+ * OpenBLAS threads a GEMM from about 2.6e5 multiply-adds on (a gemv from
+ * 9,216 elements), where on a small shape waking and joining the threads
+ * costs more than the second core gains: benchmark (a) trained slower with
+ * 2 threads than with 1. With OpenBLAS (SEQC_OPENBLAS_THREADS) a call of
+ * fewer than SEQRT_GEMM_THREADED_MIN multiply-adds therefore runs on one
+ * thread (openblas_set_num_threads(1) around it, the caller's count
+ * restored after); larger ones use the threads OpenBLAS was given. The
+ * thread count is process-wide state: seqrt_gemm must not run in two
+ * threads at once (the runtime never does). OpenBLAS splits a GEMM by rows
+ * and columns of C, never along k, so the results do not depend on it.
+ *
  * Without BLAS a plain-C loop nest is used, ordered so that the innermost
  * loop runs over contiguous memory (and vectorizes at -O2/-O3):
  *   NN: C[i,:] += A[i,p] * B[p,:]                     (axpy over rows of B)
@@ -21,14 +32,51 @@
 #include <string.h>
 
 #include "seqrt_kernels.h"
+#include "dispatch.h"
 
 #ifdef SEQC_BLAS
 #include <cblas.h>
+
+/* Fewer multiply-adds (m n k) than this run on one OpenBLAS thread. */
+#define SEQRT_GEMM_THREADED_MIN (2.0 * 1024 * 1024)
+
+static void gemm_blas(int trans_a, int trans_b, int m, int n, int k,
+                      float alpha, const float *a, int lda, const float *b,
+                      int ldb, float beta, float *c, int ldc)
+{
+    if (m == 1) {
+        /* c row (n) = op(B)^T a_row: op(B) is (k,n). */
+        const float *x = a;                 /* op(A) row 0: (k) */
+        int incx = trans_a ? lda : 1;
+        if (!trans_b) /* B (k,n): y = B^T x */
+            cblas_sgemv(CblasRowMajor, CblasTrans, k, n, alpha, b, ldb, x,
+                        incx, beta, c, 1);
+        else          /* B (n,k): y = B x */
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, alpha, b, ldb, x,
+                        incx, beta, c, 1);
+        return;
+    }
+    if (n == 1) {
+        /* c column (m) with stride ldc = op(A) b_col: op(A) is (m,k). */
+        const float *x = b;                 /* op(B) column 0: (k) */
+        int incx = trans_b ? 1 : ldb;
+        if (!trans_a) /* A (m,k) */
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, alpha, a, lda, x,
+                        incx, beta, c, ldc);
+        else          /* A (k,m): y = A^T x */
+            cblas_sgemv(CblasRowMajor, CblasTrans, k, m, alpha, a, lda, x,
+                        incx, beta, c, ldc);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda,
+                b, ldb, beta, c, ldc);
+}
 #endif
 
 #ifndef SEQC_BLAS
 /* c: (m,n) with row stride ldc. Applies beta (beta == 0: store zeros). */
-static void scale_c(float *c, int m, int n, int ldc, float beta)
+SEQRT_INLINE void scale_c(float *c, int m, int n, int ldc, float beta)
 {
     for (int i = 0; i < m; i++) {
         float *restrict crow = c + (size_t)i * ldc;
@@ -43,7 +91,7 @@ static void scale_c(float *c, int m, int n, int ldc, float beta)
 
 /* dot of two contiguous vectors of length k, fixed order: 8 lanes, then the
  * lanes pairwise, then the tail. */
-static float dot8(const float *restrict a, const float *restrict b, int k)
+SEQRT_INLINE float dot8(const float *restrict a, const float *restrict b, int k)
 {
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int p = 0;
@@ -57,9 +105,9 @@ static float dot8(const float *restrict a, const float *restrict b, int k)
     return s;
 }
 
-static void gemm_plain(int ta, int tb, int m, int n, int k, float alpha,
-                       const float *a, int lda, const float *b, int ldb,
-                       float beta, float *c, int ldc)
+SEQRT_INLINE void gemm_plain(int ta, int tb, int m, int n, int k, float alpha,
+                             const float *a, int lda, const float *b, int ldb,
+                             float beta, float *c, int ldc)
 {
     /* a: (m,k) or (k,m) if ta; b: (k,n) or (n,k) if tb; c: (m,n) */
     if (!ta && tb) {
@@ -127,6 +175,7 @@ static void gemm_plain(int ta, int tb, int m, int n, int k, float alpha,
 }
 #endif
 
+SEQRT_DISPATCH
 void seqrt_gemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                 const float *a, int lda, const float *b, int ldb, float beta,
                 float *c, int ldc)
@@ -150,33 +199,21 @@ void seqrt_gemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                     c[(size_t)i * ldc + j] *= beta;
         return;
     }
-    if (m == 1) {
-        /* c row (n) = op(B)^T a_row: op(B) is (k,n). */
-        const float *x = a;                 /* op(A) row 0: (k) */
-        int incx = trans_a ? lda : 1;
-        if (!trans_b) /* B (k,n): y = B^T x */
-            cblas_sgemv(CblasRowMajor, CblasTrans, k, n, alpha, b, ldb, x,
-                        incx, beta, c, 1);
-        else          /* B (n,k): y = B x */
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, alpha, b, ldb, x,
-                        incx, beta, c, 1);
-        return;
+#ifdef SEQC_OPENBLAS_THREADS
+    int threads = 0;   /* the caller's count, to restore; 0: unchanged */
+    if ((double)m * n * k < SEQRT_GEMM_THREADED_MIN) {
+        threads = openblas_get_num_threads();
+        if (threads > 1)
+            openblas_set_num_threads(1);
+        else
+            threads = 0;
     }
-    if (n == 1) {
-        /* c column (m) with stride ldc = op(A) b_col: op(A) is (m,k). */
-        const float *x = b;                 /* op(B) column 0: (k) */
-        int incx = trans_b ? 1 : ldb;
-        if (!trans_a) /* A (m,k) */
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, alpha, a, lda, x,
-                        incx, beta, c, ldc);
-        else          /* A (k,m): y = A^T x */
-            cblas_sgemv(CblasRowMajor, CblasTrans, k, m, alpha, a, lda, x,
-                        incx, beta, c, ldc);
-        return;
-    }
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda,
-                b, ldb, beta, c, ldc);
+#endif
+    gemm_blas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#ifdef SEQC_OPENBLAS_THREADS
+    if (threads)
+        openblas_set_num_threads(threads);
+#endif
 #else
     gemm_plain(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif

@@ -70,20 +70,28 @@ static const char *const loss_names[SEQRT_LOSS_COUNT] = {
 };
 
 static const char *const metric_names[SEQRT_METRIC_COUNT] = {
-#define METRIC(id, name, cls, aliases, mode) name,
+#define METRIC(id, name, cls, aliases, mode, cname) name,
+#include "seqrt_metrics.def"
+#undef METRIC
+};
+
+static const char *const metric_class_names[SEQRT_METRIC_COUNT] = {
+#define METRIC(id, name, cls, aliases, mode, cname) cname,
 #include "seqrt_metrics.def"
 #undef METRIC
 };
 
 #define MIN 0
 #define MAX 1
+#define NONE 2
 static const unsigned char metric_max[SEQRT_METRIC_COUNT] = {
-#define METRIC(id, name, cls, aliases, mode) mode,
+#define METRIC(id, name, cls, aliases, mode, cname) mode,
 #include "seqrt_metrics.def"
 #undef METRIC
 };
 #undef MIN
 #undef MAX
+#undef NONE
 
 static const char *const opt_names[SEQRT_OPT_COUNT] = {
 #define OPT(id, name, cls) name,
@@ -97,6 +105,12 @@ static const char *const init_names[SEQRT_INIT_COUNT] = {
 #undef INIT
 };
 
+static const char *const schedule_names[SEQRT_SCHEDULE_COUNT] = {
+#define SCHEDULE(id, cls) cls,
+#include "seqrt_schedules.def"
+#undef SCHEDULE
+};
+
 #define NAME_OF(table, count, i) ((i) >= 0 && (i) < (count) ? (table)[i] : "unknown")
 
 const char *seqrt_act_name(int act) { return NAME_OF(act_names, SEQRT_ACT_COUNT, act); }
@@ -104,10 +118,20 @@ const char *seqrt_loss_name(int loss) { return NAME_OF(loss_names, SEQRT_LOSS_CO
 const char *seqrt_metric_name(int metric) { return NAME_OF(metric_names, SEQRT_METRIC_COUNT, metric); }
 const char *seqrt_opt_name(int opt) { return NAME_OF(opt_names, SEQRT_OPT_COUNT, opt); }
 const char *seqrt_init_name(int init) { return NAME_OF(init_names, SEQRT_INIT_COUNT, init); }
+const char *seqrt_schedule_name(int s) { return NAME_OF(schedule_names, SEQRT_SCHEDULE_COUNT, s); }
+const char *seqrt_metric_class_name(int metric)
+{
+    return NAME_OF(metric_class_names, SEQRT_METRIC_COUNT, metric);
+}
 
 int seqrt_metric_higher_is_better(int metric)
 {
-    return metric >= 0 && metric < SEQRT_METRIC_COUNT && metric_max[metric];
+    return metric >= 0 && metric < SEQRT_METRIC_COUNT && metric_max[metric] == 1;
+}
+
+int seqrt_metric_has_direction(int metric)
+{
+    return metric >= 0 && metric < SEQRT_METRIC_COUNT && metric_max[metric] != 2;
 }
 
 /* s is name, cls, or one of the '|'-separated aliases. */
@@ -128,8 +152,8 @@ static int spelled(const char *s, const char *name, const char *cls, const char 
 
 int seqrt_metric_lookup(const char *s)
 {
-#define METRIC(id, name, cls, aliases, mode) \
-    if (spelled(s, name, cls, aliases))      \
+#define METRIC(id, name, cls, aliases, mode, cname) \
+    if (spelled(s, name, cls, aliases))             \
         return SEQRT_METRIC_##id;
 #include "seqrt_metrics.def"
 #undef METRIC
@@ -140,3 +164,18 @@ const char *seqrt_model_metric_name(const seqrt_model *m, int i)
 {
     return m->metric_labels[i] ? m->metric_labels[i] : seqrt_metric_name(m->metrics[i]);
 }
+
+/* Keras's defaults of the metrics' arguments (seqrt_metric_args). */
+seqrt_metric_args seqrt_metric_defaults(int metric)
+{
+    seqrt_metric_args a;
+    memset(&a, 0, sizeof a);
+    (void)metric;
+    a.given = 1;
+    a.threshold = 0.5f;
+    a.k = 5;
+    a.num_thresholds = 200;
+    a.class_id = -1;
+    return a;
+}
+

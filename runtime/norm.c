@@ -29,15 +29,16 @@
  * (layernorm: per row). dgamma = sum(dh xhat), dbeta = sum(dh).
  */
 #include "act_inline.h"
+#include "dispatch.h"
 
 #define SEQRT_NORM_BLOCK 256
 
 /* dh (c) = d act(h)/dh * dy for one row, h = gamma xhat + beta recomputed
  * only for the activations whose derivative needs it (the others use y).
  * dh may equal dy. gamma/beta: (c) or NULL. */
-static void norm_act_row_backward(seqrt_actfn act, float *dh, const float *dy,
-                                  const float *xhat, const float *gamma,
-                                  const float *beta, const float *y, int c)
+SEQRT_INLINE void norm_act_row_backward(seqrt_actfn act, float *dh, const float *dy,
+                                        const float *xhat, const float *gamma,
+                                        const float *beta, const float *y, int c)
 {
     if (act.kind == SEQRT_ACT_LINEAR || seqrt_act_rowwise(act) ||
         seqrt_act_is_relu(act)) {
@@ -76,13 +77,32 @@ static double batch_sum(seqrt_batch_hook *hook, int n, double *a, double *b,
 }
 
 /* One row: xhat = (x - mean) invstd, y = act(gamma xhat + beta). */
-static void norm_row_forward(float *restrict y, float *restrict xhat,
-                             const float *restrict x, float mean_or_0,
-                             const float *restrict mean, float invstd_or_0,
-                             const float *restrict invstd,
-                             const float *restrict gamma,
-                             const float *restrict beta, int c, seqrt_actfn act)
+SEQRT_INLINE void norm_row_forward(float *restrict y, float *restrict xhat,
+                                   const float *restrict x, float mean_or_0,
+                                   const float *restrict mean, float invstd_or_0,
+                                   const float *restrict invstd,
+                                   const float *restrict gamma,
+                                   const float *restrict beta, int c, seqrt_actfn act)
 {
+    /* BatchNormalization's common cases in one sweep instead of three (the
+     * same operations in the same order as the passes below: same bits) */
+    if (mean && gamma && beta && seqrt_act_is_relu(act)) {
+        for (int j = 0; j < c; j++) {
+            float xh = (x[j] - mean[j]) * invstd[j];
+            float h = gamma[j] * xh + beta[j];
+            xhat[j] = xh;
+            y[j] = h > 0.0f ? h : 0.0f;
+        }
+        return;
+    }
+    if (mean && gamma && beta && act.kind == SEQRT_ACT_LINEAR) {
+        for (int j = 0; j < c; j++) {
+            float xh = (x[j] - mean[j]) * invstd[j];
+            xhat[j] = xh;
+            y[j] = gamma[j] * xh + beta[j];
+        }
+        return;
+    }
     if (mean)
         for (int j = 0; j < c; j++)
             xhat[j] = (x[j] - mean[j]) * invstd[j];
@@ -104,6 +124,7 @@ static void norm_row_forward(float *restrict y, float *restrict xhat,
     seqrt_act_row_forward(act, y, y, c);
 }
 
+SEQRT_DISPATCH
 void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
                              float *invstd, float *run_mean, float *run_var,
                              const float *x, const float *gamma,
@@ -193,6 +214,7 @@ void seqrt_batchnorm_forward(float *y, float *xhat, float *mean,
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
                               const float *dy, const float *xhat,
                               const float *invstd, const float *gamma,
@@ -260,6 +282,7 @@ void seqrt_batchnorm_backward(float *dx, float *dgamma, float *dbeta,
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_layernorm_forward(float *y, float *xhat, float *mean,
                              float *invstd, const float *x, const float *gamma,
                              const float *beta, int n, int c, float eps,
@@ -288,6 +311,7 @@ void seqrt_layernorm_forward(float *y, float *xhat, float *mean,
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_layernorm_backward(float *dx, float *dgamma, float *dbeta,
                               const float *dy, const float *xhat,
                               const float *invstd, const float *gamma,
@@ -326,6 +350,7 @@ void seqrt_layernorm_backward(float *dx, float *dgamma, float *dbeta,
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_normalization_forward(float *y, const float *x, const float *mean,
                                  const float *var, int n, int c)
 {

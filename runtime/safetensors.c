@@ -688,8 +688,21 @@ static int validate(st_parser *ps, const seqrt_tensor *t, int nt,
     return opt_present > 0 ? 1 : 0;
 }
 
+static int load_mem(const char *path, const void *bytes, size_t nbytes,
+                    const seqrt_tensor *t, int nt, void *state, int *had_opt);
+
+/* seqrt_st_load, telling whether the file had the optimizer's state. */
+static int load_file(const char *path, const seqrt_tensor *t, int nt,
+                     void *state, int *had_opt);
+
 int seqrt_st_load(const char *path, const seqrt_tensor *t, int nt,
                   void *state)
+{
+    return load_file(path, t, nt, state, NULL);
+}
+
+static int load_file(const char *path, const seqrt_tensor *t, int nt,
+                     void *state, int *had_opt)
 {
     /* t: (nt) tensor table; state: the model's state struct */
     FILE *f = fopen(path, "rb");
@@ -715,13 +728,19 @@ int seqrt_st_load(const char *path, const seqrt_tensor *t, int nt,
         free(buf);
         return seqrt_fail("%s: read error", path);
     }
-    int rc = seqrt_st_load_mem(path, buf, (size_t)size, t, nt, state);
+    int rc = load_mem(path, buf, (size_t)size, t, nt, state, had_opt);
     free(buf);
     return rc;
 }
 
 int seqrt_st_load_mem(const char *path, const void *bytes, size_t nbytes,
                       const seqrt_tensor *t, int nt, void *state)
+{
+    return load_mem(path, bytes, nbytes, t, nt, state, NULL);
+}
+
+static int load_mem(const char *path, const void *bytes, size_t nbytes,
+                    const seqrt_tensor *t, int nt, void *state, int *had_opt)
 {
     const unsigned char *buf = bytes;
     long size = (long)nbytes;
@@ -785,6 +804,8 @@ int seqrt_st_load_mem(const char *path, const void *bytes, size_t nbytes,
                 strncmp(t[k].name, "train.rng", 9) != 0)
                 memset((char *)state + t[k].offset, 0,
                        (size_t)table_bytes(&t[k]));
+    if (had_opt)
+        *had_opt = has_opt;
     rc = 0;
 out:
     free(order);
@@ -801,5 +822,20 @@ int seqrt_model_save(const seqrt_model *m, const void *state, const char *path)
 
 int seqrt_model_load(const seqrt_model *m, void *state, const char *path)
 {
-    return seqrt_st_load(path, m->tensors, m->ntensors, state);
+    int had_opt = 1;
+    if (load_file(path, m->tensors, m->ntensors, state, &had_opt))
+        return -1;
+    /* a weights-only file: fresh optimizer tensors hold their first values
+     * (Adagrad's accumulator, Nadam's u_product, the learning rate) */
+    if (!had_opt && m->tensor_fill)
+        for (int k = 0; k < m->ntensors; k++) {
+            const seqrt_tensor *t = &m->tensors[k];
+            if (t->kind != SEQRT_T_OPTIM || t->dtype != SEQRT_F32 || m->tensor_fill[k] == 0)
+                continue;
+            unsigned char *v = (unsigned char *)state + t->offset;
+            long count = (long)(table_bytes(t) / 4);
+            for (long i = 0; i < count; i++)
+                memcpy(v + 4 * i, &m->tensor_fill[k], 4);
+        }
+    return 0;
 }

@@ -164,6 +164,8 @@ typedef struct {
     double loss, val_loss;   /* val_* are NAN without validation data */
     double metric[SEQRT_MAX_METRICS], val_metric[SEQRT_MAX_METRICS];
     double seconds;
+    int has_lr;              /* ReduceLROnPlateau recorded the learning rate */
+    double lr;               /* the rate during the epoch */
 } seqrt_epoch_log;
 
 typedef struct {
@@ -205,6 +207,11 @@ void seqrt_print_value(FILE *f, const char *sep, const char *prefix,
 
 int seqrt_history_write_csv(const seqrt_model *m, const seqrt_history *h,
                             const char *path);
+/* Reads a history CSV this model wrote (seqrt_history_write_csv), keeping
+ * the epochs up to upto_epoch: what a resumed run continues. 0, or -1 with
+ * a message naming the file and line. */
+int seqrt_history_read_csv(const seqrt_model *m, const char *path,
+                           int upto_epoch, seqrt_history *h);
 int seqrt_history_write_svg(const seqrt_model *m, const seqrt_history *h,
                             const char *path);
 
@@ -220,6 +227,12 @@ typedef struct {
 int  seqrt_atomic_open(seqrt_atomic_file *a, const char *path);
 int  seqrt_atomic_commit(seqrt_atomic_file *a);
 void seqrt_atomic_abort(seqrt_atomic_file *a);
+
+/* ---------------------------------------------------------------- pyfmt.c */
+
+/* v as Python's repr(float) writes it ("0.1", "1e-05", "123.0", "nan"),
+ * into buf; returns buf. 32 bytes are always enough. */
+const char *seqrt_pyfloat(char *buf, size_t size, double v);
 
 /* ---------------------------------------------------------------- cli.c */
 

@@ -75,7 +75,7 @@ typedef enum {
 } seqrt_loss_kind;
 
 typedef enum {
-#define METRIC(id, name, cls, aliases, mode) SEQRT_METRIC_##id,
+#define METRIC(id, name, cls, aliases, mode, cname) SEQRT_METRIC_##id,
 #include "seqrt_metrics.def"
 #undef METRIC
 } seqrt_metric_kind;
@@ -91,6 +91,12 @@ typedef enum {
 #include "seqrt_inits.def"
 #undef INIT
 } seqrt_init_kind;
+
+typedef enum {
+#define SCHEDULE(id, cls) SEQRT_SCHEDULE_##id,
+#include "seqrt_schedules.def"
+#undef SCHEDULE
+} seqrt_schedule_kind;
 
 /* How many of each: counted in an enum of their own, so that a switch over
  * one of the enums above lists only real cases and -Wswitch-enum reports
@@ -109,7 +115,7 @@ enum {
 #undef LOSS
     ,
     SEQRT_METRIC_COUNT = 0
-#define METRIC(id, name, cls, aliases, mode) + 1
+#define METRIC(id, name, cls, aliases, mode, cname) + 1
 #include "seqrt_metrics.def"
 #undef METRIC
     ,
@@ -122,6 +128,11 @@ enum {
 #define INIT(id, name, cls, aliases) + 1
 #include "seqrt_inits.def"
 #undef INIT
+    ,
+    SEQRT_SCHEDULE_COUNT = 0
+#define SCHEDULE(id, cls) + 1
+#include "seqrt_schedules.def"
+#undef SCHEDULE
 };
 
 /* An activation function with its parameters (seqrt_acts.def names them:
@@ -146,11 +157,18 @@ const char *seqrt_loss_name(int loss);
 const char *seqrt_metric_name(int metric);
 const char *seqrt_opt_name(int opt);
 const char *seqrt_init_name(int init);
+const char *seqrt_schedule_name(int schedule);
+/* The name Keras gives a metric's class form (MeanAbsoluteError() reports
+ * "mean_absolute_error"). */
+const char *seqrt_metric_class_name(int metric);
 /* The metric spelled s (its name, Keras class name or an alias; not
  * "accuracy", which the compiler resolves from the model); -1 if none. */
 int seqrt_metric_lookup(const char *s);
 /* 1 if a larger value of the metric is better (accuracy), 0 if smaller. */
 int seqrt_metric_higher_is_better(int metric);
+/* 1 if Keras knows the metric's direction (its _direction), so that a
+ * monitor in mode "auto" can use it. */
+int seqrt_metric_has_direction(int metric);
 
 /* ---------------------------------------------------------------- rng.c */
 
@@ -170,6 +188,25 @@ uint32_t seqrt_rng_below(seqrt_rng *r, uint32_t n); /* [0, n), unbiased */
  * computes them for a Dense kernel. */
 void seqrt_init_fill(int init, float *w, long count, int fan_in, int fan_out,
                      seqrt_rng *r);
+
+/* An initializer with the arguments of its Keras class form. */
+typedef struct {
+    int kind;            /* seqrt_init_kind */
+    double a, b;         /* RandomNormal, TruncatedNormal: mean, stddev;
+                            RandomUniform: minval, maxval; Constant: value;
+                            VarianceScaling: scale; Orthogonal, Identity:
+                            gain; unused otherwise */
+    int mode;            /* VarianceScaling: 0 fan_in, 1 fan_out, 2 fan_avg */
+    int distribution;    /* VarianceScaling: 0 truncated_normal,
+                            1 untruncated_normal, 2 uniform */
+} seqrt_init_args;
+/* seqrt_init_fill with arguments. rows x cols is the tensor as Keras lays
+ * it out for Orthogonal and Identity ((in, units) for a Dense kernel, which
+ * seqc stores transposed: w is filled as (cols, rows)); for other kinds
+ * only count matters. */
+void seqrt_init_fill_args(const seqrt_init_args *a, float *w, long count,
+                          int fan_in, int fan_out, int rows, int cols,
+                          seqrt_rng *r);
 
 /* ---------------------------------------------------------------- gemm.c */
 
@@ -360,10 +397,47 @@ void seqrt_scale_forward(float *y, const float *x, long count, float scale,
 void seqrt_scale_backward(float *dx, const float *dy, long count,
                           float scale);
 
+/* ---------------------------------------------------------------- noise.c */
+
+/* Keras's GaussianNoise (y = x + N(0, stddev^2)), GaussianDropout
+ * (y = x * N(1, rate / (1 - rate)), the factor kept in mask) and
+ * AlphaDropout (a dropped element becomes SELU's saturation value, then
+ * y = a x' + b; mask: a for a kept element, 0 for a dropped one) in
+ * training; y = x otherwise. y may equal x. */
+void seqrt_gaussian_noise_forward(float *y, const float *x, long count,
+                                  float stddev, seqrt_rng *r, int training);
+void seqrt_gaussian_dropout_forward(float *y, float *mask, const float *x,
+                                    long count, float rate, seqrt_rng *r,
+                                    int training);
+void seqrt_alpha_dropout_forward(float *y, float *mask, const float *x,
+                                 long count, float rate, seqrt_rng *r,
+                                 int training);
+/* dx = dy * mask (mask NULL: dx = dy). dx may equal dy. */
+void seqrt_noise_backward(float *dx, const float *dy, const float *mask,
+                          long count);
+
 /* ---------------------------------------------------------------- loss.c */
 
-/* Mean loss over the batch (and over outputs for MAE/MSE/Huber and binary
- * cross-entropy), and its gradient.
+/* A loss with its arguments. Every loss is Keras's per-sample function
+ * over the last axis of a sample (a mean for the elementwise losses, a sum
+ * for the categorical ones), averaged over the batch ("sum over batch
+ * size"), optionally weighted per row by a class weight. */
+typedef struct {
+    int kind;                 /* seqrt_loss_kind */
+    float delta;              /* Huber: 1 */
+    float label_smoothing;    /* binary and categorical cross-entropy: 0 */
+    int axis_len;             /* the size of the last axis of a sample
+                                 (the per-sample functions reduce over
+                                 it); 0: all c outputs */
+    int nclass_weight;        /* fit(class_weight=...): the weight of class
+                                 k < nclass_weight (1 beyond); the class of
+                                 a row is its index (sparse), the argmax of
+                                 a one-hot row, or the rounded target of
+                                 one output */
+    const float *class_weight;
+} seqrt_lossfn;
+
+/* The loss's mean over the batch, and its gradient.
  * y (n,c): the model's output. t: targets, (n,c), or (n) class indices as
  * floats for the sparse loss.
  * logits (n,c): when not NULL, y = sigmoid(logits) (binary cross-entropy) or
@@ -371,18 +445,70 @@ void seqrt_scale_backward(float *dx, const float *dy, long count,
  *   the logits; dy then receives dL/dlogits (= (p - t) / n ...). When NULL,
  *   Keras's clipped formulas (epsilon 1e-7) are used on y and dy = dL/dy.
  * Returns the loss; dy may be NULL (evaluation only). */
+float seqrt_loss_fn(const seqrt_lossfn *f, float *dy, const float *y,
+                    const float *logits, const float *t, int n, int c);
+/* seqrt_loss_fn with Keras's default arguments and no class weights. */
 float seqrt_loss(int loss, float *dy, const float *y, const float *logits,
                  const float *t, int n, int c);
 
-/* A metric summed over the batch (the number of correct rows for
- * accuracies, the sum of per-row means for MAE/MSE); divide by the row count
- * for the mean. */
-double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
-                        int c);
+/* Regularization penalties (Keras's L1, L2, L1L2), added to the loss.
+ * Weights: returns l1 sum|w| + l2 sum w^2 and adds its gradient
+ * l1 sign(w) + 2 l2 w to dw (count elements); n is the rows of the batch
+ * the call's backward sees: with a batch split over processes
+ * (seqrt_batch_hook) it adds the share n / hook->rows of the gradient, so
+ * that the processes' summed gradients hold it once.
+ * Activity (a layer's output y, n rows of `size`): returns the penalty
+ * divided by the batch's rows, as Keras 3 does, and adds its gradient to
+ * dy when dy is not NULL (divided by the whole batch's rows when split). */
+float seqrt_regularize(const float *w, float *dw, long count, float l1,
+                       float l2, int n);
+float seqrt_activity_regularize(const float *y, float *dy, int n, long size,
+                                float l1, float l2);
 
 /* The index of the largest of v[0..c) (the first maximum wins); metrics and
  * `predict --classes` agree through it. */
 int seqrt_argmax(const float *v, int c);
+
+/* ---------------------------------------------------------------- metric.c */
+
+/* A metric's arguments (Keras's class arguments). */
+typedef struct {
+    int given;            /* 0: Keras's defaults for every field */
+    float threshold;      /* binary_accuracy, precision, recall, the
+                             confusion counts: 0.5 */
+    int k;                /* the top-k accuracies: 5 */
+    int num_thresholds;   /* AUC: 200 */
+    int curve;            /* AUC: 0 ROC, 1 PR, 2 PRGAIN */
+    int summation;        /* AUC: 0 interpolation, 1 minoring, 2 majoring */
+    int class_id;         /* precision, recall, confusion counts: -1 every
+                             output, else that column only */
+    int from_logits;      /* AUC, cross-entropy metrics: y is logits */
+    float label_smoothing;/* cross-entropy metrics */
+    int aggregation;      /* R2Score: 0 uniform_average, 1
+                             variance_weighted_average */
+    int num_regressors;   /* R2Score: adjusted R2 when > 0 */
+    int axis_len;         /* the output's last axis (0: all c outputs) */
+} seqrt_metric_args;
+
+/* Keras's defaults for metric kind `metric` (given = 1). */
+seqrt_metric_args seqrt_metric_defaults(int metric);
+/* Metrics are stateful over an epoch, as Keras's: a state of doubles
+ * (sums and counts only, so that states of several batches, slices or
+ * processes add up) that update accumulates and result turns into the
+ * value. state_size: how many doubles (AUC: 6 * num_thresholds); a state
+ * starts as zeros. */
+long   seqrt_metric_state_size(int metric, const seqrt_metric_args *a, int c);
+void   seqrt_metric_update(int metric, const seqrt_metric_args *a,
+                           double *state, const float *y, const float *t,
+                           int n, int c);
+double seqrt_metric_result(int metric, const seqrt_metric_args *a,
+                           const double *state, int c);
+
+/* A mean metric (accuracies, mae, mse) summed over the batch: the number of
+ * correct rows for accuracies, the sum of per-row means for MAE/MSE; divide
+ * by the row count for the mean. */
+double seqrt_metric_sum(int metric, const float *y, const float *t, int n,
+                        int c);
 
 /* ---------------------------------------------------------------- optim.c */
 
@@ -396,11 +522,103 @@ void seqrt_sgd_update(float *w, const float *g, float *velocity, long count,
 void seqrt_adam_update(float *w, const float *g, float *m, float *v,
                        long count, float lr, float beta1, float beta2,
                        float eps, float weight_decay, long long step);
+/* Adam with amsgrad=True: vhat = max(vhat, v) takes v's place. */
+void seqrt_amsgrad_update(float *w, const float *g, float *m, float *v,
+                          float *vhat, long count, float lr, float beta1,
+                          float beta2, float eps, float weight_decay,
+                          long long step);
 /* Keras 3 RMSprop: v = rho v + (1-rho) g^2; inc = lr g / sqrt(v + eps);
- * momentum > 0: mom = momentum mom + inc, w -= mom; else w -= inc. */
+ * momentum > 0: mom = momentum mom + inc, w -= mom; else w -= inc.
+ * avg (centered=True, else NULL): avg = rho avg + (1-rho) g, and the
+ * root is of v - avg^2 + eps. */
 void seqrt_rmsprop_update(float *w, const float *g, float *v, float *mom,
                           long count, float lr, float rho, float momentum,
                           float eps);
+void seqrt_rmsprop_centered_update(float *w, const float *g, float *v,
+                                   float *mom, float *avg, long count,
+                                   float lr, float rho, float momentum,
+                                   float eps);
+/* Adagrad: acc += g^2; w -= lr g / sqrt(acc + eps) (acc starts at
+ * initial_accumulator_value). */
+void seqrt_adagrad_update(float *w, const float *g, float *acc, long count,
+                          float lr, float eps);
+/* Adadelta: ag = rho ag + (1-rho) g^2;
+ * d = -sqrt(ad + eps) g / sqrt(ag + eps); ad = rho ad + (1-rho) d^2;
+ * w += lr d. */
+void seqrt_adadelta_update(float *w, const float *g, float *acc_grad,
+                           float *acc_delta, long count, float lr, float rho,
+                           float eps);
+/* Adamax: m += (1-b1)(g - m); u = max(b2 u, |g|);
+ * w -= lr m / ((1 - b1^t)(u + eps)). */
+void seqrt_adamax_update(float *w, const float *g, float *m, float *u,
+                         long count, float lr, float beta1, float beta2,
+                         float eps, long long step);
+/* Nadam (Keras 3): u_t = b1 (1 - 0.5 * 0.96^t), u_{t+1} likewise;
+ * *u_product *= u_t (once per step, before the update);
+ * m_hat = u_{t+1} m / (1 - u_product u_{t+1}) + (1 - u_t) g / (1 - u_product);
+ * v_hat = v / (1 - b2^t); w -= lr m_hat / (sqrt(v_hat) + eps). */
+void seqrt_nadam_update(float *w, const float *g, float *m, float *v,
+                        float *u_product, long count, float lr, float beta1,
+                        float beta2, float eps, long long step);
+/* Lion: w -= lr sign(b1 m + (1-b1) g); m = b2 m + (1-b2) g. */
+void seqrt_lion_update(float *w, const float *g, float *m, long count,
+                       float lr, float beta1, float beta2);
+/* Ftrl (Keras 3, learning_rate_power p <= 0):
+ * g2 = g + 2 l2_shrinkage w; acc' = acc + g^2;
+ * lin += g2 - (acc'^-p - acc^-p) / lr w;
+ * w = (clip(lin, -l1, l1) - lin) / (acc'^-p / lr + 2 (l2 + beta / (2 lr)));
+ * acc = acc'. */
+void seqrt_ftrl_update(float *w, const float *g, float *acc, float *linear,
+                       long count, float lr, float lr_power, float l1,
+                       float l2, float l2_shrinkage, float beta);
+
+/* Decoupled weight decay of every optimizer (weight_decay=...), before the
+ * update: w -= w * wd * lr. */
+void seqrt_weight_decay(float *w, long count, float lr, float wd);
+/* Gradient clipping, before weight decay and the update (Keras's
+ * _clip_gradients): clipnorm scales each weight's gradient to an L2 norm
+ * of at most clipnorm; global_clipnorm scales all of them together (the
+ * whole gradient block); clipvalue clips every element to +-clipvalue. */
+void seqrt_clip_by_norm(float *g, long count, float clipnorm);
+void seqrt_clip_by_global_norm(float *g, long count, float clipnorm);
+void seqrt_clip_by_value(float *g, long count, float clipvalue);
+
+/* Weight constraints, applied after every update (Keras's constraints).
+ * w is (rows, cols) row-major; the norm is taken over each row (axis 1),
+ * each column (axis 0) or the whole tensor (axis -1): Keras's axis=0 on a
+ * Dense kernel, laid out (in, units), is the norm of each unit's weights,
+ * a row of seqc's (units, in). */
+typedef enum {
+    SEQRT_CONSTRAINT_MAX_NORM,     /* w * clip(norm, 0, max) / (eps + norm) */
+    SEQRT_CONSTRAINT_NON_NEG,      /* max(w, 0) */
+    SEQRT_CONSTRAINT_UNIT_NORM,    /* w / (eps + norm) */
+    SEQRT_CONSTRAINT_MIN_MAX_NORM  /* w * (rate clip(norm, min, max)
+                                      + (1 - rate) norm) / (eps + norm) */
+} seqrt_constraint_kind;
+void seqrt_constrain(int kind, float *w, int rows, int cols, int axis,
+                     float min_value, float max_value, float rate);
+
+/* A learning-rate schedule (Keras 3's keras.optimizers.schedules), as the
+ * generated update evaluates it at each step. */
+typedef struct {
+    int kind;                       /* seqrt_schedule_kind */
+    double initial_learning_rate;
+    double decay_steps;             /* CosineDecayRestarts: first_decay_steps */
+    double decay_rate;              /* ExponentialDecay, InverseTimeDecay */
+    int staircase;
+    double end_learning_rate, power; /* PolynomialDecay */
+    int cycle;
+    double alpha;                   /* CosineDecay(Restarts) */
+    int warmup;                     /* CosineDecay: warmup_target given */
+    double warmup_target, warmup_steps;
+    double t_mul, m_mul;            /* CosineDecayRestarts */
+    int nvalues;                    /* PiecewiseConstantDecay */
+    const double *boundaries;       /* nvalues - 1 */
+    const double *values;           /* nvalues */
+} seqrt_lr_schedule;
+/* The learning rate at optimizer step `step` (0 for the first update, as
+ * Keras evaluates the schedule at its iteration count before the step). */
+float seqrt_lr_at(const seqrt_lr_schedule *s, int64_t step);
 
 /* ---------------------------------------------------------------- batch.c */
 
@@ -478,6 +696,36 @@ typedef struct {
     int start_from_epoch;
 } seqrt_early_stopping;
 
+/* The other callbacks of fit(callbacks=[...]), Keras 3 semantics; at the
+ * end of an epoch they act in the order of the list (`order`). */
+typedef enum {
+    SEQRT_CB_REDUCE_LR_ON_PLATEAU,
+    SEQRT_CB_MODEL_CHECKPOINT,
+    SEQRT_CB_CSV_LOGGER,
+    SEQRT_CB_TERMINATE_ON_NAN
+} seqrt_callback_kind;
+
+typedef struct {
+    int kind;                /* seqrt_callback_kind */
+    int order;               /* its place in fit(callbacks=[...]) */
+    const char *monitor;     /* ReduceLROnPlateau, ModelCheckpoint */
+    int mode;                /* 0 auto, 1 min, 2 max */
+    float min_delta;
+    int patience, cooldown, verbose;
+    float factor, min_lr;    /* ReduceLROnPlateau */
+    const char *path;        /* ModelCheckpoint: filepath (Python format
+                                fields {epoch}, {val_loss:.2f} ...);
+                                CSVLogger: filename */
+    int save_best_only, save_weights_only;
+    int has_initial_value;   /* ModelCheckpoint(initial_value_threshold=) */
+    float initial_value;
+    char separator;          /* CSVLogger */
+    int append;
+    int raise_error;         /* TerminateOnNaN */
+} seqrt_callback;
+
+#define SEQRT_MAX_CALLBACKS 8
+
 /* fit() arguments as the model file gives them (defaults from Keras). */
 typedef struct {
     int batch_size;
@@ -488,6 +736,12 @@ typedef struct {
     int verbose;             /* 0 silent, 1 progress bar, 2 one line per epoch */
     const char *checkpoint;  /* if set: save the best weights here (all state) */
     seqrt_early_stopping early_stopping;
+    int early_stopping_order;     /* its place in fit(callbacks=[...]) */
+    int early_stopping_has_baseline;
+    float early_stopping_baseline;  /* EarlyStopping(baseline=...) */
+    int initial_epoch;       /* a fresh model's first epoch (Keras's initial_epoch) */
+    int ncallbacks;
+    seqrt_callback callbacks[SEQRT_MAX_CALLBACKS];
 } seqrt_fit_config;
 
 typedef struct seqrt_model {
@@ -524,6 +778,23 @@ typedef struct seqrt_model {
     /* Metric names as the model file wrote them ("accuracy"), for progress
      * lines, history and plots; NULL entries fall back to seqrt_metric_name. */
     const char *metric_labels[SEQRT_MAX_METRICS];
+    /* Metric arguments (AUC(num_thresholds=...), Precision(thresholds=...));
+     * an entry with given == 0 takes Keras's defaults. */
+    seqrt_metric_args metric_args[SEQRT_MAX_METRICS];
+    /* The loss's arguments (NULL: Keras's defaults): Huber's delta, label
+     * smoothing, the class weights of training. */
+    const seqrt_lossfn *loss_fn;
+    /* The regularization penalties on the state as the last forward left
+     * it (weights, and activities of its n rows), added to every reported
+     * loss as Keras does; NULL when the model has none. */
+    float (*penalty)(void *net, int n);
+    /* A settable learning rate (float, bytes from the start of the state),
+     * for ReduceLROnPlateau; 0 when the model has none. */
+    size_t lr_offset;
+    /* Per tensor of `tensors`: the value every element of a fresh
+     * optimizer tensor holds (Adagrad's accumulator starts at 0.1, Nadam's
+     * u_product at 1), which a weights-only load puts back; NULL: zeros. */
+    const float *tensor_fill;
 } seqrt_model;
 
 /* The name a model's metric i is reported under. */

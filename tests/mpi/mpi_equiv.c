@@ -64,6 +64,8 @@
 #include "eq_adamw.h"
 #include "eq_adamw_bn.h"
 #include "eq_dropout.h"
+#include "eq_keras_bce.h"
+#include "eq_keras_reg.h"
 #include "eq_rmsprop.h"
 #include "eq_rmsprop_bn.h"
 #include "eq_sgd.h"
@@ -83,6 +85,7 @@ static const eq_case CASES[] = {
     {&eq_adam_model, 77},     {&eq_adam_bn_model, 74},
     {&eq_adamw_model, 74},    {&eq_adamw_bn_model, 77},
     {&eq_rmsprop_model, 77},  {&eq_rmsprop_bn_model, 74},
+    {&eq_keras_bce_model, 77}, {&eq_keras_reg_model, 74},
 };
 
 static int rank, size, failures;

@@ -38,13 +38,13 @@ static void put(bytes *o, const void *p, size_t n)
 static void put_le(bytes *o, uint64_t v, int size)
 {
     for (int k = 0; k < size; k++)
-        o->b[o->n++] = (unsigned char)(v >> (8 * k));
+        o->b[o->n++] = (unsigned char)(k < 8 ? v >> (8 * k) : 0); /* wider than v: zero bytes */
 }
 
 static void put_be(bytes *o, uint64_t v, int size)
 {
     for (int k = size - 1; k >= 0; k--)
-        o->b[o->n++] = (unsigned char)(v >> (8 * k));
+        o->b[o->n++] = (unsigned char)(k < 8 ? v >> (8 * k) : 0);
 }
 
 /* A .npy file: version 1.0, the dict text as given (padded to 64 bytes

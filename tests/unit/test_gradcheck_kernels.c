@@ -410,18 +410,20 @@ static void test_dropout(void)
 
 typedef struct {
     int loss, n, c, use_logits;
+    seqrt_lossfn fn;
     float y[MAXE], logits[MAXE], t[MAXE];
 } loss_ctx;
 
 static double loss_obj(void *p)
 {
     loss_ctx *l = p;
-    return seqrt_loss(l->loss, NULL, l->use_logits ? NULL : l->y,
-                      l->use_logits ? l->logits : NULL, l->t, l->n, l->c);
+    return seqrt_loss_fn(&l->fn, NULL, l->use_logits ? NULL : l->y,
+                         l->use_logits ? l->logits : NULL, l->t, l->n, l->c);
 }
 
-static void test_loss(int loss, int use_logits, int n, int c, int soft,
-                      uint64_t seed)
+/* fn: the loss's arguments (NULL: Keras's defaults) */
+static void test_loss_args(int loss, const seqrt_lossfn *fn, int use_logits, int n, int c, int soft,
+                           uint64_t seed)
 {
     loss_ctx l;
     seqrt_rng r;
@@ -429,6 +431,9 @@ static void test_loss(int loss, int use_logits, int n, int c, int soft,
     l.n = n;
     l.c = c;
     l.use_logits = use_logits;
+    seqrt_lossfn dflt = {loss, 1.0f, 0.0f, 0, 0, NULL};
+    l.fn = fn ? *fn : dflt;
+    float delta = l.fn.delta;
     long cnt = (long)n * c;
     int ok;
     do {
@@ -438,13 +443,35 @@ static void test_loss(int loss, int use_logits, int n, int c, int soft,
         case SEQRT_LOSS_MAE:
         case SEQRT_LOSS_MSE:
         case SEQRT_LOSS_HUBER:
+        case SEQRT_LOSS_LOG_COSH:
+        case SEQRT_LOSS_MAPE:
             fill(l.y, cnt, &r, -2, 2);
             fill(l.t, cnt, &r, -1, 1);
             for (long i = 0; i < cnt; i++) {
                 float e = fabsf(l.y[i] - l.t[i]);
-                if (e < 0.05f || fabsf(e - 1.0f) < 0.05f)
+                if (e < 0.05f || fabsf(e - delta) < 0.05f || fabsf(l.t[i]) < 0.05f)
                     ok = 0;
             }
+            break;
+        case SEQRT_LOSS_MSLE:
+        case SEQRT_LOSS_POISSON:
+            fill(l.y, cnt, &r, 0.1f, 3);
+            fill(l.t, cnt, &r, 0, 3);
+            break;
+        case SEQRT_LOSS_HINGE:
+        case SEQRT_LOSS_SQUARED_HINGE:
+            fill(l.y, cnt, &r, -2, 2);
+            for (long i = 0; i < cnt; i++)
+                l.t[i] = soft ? 2.0f * seqrt_rng_uniform(&r) - 1.0f : (float)(seqrt_rng_uniform(&r) < 0.5f);
+            for (long i = 0; i < cnt; i++) {
+                float tt = soft ? l.t[i] : 2.0f * l.t[i] - 1.0f;
+                if (fabsf(1.0f - tt * l.y[i]) < 0.05f)
+                    ok = 0;
+            }
+            break;
+        case SEQRT_LOSS_COSINE_SIMILARITY:
+            fill(l.y, cnt, &r, -1, 1);
+            fill(l.t, cnt, &r, -1, 1);
             break;
         case SEQRT_LOSS_BINARY_CROSSENTROPY:
             fill(l.y, cnt, &r, 0.05f, 0.95f);
@@ -452,6 +479,37 @@ static void test_loss(int loss, int use_logits, int n, int c, int soft,
             for (long i = 0; i < cnt; i++)
                 l.t[i] = soft ? seqrt_rng_uniform(&r)
                               : (float)(seqrt_rng_uniform(&r) < 0.5f);
+            break;
+        case SEQRT_LOSS_CATEGORICAL_HINGE:
+            fill(l.y, cnt, &r, -2, 2);
+            for (int i = 0; i < n; i++) {
+                int k = (int)seqrt_rng_below(&r, (uint32_t)c);
+                float pos = 0, neg = -1e9f, second = -1e9f;
+                for (int j = 0; j < c; j++)
+                    l.t[i * c + j] = (float)(j == k);
+                for (int j = 0; j < c; j++) {
+                    float v = (1.0f - l.t[i * c + j]) * l.y[i * c + j];
+                    pos += l.t[i * c + j] * l.y[i * c + j];
+                    if (v > neg) {
+                        second = neg;
+                        neg = v;
+                    } else if (v > second) {
+                        second = v;
+                    }
+                }
+                if (fabsf(neg - pos + 1.0f) < 0.05f || neg - second < 0.05f)
+                    ok = 0;
+            }
+            break;
+        case SEQRT_LOSS_KL_DIVERGENCE:
+            fill(l.y, cnt, &r, 0.05f, 0.95f);
+            for (int i = 0; i < n; i++) {
+                float s = 0.0f;
+                for (int j = 0; j < c; j++)
+                    s += l.t[i * c + j] = 0.05f + seqrt_rng_uniform(&r);
+                for (int j = 0; j < c; j++)
+                    l.t[i * c + j] /= s;
+            }
             break;
         default: /* categorical */
             fill(l.y, cnt, &r, 0.1f, 1.0f); /* not normalized: tests q=y/sum */
@@ -477,13 +535,19 @@ static void test_loss(int loss, int use_logits, int n, int c, int soft,
         }
     } while (!ok);
     float dy[MAXE], num[MAXE];
-    seqrt_loss(loss, dy, use_logits ? NULL : l.y, use_logits ? l.logits : NULL,
-               l.t, n, c);
+    seqrt_loss_fn(&l.fn, dy, use_logits ? NULL : l.y, use_logits ? l.logits : NULL,
+                  l.t, n, c);
     numgrad(num, use_logits ? l.logits : l.y, cnt, loss_obj, &l);
-    char what[128];
-    snprintf(what, sizeof what, "loss %s logits=%d n=%d c=%d soft=%d",
-             seqrt_loss_name(loss), use_logits, n, c, soft);
+    char what[160];
+    snprintf(what, sizeof what, "loss %s logits=%d n=%d c=%d soft=%d delta=%g smoothing=%g weights=%d",
+             seqrt_loss_name(loss), use_logits, n, c, soft, (double)l.fn.delta, (double)l.fn.label_smoothing,
+             l.fn.nclass_weight);
     compare(what, num, dy, cnt);
+}
+
+static void test_loss(int loss, int use_logits, int n, int c, int soft, uint64_t seed)
+{
+    test_loss_args(loss, NULL, use_logits, n, c, soft, seed);
 }
 
 /* Loss values against direct formulas, including the clipped regions. */
@@ -661,11 +725,13 @@ int main(void)
     test_dropout();
     uint64_t seed = 1;
     for (int loss = 0; loss < SEQRT_LOSS_COUNT; loss++) {
-        int has_logits = loss >= SEQRT_LOSS_BINARY_CROSSENTROPY;
+        int has_logits = loss == SEQRT_LOSS_BINARY_CROSSENTROPY || loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY ||
+                         loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+        int has_soft = loss == SEQRT_LOSS_BINARY_CROSSENTROPY || loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY ||
+                       loss == SEQRT_LOSS_HINGE || loss == SEQRT_LOSS_SQUARED_HINGE;
         for (int lg = 0; lg <= has_logits; lg++)
             for (int soft = 0; soft < 3; soft++) {
-                if (soft && (loss < SEQRT_LOSS_BINARY_CROSSENTROPY ||
-                             loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY))
+                if (soft && !has_soft)
                     break;
                 if (soft == 2 && loss != SEQRT_LOSS_CATEGORICAL_CROSSENTROPY)
                     break;
@@ -673,6 +739,22 @@ int main(void)
                 test_loss(loss, lg, 4, 3, soft, seed = next_seed(seed ^ (uint64_t)(loss * 64 + lg * 8 + soft + 4)));
             }
     }
+    /* the losses' arguments: Huber's delta, label smoothing, class weights */
+    const float cw[3] = {0.5f, 2.0f, 3.0f};
+    seqrt_lossfn huber = {SEQRT_LOSS_HUBER, 2.5f, 0.0f, 0, 0, NULL};
+    test_loss_args(SEQRT_LOSS_HUBER, &huber, 0, 4, 3, 0, seed = next_seed(seed));
+    for (int lg = 0; lg < 2; lg++) {
+        seqrt_lossfn bce = {SEQRT_LOSS_BINARY_CROSSENTROPY, 1.0f, 0.1f, 0, 0, NULL};
+        seqrt_lossfn cce = {SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, 1.0f, 0.2f, 0, 3, cw};
+        seqrt_lossfn scce = {SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 1.0f, 0.0f, 0, 3, cw};
+        test_loss_args(SEQRT_LOSS_BINARY_CROSSENTROPY, &bce, lg, 4, 3, 0, seed = next_seed(seed));
+        test_loss_args(SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, &cce, lg, 4, 3, 1, seed = next_seed(seed));
+        test_loss_args(SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, &scce, lg, 4, 3, 0, seed = next_seed(seed));
+    }
+    seqrt_lossfn mse_w = {SEQRT_LOSS_MSE, 1.0f, 0.0f, 0, 2, cw};   /* one output: the rounded target's class */
+    test_loss_args(SEQRT_LOSS_MSE, &mse_w, 0, 4, 1, 0, seed = next_seed(seed));
+    seqrt_lossfn cos3 = {SEQRT_LOSS_COSINE_SIMILARITY, 1.0f, 0.0f, 3, 0, NULL};   /* rank-2 output, last axis 3 */
+    test_loss_args(SEQRT_LOSS_COSINE_SIMILARITY, &cos3, 0, 2, 6, 0, seed = next_seed(seed));
     test_loss_values();
     printf("test_gradcheck_kernels (%s): %d checks, %d failures\n",
            seqrt_gemm_backend(), checks, failures);

@@ -12,6 +12,10 @@
 
 #include "g_tiny_bn_infer.h"
 
+#if G_TINY_BN_INFER_BLOCK < 1
+#error "G_TINY_BN_INFER_BLOCK must be 1 or more"
+#endif
+
 /* Helpers of the activations (runtime/act_math.h). */
 /* The logistic function; never exponentiates a positive number. */
 static inline float seqrt_sigmoidf(float x)
@@ -53,49 +57,236 @@ static float act_sigmoid(float x)
     return seqrt_sigmoidf(x);
 }
 
+/* The width of an output tile: the lanes of the widest vectors the
+ * compiler targets (it keeps a tile's 8 rows in 8 vector registers).
+ * Only the speed depends on it: every output sums its terms in the same
+ * order whatever the width. */
+#if defined(__AVX512F__)
+#define SEQC_LANES 16
+#elif defined(__AVX__)
+#define SEQC_LANES 8
+#else
+#define SEQC_LANES 4
+#endif
+
+/* a * b + c, in one rounding (fmaf) where the target has a fast FMA
+ * (FP_FAST_FMAF: e.g. -march=haswell or later), else in two. Every path
+ * of one build uses the same form: a batch and its rows one at a time
+ * give the same bits. */
+#ifdef FP_FAST_FMAF
+#define SEQC_MADD(a, b, c) fmaf(a, b, c)
+#else
+#define SEQC_MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* s0: 0: normalization, 1: dense, 2: batchnorm; then relu.
+ * y (rows, 3) = act(x (rows, 4) w + b), w: (4, 3).
+ * Tiles of 8 rows by SEQC_LANES outputs, then the rows left one at a time. */
+static void s0_affine(const float *w, const float *bias, const float *x, float *y, long rows)
+{
+    const long q8 = rows - rows % 8; /* rows in whole tiles */
+    int o0 = 0;
+    for (; o0 + SEQC_LANES <= 3; o0 += SEQC_LANES)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 4;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 4; k++) {
+                const float *wk = wp + k * 3;
+                const float x0 = xq[k], x1 = xq[4 + k], x2 = xq[8 + k], x3 = xq[12 + k],
+                            x4 = xq[16 + k], x5 = xq[20 + k], x6 = xq[24 + k], x7 = xq[28 + k];
+                for (int o = 0; o < SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 3 + o0;
+            for (int o = 0; o < SEQC_LANES; o++) {
+                yq[o] = act_relu(c0[o]);
+                yq[3 + o] = act_relu(c1[o]);
+                yq[6 + o] = act_relu(c2[o]);
+                yq[9 + o] = act_relu(c3[o]);
+                yq[12 + o] = act_relu(c4[o]);
+                yq[15 + o] = act_relu(c5[o]);
+                yq[18 + o] = act_relu(c6[o]);
+                yq[21 + o] = act_relu(c7[o]);
+            }
+        }
+    if (o0 < 3)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 4;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < 3 % SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 4; k++) {
+                const float *wk = wp + k * 3;
+                const float x0 = xq[k], x1 = xq[4 + k], x2 = xq[8 + k], x3 = xq[12 + k],
+                            x4 = xq[16 + k], x5 = xq[20 + k], x6 = xq[24 + k], x7 = xq[28 + k];
+                for (int o = 0; o < 3 % SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 3 + o0;
+            for (int o = 0; o < 3 % SEQC_LANES; o++) {
+                yq[o] = act_relu(c0[o]);
+                yq[3 + o] = act_relu(c1[o]);
+                yq[6 + o] = act_relu(c2[o]);
+                yq[9 + o] = act_relu(c3[o]);
+                yq[12 + o] = act_relu(c4[o]);
+                yq[15 + o] = act_relu(c5[o]);
+                yq[18 + o] = act_relu(c6[o]);
+                yq[21 + o] = act_relu(c7[o]);
+            }
+        }
+    for (long q = q8; q < rows; q++) {
+        const float *xr = x + q * 4;
+        float *yr = y + q * 3;
+        {
+            const float *wp = w;
+            float acc[3];
+            for (int o = 0; o < 3; o++)
+                acc[o] = bias[o];
+            for (int k = 0; k < 4; k++) {
+                const float xk = xr[k];
+                for (int o = 0; o < 3; o++)
+                    acc[o] = SEQC_MADD(wp[k * 3 + o], xk, acc[o]);
+            }
+            for (int o = 0; o < 3; o++)
+                yr[o] = act_relu(acc[o]);
+        }
+    }
+}
+
+/* s2: 5: dense; then sigmoid.
+ * y (rows, 1) = act(x (rows, 3) w + b), w: (3, 1).
+ * Tiles of 8 rows by SEQC_LANES outputs, then the rows left one at a time. */
+static void s2_affine(const float *w, const float *bias, const float *x, float *y, long rows)
+{
+    const long q8 = rows - rows % 8; /* rows in whole tiles */
+    int o0 = 0;
+    for (; o0 + SEQC_LANES <= 1; o0 += SEQC_LANES)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 3;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 3; k++) {
+                const float *wk = wp + k * 1;
+                const float x0 = xq[k], x1 = xq[3 + k], x2 = xq[6 + k], x3 = xq[9 + k],
+                            x4 = xq[12 + k], x5 = xq[15 + k], x6 = xq[18 + k], x7 = xq[21 + k];
+                for (int o = 0; o < SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 1 + o0;
+            for (int o = 0; o < SEQC_LANES; o++) {
+                yq[o] = act_sigmoid(c0[o]);
+                yq[1 + o] = act_sigmoid(c1[o]);
+                yq[2 + o] = act_sigmoid(c2[o]);
+                yq[3 + o] = act_sigmoid(c3[o]);
+                yq[4 + o] = act_sigmoid(c4[o]);
+                yq[5 + o] = act_sigmoid(c5[o]);
+                yq[6 + o] = act_sigmoid(c6[o]);
+                yq[7 + o] = act_sigmoid(c7[o]);
+            }
+        }
+    if (o0 < 1)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 3;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < 1 % SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 3; k++) {
+                const float *wk = wp + k * 1;
+                const float x0 = xq[k], x1 = xq[3 + k], x2 = xq[6 + k], x3 = xq[9 + k],
+                            x4 = xq[12 + k], x5 = xq[15 + k], x6 = xq[18 + k], x7 = xq[21 + k];
+                for (int o = 0; o < 1 % SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 1 + o0;
+            for (int o = 0; o < 1 % SEQC_LANES; o++) {
+                yq[o] = act_sigmoid(c0[o]);
+                yq[1 + o] = act_sigmoid(c1[o]);
+                yq[2 + o] = act_sigmoid(c2[o]);
+                yq[3 + o] = act_sigmoid(c3[o]);
+                yq[4 + o] = act_sigmoid(c4[o]);
+                yq[5 + o] = act_sigmoid(c5[o]);
+                yq[6 + o] = act_sigmoid(c6[o]);
+                yq[7 + o] = act_sigmoid(c7[o]);
+            }
+        }
+    for (long q = q8; q < rows; q++) {
+        const float *xr = x + q * 3;
+        float *yr = y + q * 1;
+        {
+            const float *wp = w;
+            float acc[1];
+            for (int o = 0; o < 1; o++)
+                acc[o] = bias[o];
+            for (int k = 0; k < 3; k++) {
+                const float xk = xr[k];
+                for (int o = 0; o < 1; o++)
+                    acc[o] = SEQC_MADD(wp[k * 1 + o], xk, acc[o]);
+            }
+            for (int o = 0; o < 1; o++)
+                yr[o] = act_sigmoid(acc[o]);
+        }
+    }
+}
+
 void g_tiny_bn_predict_in(const g_tiny_bn_weights *w, const float *x, float *y, long n, float *arena)
 {
-    for (long r = 0; r < n; r++) {
+    for (long r = 0; r < n; r += G_TINY_BN_INFER_BLOCK) {
+        const long m = n - r < G_TINY_BN_INFER_BLOCK ? n - r : G_TINY_BN_INFER_BLOCK; /* samples in this block */
         const float *in = x + r * 4;
 
         /* s0: 0: normalization, 1: dense, 2: batchnorm */
-        {
-            const float *xr = in;
-            float *yr = arena;
-            for (int o = 0; o < 3; o++)
-                yr[o] = w->s0_b[o];
-            for (int k = 0; k < 4; k++) {
-                const float *wk = w->s0_w + k * 3;
-                const float xk = xr[k];
-                for (int o = 0; o < 3; o++)
-                    yr[o] += wk[o] * xk;
-            }
-        }
-
-        /* s1: relu */
-        for (long o = 0; o < 3; o++)
-            arena[o] = act_relu(arena[o]);
+        /* and s1: relu */
+        s0_affine(w->s0_w, w->s0_b, in, arena, m);
 
         /* s2: 5: dense */
-        {
-            const float *xr = arena;
-            float *yr = (arena + 3);
-            for (int o = 0; o < 1; o++)
-                yr[o] = w->s2_b[o];
-            for (int k = 0; k < 3; k++) {
-                const float *wk = w->s2_w + k * 1;
-                const float xk = xr[k];
-                for (int o = 0; o < 1; o++)
-                    yr[o] += wk[o] * xk;
-            }
-        }
+        /* and s3: sigmoid */
+        s2_affine(w->s2_w, w->s2_b, arena, (arena + G_TINY_BN_INFER_BLOCK * 3L), m);
 
-        /* s3: sigmoid */
-        for (long o = 0; o < 1; o++)
-            (arena + 3)[o] = act_sigmoid((arena + 3)[o]);
-
-        const float *out = (arena + 3);
-        for (int o = 0; o < 1; o++)
+        const float *out = (arena + G_TINY_BN_INFER_BLOCK * 3L);
+        for (long o = 0; o < m * 1; o++)
             y[r * 1 + o] = out[o];
     }
     (void)arena;
@@ -104,7 +295,7 @@ void g_tiny_bn_predict_in(const g_tiny_bn_weights *w, const float *x, float *y, 
 
 void g_tiny_bn_predict_with(const g_tiny_bn_weights *w, const float *x, float *y, long n)
 {
-    float arena[4]; /* G_TINY_BN_INFER_ARENA_FLOATS */
+    float arena[G_TINY_BN_INFER_ARENA_FLOATS];
     g_tiny_bn_predict_in(w, x, y, n, arena);
 }
 

@@ -11,12 +11,17 @@
 #define G_TINY_BN_INFER_IN 4
 #define G_TINY_BN_INFER_OUT 1
 #define G_TINY_BN_INFER_WEIGHT_COUNT 19
-/* The activations of one sample: g_tiny_bn_predict_with keeps them on its stack,
- * g_tiny_bn_predict_in in the caller's arena of this many floats (planned
- * exactly: the largest input plus output of a stage that cannot work in
- * place). */
-#define G_TINY_BN_INFER_ARENA_FLOATS 4
-#define G_TINY_BN_INFER_ARENA_BYTES 16
+/* samples g_tiny_bn_predict works on at a time; defining it (1 or more) when
+ * compiling g_tiny_bn_infer.c trades speed for stack: the results are the same */
+#ifndef G_TINY_BN_INFER_BLOCK
+#define G_TINY_BN_INFER_BLOCK 64
+#endif
+/* The activations of a block of samples: g_tiny_bn_predict_with keeps them on its
+ * stack, g_tiny_bn_predict_in in the caller's arena of this many floats (planned
+ * exactly: per sample, the largest input plus output of a stage that
+ * cannot work in place). */
+#define G_TINY_BN_INFER_ARENA_FLOATS (G_TINY_BN_INFER_BLOCK * 4L)
+#define G_TINY_BN_INFER_ARENA_BYTES (G_TINY_BN_INFER_BLOCK * 16L)
 
 typedef struct g_tiny_bn_weights {
     float s0_w[12]; /* (4 in, 3 out), transposed: 0: normalization, 1: dense, 2: batchnorm */

@@ -12,6 +12,10 @@
 
 #include "g_tiny_conv_infer.h"
 
+#if G_TINY_CONV_INFER_BLOCK < 1
+#error "G_TINY_CONV_INFER_BLOCK must be 1 or more"
+#endif
+
 /* Helpers of the activations (runtime/act_math.h). */
 /* Keras's relu(x, negative_slope, max_value, threshold): the clipped value
  * above the threshold, minus the slope's share below it. With the defaults
@@ -54,86 +58,202 @@ static float act_relu(float x)
     return seqrt_relu_f(x, P0, P1, P2);
 }
 
+/* The width of an output tile: the lanes of the widest vectors the
+ * compiler targets (it keeps a tile's 8 rows in 8 vector registers).
+ * Only the speed depends on it: every output sums its terms in the same
+ * order whatever the width. */
+#if defined(__AVX512F__)
+#define SEQC_LANES 16
+#elif defined(__AVX__)
+#define SEQC_LANES 8
+#else
+#define SEQC_LANES 4
+#endif
+
+/* a * b + c, in one rounding (fmaf) where the target has a fast FMA
+ * (FP_FAST_FMAF: e.g. -march=haswell or later), else in two. Every path
+ * of one build uses the same form: a batch and its rows one at a time
+ * give the same bits. */
+#ifdef FP_FAST_FMAF
+#define SEQC_MADD(a, b, c) fmaf(a, b, c)
+#else
+#define SEQC_MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* s2: 6: dense.
+ * y (rows, 2) = x (rows, 8) w + b, w: (8, 2).
+ * Tiles of 8 rows by SEQC_LANES outputs, then the rows left one at a time. */
+static void s2_affine(const float *w, const float *bias, const float *x, float *y, long rows)
+{
+    const long q8 = rows - rows % 8; /* rows in whole tiles */
+    int o0 = 0;
+    for (; o0 + SEQC_LANES <= 2; o0 += SEQC_LANES)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 8;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 8; k++) {
+                const float *wk = wp + k * 2;
+                const float x0 = xq[k], x1 = xq[8 + k], x2 = xq[16 + k], x3 = xq[24 + k],
+                            x4 = xq[32 + k], x5 = xq[40 + k], x6 = xq[48 + k], x7 = xq[56 + k];
+                for (int o = 0; o < SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 2 + o0;
+            for (int o = 0; o < SEQC_LANES; o++) {
+                yq[o] = c0[o];
+                yq[2 + o] = c1[o];
+                yq[4 + o] = c2[o];
+                yq[6 + o] = c3[o];
+                yq[8 + o] = c4[o];
+                yq[10 + o] = c5[o];
+                yq[12 + o] = c6[o];
+                yq[14 + o] = c7[o];
+            }
+        }
+    if (o0 < 2)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 8;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < 2 % SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 8; k++) {
+                const float *wk = wp + k * 2;
+                const float x0 = xq[k], x1 = xq[8 + k], x2 = xq[16 + k], x3 = xq[24 + k],
+                            x4 = xq[32 + k], x5 = xq[40 + k], x6 = xq[48 + k], x7 = xq[56 + k];
+                for (int o = 0; o < 2 % SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 2 + o0;
+            for (int o = 0; o < 2 % SEQC_LANES; o++) {
+                yq[o] = c0[o];
+                yq[2 + o] = c1[o];
+                yq[4 + o] = c2[o];
+                yq[6 + o] = c3[o];
+                yq[8 + o] = c4[o];
+                yq[10 + o] = c5[o];
+                yq[12 + o] = c6[o];
+                yq[14 + o] = c7[o];
+            }
+        }
+    for (long q = q8; q < rows; q++) {
+        const float *xr = x + q * 8;
+        float *yr = y + q * 2;
+        {
+            const float *wp = w;
+            float acc[2];
+            for (int o = 0; o < 2; o++)
+                acc[o] = bias[o];
+            for (int k = 0; k < 8; k++) {
+                const float xk = xr[k];
+                for (int o = 0; o < 2; o++)
+                    acc[o] = SEQC_MADD(wp[k * 2 + o], xk, acc[o]);
+            }
+            for (int o = 0; o < 2; o++)
+                yr[o] = acc[o];
+        }
+    }
+}
+
 void g_tiny_conv_predict_in(const g_tiny_conv_weights *w, const float *x, float *y, long n, float *arena)
 {
-    for (long r = 0; r < n; r++) {
+    for (long r = 0; r < n; r += G_TINY_CONV_INFER_BLOCK) {
+        const long m = n - r < G_TINY_CONV_INFER_BLOCK ? n - r : G_TINY_CONV_INFER_BLOCK; /* samples in this block */
         const float *in = x + r * 25;
 
         /* s0: 0: rescaling, 1: conv, 2: batchnorm, relu */
-        for (int oy = 0; oy < 4; oy++)
-            for (int ox = 0; ox < 4; ox++) {
-                float *yr = arena + (oy * 4 + ox) * 2;
-                float acc[2];
-                for (int o = 0; o < 2; o++)
-                    acc[o] = w->s0_b[o];
-                for (int ky = 0; ky < 2; ky++) {
-                    const int iy = oy * 1 - 0 + ky * 1;
-                    if (iy < 0 || iy >= 5)
-                        continue;
-                    for (int kx = 0; kx < 2; kx++) {
-                        const int ix = ox * 1 - 0 + kx * 1;
-                        if (ix < 0 || ix >= 5)
+        for (long q = 0; q < m; q++) {
+            const float *xs = in + q * 25;
+            float *ys = arena + q * 32;
+            for (int oy = 0; oy < 4; oy++)
+                for (int ox = 0; ox < 4; ox++) {
+                    float *yr = ys + (oy * 4 + ox) * 2;
+                    float acc[2];
+                    for (int o = 0; o < 2; o++)
+                        acc[o] = w->s0_b[o];
+                    for (int ky = 0; ky < 2; ky++) {
+                        const int iy = oy * 1 - 0 + ky * 1;
+                        if (iy < 0 || iy >= 5)
                             continue;
-                        const float *xr = in + (iy * 5 + ix) * 1;
-                        const float *wk = w->s0_w + (ky * 2 + kx) * 2;
-                        for (int ci = 0; ci < 1; ci++) {
-                            const float xc = xr[ci];
-                            const float *wc = wk + ci * 2;
+                        for (int kx = 0; kx < 2; kx++) {
+                            const int ix = ox * 1 - 0 + kx * 1;
+                            if (ix < 0 || ix >= 5)
+                                continue;
+                            const float *xr = xs + (iy * 5 + ix) * 1;
+                            const float *wk = w->s0_w + (ky * 2 + kx) * 2;
+                            for (int ci = 0; ci < 1; ci++) {
+                                const float xc = xr[ci];
+                                const float *wc = wk + ci * 2;
+                                for (int o = 0; o < 2; o++)
+                                    acc[o] += wc[o] * xc;
+                            }
+                        }
+                    }
+                    for (int o = 0; o < 2; o++)
+                        yr[o] = acc[o];
+                    for (int o = 0; o < 2; o++)
+                        yr[o] = act_relu(yr[o]);
+                }
+        }
+
+        /* s1: 4: max_pool */
+        for (long q = 0; q < m; q++) {
+            const float *xs = arena + q * 32;
+            float *ys = (arena + G_TINY_CONV_INFER_BLOCK * 32L) + q * 8;
+            for (int oy = 0; oy < 2; oy++)
+                for (int ox = 0; ox < 2; ox++) {
+                    float *yr = ys + (oy * 2 + ox) * 2;
+                    for (int o = 0; o < 2; o++)
+                        yr[o] = -HUGE_VALF;
+                    for (int ky = 0; ky < 2; ky++) {
+                        const int iy = oy * 2 - 0 + ky * 1;
+                        if (iy < 0 || iy >= 4)
+                            continue;
+                        for (int kx = 0; kx < 2; kx++) {
+                            const int ix = ox * 2 - 0 + kx * 1;
+                            if (ix < 0 || ix >= 4)
+                                continue;
+                            const float *xr = xs + (iy * 4 + ix) * 2;
                             for (int o = 0; o < 2; o++)
-                                acc[o] += wc[o] * xc;
+                                yr[o] = xr[o] > yr[o] ? xr[o] : yr[o];
                         }
                     }
                 }
-                for (int o = 0; o < 2; o++)
-                    yr[o] = acc[o];
-                for (int o = 0; o < 2; o++)
-                    yr[o] = act_relu(yr[o]);
-            }
-
-        /* s1: 4: max_pool */
-        for (int oy = 0; oy < 2; oy++)
-            for (int ox = 0; ox < 2; ox++) {
-                float *yr = (arena + 32) + (oy * 2 + ox) * 2;
-                for (int o = 0; o < 2; o++)
-                    yr[o] = -HUGE_VALF;
-                for (int ky = 0; ky < 2; ky++) {
-                    const int iy = oy * 2 - 0 + ky * 1;
-                    if (iy < 0 || iy >= 4)
-                        continue;
-                    for (int kx = 0; kx < 2; kx++) {
-                        const int ix = ox * 2 - 0 + kx * 1;
-                        if (ix < 0 || ix >= 4)
-                            continue;
-                        const float *xr = arena + (iy * 4 + ix) * 2;
-                        for (int o = 0; o < 2; o++)
-                            yr[o] = xr[o] > yr[o] ? xr[o] : yr[o];
-                    }
-                }
-            }
-
-        /* s2: 6: dense */
-        {
-            const float *xr = (arena + 32);
-            float *yr = arena;
-            for (int o = 0; o < 2; o++)
-                yr[o] = w->s2_b[o];
-            for (int k = 0; k < 8; k++) {
-                const float *wk = w->s2_w + k * 2;
-                const float xk = xr[k];
-                for (int o = 0; o < 2; o++)
-                    yr[o] += wk[o] * xk;
-            }
         }
 
+        /* s2: 6: dense */
+        s2_affine(w->s2_w, w->s2_b, (arena + G_TINY_CONV_INFER_BLOCK * 32L), arena, m);
+
         /* s3: softmax */
-        {
-            const float *xr = arena;
-            float *yr = arena;
+        for (long q = 0; q < m; q++) {
+            const float *xr = arena + q * 2;
+            float *yr = arena + q * 2;
             seqrt_softmax_row(yr, xr, 2); /* exp(x_j - max x) / sum_k exp(x_k - max x) over the last axis. */
         }
 
         const float *out = arena;
-        for (int o = 0; o < 2; o++)
+        for (long o = 0; o < m * 2; o++)
             y[r * 2 + o] = out[o];
     }
     (void)arena;
@@ -142,7 +262,7 @@ void g_tiny_conv_predict_in(const g_tiny_conv_weights *w, const float *x, float 
 
 void g_tiny_conv_predict_with(const g_tiny_conv_weights *w, const float *x, float *y, long n)
 {
-    float arena[40]; /* G_TINY_CONV_INFER_ARENA_FLOATS */
+    float arena[G_TINY_CONV_INFER_ARENA_FLOATS];
     g_tiny_conv_predict_in(w, x, y, n, arena);
 }
 

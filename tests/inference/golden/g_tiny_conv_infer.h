@@ -11,12 +11,17 @@
 #define G_TINY_CONV_INFER_IN 25
 #define G_TINY_CONV_INFER_OUT 2
 #define G_TINY_CONV_INFER_WEIGHT_COUNT 28
-/* The activations of one sample: g_tiny_conv_predict_with keeps them on its stack,
- * g_tiny_conv_predict_in in the caller's arena of this many floats (planned
- * exactly: the largest input plus output of a stage that cannot work in
- * place). */
-#define G_TINY_CONV_INFER_ARENA_FLOATS 40
-#define G_TINY_CONV_INFER_ARENA_BYTES 160
+/* samples g_tiny_conv_predict works on at a time; defining it (1 or more) when
+ * compiling g_tiny_conv_infer.c trades speed for stack: the results are the same */
+#ifndef G_TINY_CONV_INFER_BLOCK
+#define G_TINY_CONV_INFER_BLOCK 64
+#endif
+/* The activations of a block of samples: g_tiny_conv_predict_with keeps them on its
+ * stack, g_tiny_conv_predict_in in the caller's arena of this many floats (planned
+ * exactly: per sample, the largest input plus output of a stage that
+ * cannot work in place). */
+#define G_TINY_CONV_INFER_ARENA_FLOATS (G_TINY_CONV_INFER_BLOCK * 40L)
+#define G_TINY_CONV_INFER_ARENA_BYTES (G_TINY_CONV_INFER_BLOCK * 160L)
 
 typedef struct g_tiny_conv_weights {
     float s0_w[8]; /* 0: rescaling, 1: conv, 2: batchnorm, relu */

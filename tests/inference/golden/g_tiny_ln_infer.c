@@ -13,6 +13,10 @@
 
 #include "g_tiny_ln_infer.h"
 
+#if G_TINY_LN_INFER_BLOCK < 1
+#error "G_TINY_LN_INFER_BLOCK must be 1 or more"
+#endif
+
 /* Helpers of the activations (runtime/act_math.h). */
 /* y (c) = softmax(x (c)), max-subtracted. y may equal x. */
 static inline void seqrt_softmax_row(float *y, const float *x, int c)
@@ -37,29 +41,233 @@ static float act_tanh(float x)
     return tanhf(x);
 }
 
+/* The width of an output tile: the lanes of the widest vectors the
+ * compiler targets (it keeps a tile's 8 rows in 8 vector registers).
+ * Only the speed depends on it: every output sums its terms in the same
+ * order whatever the width. */
+#if defined(__AVX512F__)
+#define SEQC_LANES 16
+#elif defined(__AVX__)
+#define SEQC_LANES 8
+#else
+#define SEQC_LANES 4
+#endif
+
+/* a * b + c, in one rounding (fmaf) where the target has a fast FMA
+ * (FP_FAST_FMAF: e.g. -march=haswell or later), else in two. Every path
+ * of one build uses the same form: a batch and its rows one at a time
+ * give the same bits. */
+#ifdef FP_FAST_FMAF
+#define SEQC_MADD(a, b, c) fmaf(a, b, c)
+#else
+#define SEQC_MADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* s0: 0: dense.
+ * y (rows, 4) = x (rows, 3) w + b, w: (3, 4).
+ * Tiles of 8 rows by SEQC_LANES outputs, then the rows left one at a time. */
+static void s0_affine(const float *w, const float *bias, const float *x, float *y, long rows)
+{
+    const long q8 = rows - rows % 8; /* rows in whole tiles */
+    int o0 = 0;
+    for (; o0 + SEQC_LANES <= 4; o0 += SEQC_LANES)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 3;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 3; k++) {
+                const float *wk = wp + k * 4;
+                const float x0 = xq[k], x1 = xq[3 + k], x2 = xq[6 + k], x3 = xq[9 + k],
+                            x4 = xq[12 + k], x5 = xq[15 + k], x6 = xq[18 + k], x7 = xq[21 + k];
+                for (int o = 0; o < SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 4 + o0;
+            for (int o = 0; o < SEQC_LANES; o++) {
+                yq[o] = c0[o];
+                yq[4 + o] = c1[o];
+                yq[8 + o] = c2[o];
+                yq[12 + o] = c3[o];
+                yq[16 + o] = c4[o];
+                yq[20 + o] = c5[o];
+                yq[24 + o] = c6[o];
+                yq[28 + o] = c7[o];
+            }
+        }
+    if (o0 < 4)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 3;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < 4 % SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 3; k++) {
+                const float *wk = wp + k * 4;
+                const float x0 = xq[k], x1 = xq[3 + k], x2 = xq[6 + k], x3 = xq[9 + k],
+                            x4 = xq[12 + k], x5 = xq[15 + k], x6 = xq[18 + k], x7 = xq[21 + k];
+                for (int o = 0; o < 4 % SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 4 + o0;
+            for (int o = 0; o < 4 % SEQC_LANES; o++) {
+                yq[o] = c0[o];
+                yq[4 + o] = c1[o];
+                yq[8 + o] = c2[o];
+                yq[12 + o] = c3[o];
+                yq[16 + o] = c4[o];
+                yq[20 + o] = c5[o];
+                yq[24 + o] = c6[o];
+                yq[28 + o] = c7[o];
+            }
+        }
+    for (long q = q8; q < rows; q++) {
+        const float *xr = x + q * 3;
+        float *yr = y + q * 4;
+        {
+            const float *wp = w;
+            float acc[4];
+            for (int o = 0; o < 4; o++)
+                acc[o] = bias[o];
+            for (int k = 0; k < 3; k++) {
+                const float xk = xr[k];
+                for (int o = 0; o < 4; o++)
+                    acc[o] = SEQC_MADD(wp[k * 4 + o], xk, acc[o]);
+            }
+            for (int o = 0; o < 4; o++)
+                yr[o] = acc[o];
+        }
+    }
+}
+
+/* s3: 3: dense.
+ * y (rows, 2) = x (rows, 4) w + b, w: (4, 2).
+ * Tiles of 8 rows by SEQC_LANES outputs, then the rows left one at a time. */
+static void s3_affine(const float *w, const float *bias, const float *x, float *y, long rows)
+{
+    const long q8 = rows - rows % 8; /* rows in whole tiles */
+    int o0 = 0;
+    for (; o0 + SEQC_LANES <= 2; o0 += SEQC_LANES)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 4;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 4; k++) {
+                const float *wk = wp + k * 2;
+                const float x0 = xq[k], x1 = xq[4 + k], x2 = xq[8 + k], x3 = xq[12 + k],
+                            x4 = xq[16 + k], x5 = xq[20 + k], x6 = xq[24 + k], x7 = xq[28 + k];
+                for (int o = 0; o < SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 2 + o0;
+            for (int o = 0; o < SEQC_LANES; o++) {
+                yq[o] = c0[o];
+                yq[2 + o] = c1[o];
+                yq[4 + o] = c2[o];
+                yq[6 + o] = c3[o];
+                yq[8 + o] = c4[o];
+                yq[10 + o] = c5[o];
+                yq[12 + o] = c6[o];
+                yq[14 + o] = c7[o];
+            }
+        }
+    if (o0 < 2)
+        for (long q = 0; q < q8; q += 8) {
+            const float *xq = x + q * 4;
+            const float *wp = w + o0;
+            float c0[SEQC_LANES], c1[SEQC_LANES], c2[SEQC_LANES], c3[SEQC_LANES],
+                  c4[SEQC_LANES], c5[SEQC_LANES], c6[SEQC_LANES], c7[SEQC_LANES];
+            for (int o = 0; o < 2 % SEQC_LANES; o++)
+                c0[o] = c1[o] = c2[o] = c3[o] = c4[o] = c5[o] = c6[o] = c7[o] = bias[o0 + o];
+            for (int k = 0; k < 4; k++) {
+                const float *wk = wp + k * 2;
+                const float x0 = xq[k], x1 = xq[4 + k], x2 = xq[8 + k], x3 = xq[12 + k],
+                            x4 = xq[16 + k], x5 = xq[20 + k], x6 = xq[24 + k], x7 = xq[28 + k];
+                for (int o = 0; o < 2 % SEQC_LANES; o++) {
+                    c0[o] = SEQC_MADD(wk[o], x0, c0[o]);
+                    c1[o] = SEQC_MADD(wk[o], x1, c1[o]);
+                    c2[o] = SEQC_MADD(wk[o], x2, c2[o]);
+                    c3[o] = SEQC_MADD(wk[o], x3, c3[o]);
+                    c4[o] = SEQC_MADD(wk[o], x4, c4[o]);
+                    c5[o] = SEQC_MADD(wk[o], x5, c5[o]);
+                    c6[o] = SEQC_MADD(wk[o], x6, c6[o]);
+                    c7[o] = SEQC_MADD(wk[o], x7, c7[o]);
+                }
+            }
+            float *yq = y + q * 2 + o0;
+            for (int o = 0; o < 2 % SEQC_LANES; o++) {
+                yq[o] = c0[o];
+                yq[2 + o] = c1[o];
+                yq[4 + o] = c2[o];
+                yq[6 + o] = c3[o];
+                yq[8 + o] = c4[o];
+                yq[10 + o] = c5[o];
+                yq[12 + o] = c6[o];
+                yq[14 + o] = c7[o];
+            }
+        }
+    for (long q = q8; q < rows; q++) {
+        const float *xr = x + q * 4;
+        float *yr = y + q * 2;
+        {
+            const float *wp = w;
+            float acc[2];
+            for (int o = 0; o < 2; o++)
+                acc[o] = bias[o];
+            for (int k = 0; k < 4; k++) {
+                const float xk = xr[k];
+                for (int o = 0; o < 2; o++)
+                    acc[o] = SEQC_MADD(wp[k * 2 + o], xk, acc[o]);
+            }
+            for (int o = 0; o < 2; o++)
+                yr[o] = acc[o];
+        }
+    }
+}
+
 void g_tiny_ln_predict_in(const g_tiny_ln_weights *w, const float *x, float *y, long n, float *arena)
 {
-    for (long r = 0; r < n; r++) {
+    for (long r = 0; r < n; r += G_TINY_LN_INFER_BLOCK) {
+        const long m = n - r < G_TINY_LN_INFER_BLOCK ? n - r : G_TINY_LN_INFER_BLOCK; /* samples in this block */
         const float *in = x + r * 3;
 
         /* s0: 0: dense */
-        {
-            const float *xr = in;
-            float *yr = arena;
-            for (int o = 0; o < 4; o++)
-                yr[o] = w->s0_b[o];
-            for (int k = 0; k < 3; k++) {
-                const float *wk = w->s0_w + k * 4;
-                const float xk = xr[k];
-                for (int o = 0; o < 4; o++)
-                    yr[o] += wk[o] * xk;
-            }
-        }
+        s0_affine(w->s0_w, w->s0_b, in, arena, m);
 
         /* s1: 1: layernorm */
-        {
-            const float *xr = arena;
-            float *yr = arena;
+        for (long q = 0; q < m; q++) {
+            const float *xr = arena + q * 4;
+            float *yr = arena + q * 4;
             double mean = 0.0, var = 0.0;
             for (int o = 0; o < 4; o++)
                 mean += xr[o];
@@ -73,32 +281,21 @@ void g_tiny_ln_predict_in(const g_tiny_ln_weights *w, const float *x, float *y, 
         }
 
         /* s2: tanh */
-        for (long o = 0; o < 4; o++)
+        for (long o = 0; o < m * 4; o++)
             arena[o] = act_tanh(arena[o]);
 
         /* s3: 3: dense */
-        {
-            const float *xr = arena;
-            float *yr = (arena + 4);
-            for (int o = 0; o < 2; o++)
-                yr[o] = w->s3_b[o];
-            for (int k = 0; k < 4; k++) {
-                const float *wk = w->s3_w + k * 2;
-                const float xk = xr[k];
-                for (int o = 0; o < 2; o++)
-                    yr[o] += wk[o] * xk;
-            }
-        }
+        s3_affine(w->s3_w, w->s3_b, arena, (arena + G_TINY_LN_INFER_BLOCK * 4L), m);
 
         /* s4: softmax */
-        {
-            const float *xr = (arena + 4);
-            float *yr = (arena + 4);
+        for (long q = 0; q < m; q++) {
+            const float *xr = (arena + G_TINY_LN_INFER_BLOCK * 4L) + q * 2;
+            float *yr = (arena + G_TINY_LN_INFER_BLOCK * 4L) + q * 2;
             seqrt_softmax_row(yr, xr, 2); /* exp(x_j - max x) / sum_k exp(x_k - max x) over the last axis. */
         }
 
-        const float *out = (arena + 4);
-        for (int o = 0; o < 2; o++)
+        const float *out = (arena + G_TINY_LN_INFER_BLOCK * 4L);
+        for (long o = 0; o < m * 2; o++)
             y[r * 2 + o] = out[o];
     }
     (void)arena;
@@ -107,7 +304,7 @@ void g_tiny_ln_predict_in(const g_tiny_ln_weights *w, const float *x, float *y, 
 
 void g_tiny_ln_predict_with(const g_tiny_ln_weights *w, const float *x, float *y, long n)
 {
-    float arena[6]; /* G_TINY_LN_INFER_ARENA_FLOATS */
+    float arena[G_TINY_LN_INFER_ARENA_FLOATS];
     g_tiny_ln_predict_in(w, x, y, n, arena);
 }
 

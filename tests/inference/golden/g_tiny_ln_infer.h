@@ -11,12 +11,17 @@
 #define G_TINY_LN_INFER_IN 3
 #define G_TINY_LN_INFER_OUT 2
 #define G_TINY_LN_INFER_WEIGHT_COUNT 34
-/* The activations of one sample: g_tiny_ln_predict_with keeps them on its stack,
- * g_tiny_ln_predict_in in the caller's arena of this many floats (planned
- * exactly: the largest input plus output of a stage that cannot work in
- * place). */
-#define G_TINY_LN_INFER_ARENA_FLOATS 6
-#define G_TINY_LN_INFER_ARENA_BYTES 24
+/* samples g_tiny_ln_predict works on at a time; defining it (1 or more) when
+ * compiling g_tiny_ln_infer.c trades speed for stack: the results are the same */
+#ifndef G_TINY_LN_INFER_BLOCK
+#define G_TINY_LN_INFER_BLOCK 64
+#endif
+/* The activations of a block of samples: g_tiny_ln_predict_with keeps them on its
+ * stack, g_tiny_ln_predict_in in the caller's arena of this many floats (planned
+ * exactly: per sample, the largest input plus output of a stage that
+ * cannot work in place). */
+#define G_TINY_LN_INFER_ARENA_FLOATS (G_TINY_LN_INFER_BLOCK * 6L)
+#define G_TINY_LN_INFER_ARENA_BYTES (G_TINY_LN_INFER_BLOCK * 24L)
 
 typedef struct g_tiny_ln_weights {
     float s0_w[12]; /* (3 in, 4 out), transposed: 0: dense */
