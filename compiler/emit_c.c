@@ -812,7 +812,7 @@ static void emit_schedule(Emit *e)
 
 /* The runtime's view of p for a norm constraint of Keras axis p->con.axis:
  * (rows, cols), and 1 = each row, 0 = each column, -1 = all. */
-static void constraint_shape(const Param *p, int *rows, int *cols, int *axis)
+void emit_constraint_shape(const Param *p, int *rows, int *cols, int *axis)
 {
     int ka = p->con.axis;
     if (p->shape.rank <= 1) {
@@ -962,7 +962,7 @@ static void emit_update(Emit *e)
                 buf_printf(b, "    /* constraints, after the update (Keras) */\n");
             first = 0;
             int rows, cols, axis;
-            constraint_shape(q, &rows, &cols, &axis);
+            emit_constraint_shape(q, &rows, &cols, &axis);
             static const char *const kinds[] = {"SEQRT_CONSTRAINT_MAX_NORM", "SEQRT_CONSTRAINT_NON_NEG",
                                                 "SEQRT_CONSTRAINT_UNIT_NORM", "SEQRT_CONSTRAINT_MIN_MAX_NORM"};
             buf_printf(b, "    seqrt_constrain(%s, net->param.%s, %d, %d, %d, %s, %s, %s); /* %s */\n",

@@ -12,8 +12,17 @@
  * around them: the docstring with what torch cannot reproduce, Keras's
  * initializers (from each Param's initializer and fans), the safetensors
  * reader and writer, the checkpoint loader (weights and optimizer slots)
- * and saver, Keras's loss (computed from the logits where seqc does) and
- * Keras's optimizer update rules expressed through torch.optim.
+ * and saver, Keras's loss (computed from the logits where seqc does; label
+ * smoothing, class weights, and the penalties of the weight and activity
+ * regularizers added as Keras adds them) and Keras's optimizer. An update
+ * rule torch.optim has exactly (SGD, Adam/AdamW with amsgrad through
+ * KerasEpsilon, Adadelta) is torch's with Keras's constants; the others
+ * (Keras 3's RMSprop, Adagrad, Adamax, Nadam, Lion, Ftrl, SGD momentum
+ * under a changing learning rate) are small KerasRule classes written
+ * after Keras's formulas (runtime/optim.c has the same). Keras's apply()
+ * around the rule (clipping, the learning-rate schedule as a Python
+ * function, decoupled weight decay, the weights' constraints) is the
+ * KerasApply mixin, emitted only when the model uses one of them.
  *
  * It works on the IR as lowered, before the passes: one layer per
  * statement, nothing fused. The output is deterministic and imports only
@@ -481,51 +490,104 @@ static void emit_build(Buf *b, const PyEmit *e)
 
 static const char *fan(int f) { return arena_printf("%d", f > 0 ? f : 1); }
 
+/* Keras's layout of p as rows x cols, for Identity (emit_c.c's
+ * keras_layout): a transposed Dense kernel is (in, units), any other
+ * tensor its leading axes by its last. */
+static void keras_rows_cols(const Param *p, int *rows, int *cols)
+{
+    if (p->transposed) {
+        *rows = p->shape.dim[1];
+        *cols = p->shape.dim[0];
+        return;
+    }
+    *cols = p->shape.rank ? p->shape.dim[p->shape.rank - 1] : 1;
+    *rows = (int)(shape_size(&p->shape) / *cols);
+}
+
+/* The Python statement that draws p's initial value into tensor t: the
+ * kind with the arguments of its class form (ispec), or Keras's defaults. */
+static const char *init_line(const Param *p, const char *t)
+{
+    const InitSpec *s = &p->ispec;
+    int args = s->has_args || s->has_seed;
+    seqrt_init_kind kind = args ? s->kind : p->init;
+    seqrt_init_args a = s->args;
+    if (!s->has_args) {   /* Keras's defaults (emit_c.c's emit_init_args) */
+        a.a = kind == SEQRT_INIT_RANDOM_UNIFORM ? -0.05 : kind == SEQRT_INIT_VARIANCE_SCALING ||
+              kind == SEQRT_INIT_ORTHOGONAL || kind == SEQRT_INIT_IDENTITY ? 1.0 : 0.0;
+        a.b = 0.05;
+        a.mode = 0;
+        a.distribution = 0;
+    }
+    const char *fi = fan(p->fan_in), *fo = fan(p->fan_out);
+    if ((unsigned)kind >= SEQRT_INIT_COUNT)
+        ir_internal_error("an initializer that is not a seqrt_init_kind");
+    switch (kind) {
+    case SEQRT_INIT_ZEROS:
+        return arena_printf("%s.zero_()", t);
+    case SEQRT_INIT_ONES:
+        return arena_printf("%s.fill_(1.0)", t);
+    case SEQRT_INIT_GLOROT_UNIFORM:
+        return arena_printf("_uniform(%s, math.sqrt(6 / (%s + %s)))", t, fi, fo);
+    case SEQRT_INIT_GLOROT_NORMAL:
+        return arena_printf("_truncated_normal(%s, math.sqrt(2 / (%s + %s)) / TRUNCATION)", t, fi, fo);
+    case SEQRT_INIT_HE_UNIFORM:
+        return arena_printf("_uniform(%s, math.sqrt(6 / %s))", t, fi);
+    case SEQRT_INIT_HE_NORMAL:
+        return arena_printf("_truncated_normal(%s, math.sqrt(2 / %s) / TRUNCATION)", t, fi);
+    case SEQRT_INIT_LECUN_UNIFORM:
+        return arena_printf("_uniform(%s, math.sqrt(3 / %s))", t, fi);
+    case SEQRT_INIT_LECUN_NORMAL:
+        return arena_printf("_truncated_normal(%s, math.sqrt(1 / %s) / TRUNCATION)", t, fi);
+    case SEQRT_INIT_RANDOM_UNIFORM:
+        if (!s->has_args)
+            return arena_printf("_uniform(%s, 0.05)", t);
+        return arena_printf("%s.uniform_(%s, %s)", t, py_float(a.a), py_float(a.b));
+    case SEQRT_INIT_RANDOM_NORMAL:
+        return arena_printf("%s.normal_(%s, %s)", t, py_float(a.a), py_float(s->has_args ? a.b : 0.05));
+    case SEQRT_INIT_CONSTANT:
+        return arena_printf("%s.fill_(%s)", t, py_float(a.a));
+    case SEQRT_INIT_TRUNCATED_NORMAL:
+        return arena_printf("nn.init.trunc_normal_(%s, %s, %s, %s, %s)", t, py_float(a.a), py_float(a.b),
+                            py_float(a.a - 2 * a.b), py_float(a.a + 2 * a.b));
+    case SEQRT_INIT_VARIANCE_SCALING: {
+        const char *n = a.mode == 0 ? fi : a.mode == 1 ? fo : arena_printf("((%s + %s) / 2)", fi, fo);
+        const char *scale = arena_printf("%s / max(%s, 1)", py_float(a.a), n);
+        if (a.distribution == 2)
+            return arena_printf("_uniform(%s, math.sqrt(3 * %s))", t, scale);
+        if (a.distribution == 1)
+            return arena_printf("%s.normal_(0.0, math.sqrt(%s))", t, scale);
+        return arena_printf("_truncated_normal(%s, math.sqrt(%s) / TRUNCATION)", t, scale);
+    }
+    case SEQRT_INIT_ORTHOGONAL:
+        return arena_printf("_orthogonal(%s, %s)", t, py_float(a.a));
+    case SEQRT_INIT_IDENTITY: {
+        int rows, cols;
+        keras_rows_cols(p, &rows, &cols);
+        return arena_printf("_identity(%s, %d, %d, %s)", t, rows, cols, py_float(a.a));
+    }
+    }
+    ir_internal_error("an initializer that is not a seqrt_init_kind");
+}
+
 static void emit_init(Buf *b, const PyEmit *e, int *uses_uniform, int *uses_normal)
 {
     Buf body = {0};
+    int uses_orthogonal = 0, uses_identity = 0;
     for (int i = 0; i < e->nten; i++) {
         const Param *p = e->ten[i].p;
         const char *t = arena_printf("%s[\"%s\"]", p->trainable ? "p" : "b", e->ten[i].key);
-        const char *fi = fan(p->fan_in), *fo = fan(p->fan_out);
-        if ((unsigned)p->init >= SEQRT_INIT_COUNT)
-            ir_internal_error("an initializer that is not a seqrt_init_kind");
-        const char *line = NULL;
-        switch (p->init) {
-        case SEQRT_INIT_ZEROS:
-            line = arena_printf("%s.zero_()", t);
-            break;
-        case SEQRT_INIT_ONES:
-            line = arena_printf("%s.fill_(1.0)", t);
-            break;
-        case SEQRT_INIT_GLOROT_UNIFORM:
-            line = arena_printf("_uniform(%s, math.sqrt(6 / (%s + %s)))", t, fi, fo);
-            break;
-        case SEQRT_INIT_GLOROT_NORMAL:
-            line = arena_printf("_truncated_normal(%s, math.sqrt(2 / (%s + %s)) / TRUNCATION)", t, fi, fo);
-            break;
-        case SEQRT_INIT_HE_UNIFORM:
-            line = arena_printf("_uniform(%s, math.sqrt(6 / %s))", t, fi);
-            break;
-        case SEQRT_INIT_HE_NORMAL:
-            line = arena_printf("_truncated_normal(%s, math.sqrt(2 / %s) / TRUNCATION)", t, fi);
-            break;
-        case SEQRT_INIT_LECUN_UNIFORM:
-            line = arena_printf("_uniform(%s, math.sqrt(3 / %s))", t, fi);
-            break;
-        case SEQRT_INIT_LECUN_NORMAL:
-            line = arena_printf("_truncated_normal(%s, math.sqrt(1 / %s) / TRUNCATION)", t, fi);
-            break;
-        case SEQRT_INIT_RANDOM_UNIFORM:
-            line = arena_printf("_uniform(%s, 0.05)", t);
-            break;
-        case SEQRT_INIT_RANDOM_NORMAL:
-            line = arena_printf("%s.normal_(0.0, 0.05)", t);
-            break;
-        }
+        const char *line = init_line(p, t);
+        const InitSpec *s = &p->ispec;
+        seqrt_init_kind kind = s->has_args || s->has_seed ? s->kind : p->init;
         *uses_uniform |= strstr(line, "_uniform(") != NULL;
         *uses_normal |= strstr(line, "_truncated_normal(") != NULL;
-        buf_printf(&body, "        %-64s # %s\n", line, seqrt_init_name(p->init));
+        uses_orthogonal |= strstr(line, "_orthogonal(") != NULL;
+        uses_identity |= strstr(line, "_identity(") != NULL;
+        const char *what = seqrt_init_name(kind);
+        if (s->has_seed)
+            what = arena_printf("%s(seed=%lld): torch's generator", what, (long long)s->seed);
+        buf_printf(&body, "        %-64s # %s\n", line, what);
     }
     if (*uses_normal)
         buf_printf(b, "\n\n# Keras's truncated normals divide the standard deviation by this, the\n"
@@ -537,6 +599,19 @@ static void emit_init(Buf *b, const PyEmit *e, int *uses_uniform, int *uses_norm
         buf_printf(b, "\n\ndef _truncated_normal(t, stddev):\n"
                       "    # redrawn beyond two standard deviations, as Keras's TruncatedNormal\n"
                       "    nn.init.trunc_normal_(t, 0.0, stddev, -2 * stddev, 2 * stddev)\n");
+    if (uses_orthogonal)
+        buf_printf(b, "\n\ndef _orthogonal(t, gain):\n"
+                      "    # Keras's Orthogonal: orthonormal along the tensor's shorter side (a\n"
+                      "    # vector: a unit vector), times gain\n"
+                      "    nn.init.orthogonal_(t if t.dim() >= 2 else t.view(-1, 1), gain)\n");
+    if (uses_identity)
+        buf_printf(b, "\n\ndef _identity(t, rows, cols, gain):\n"
+                      "    # Keras's Identity on its (rows, cols) layout of the tensor: gain on\n"
+                      "    # the diagonal, the tensor being its transpose here as in seqc\n"
+                      "    flat = t.view(-1)\n"
+                      "    flat.zero_()\n"
+                      "    for k in range(min(rows, cols)):\n"
+                      "        flat[k * rows + k] = gain\n");
     buf_printf(b, "\n\ndef init_weights(model):\n");
     buf_printf(b, "    \"\"\"Keras's initializers (the model file's, or Keras's defaults), with\n"
                   "    Keras's fans, drawn from torch's generator.\"\"\"\n");
@@ -668,21 +743,126 @@ static void emit_load_save(Buf *b, const PyEmit *e)
                n, n);
 }
 
+static int has_activity(const PyEmit *e)
+{
+    for (int i = 0; i < e->m->nlayers; i++)
+        if (e->m->layer[i].kind == &kind_activity_regularization)
+            return 1;
+    return 0;
+}
+
+/* Keras's penalties: the weights' regularizers and the activity
+ * regularizers' values of the last forward. Returns whether there are any. */
+static int emit_penalty(Buf *b, const PyEmit *e)
+{
+    Buf rows = {0};
+    for (int i = 0; i < e->nten; i++) {
+        const Param *p = e->ten[i].p;
+        if (p->reg.on && p->trainable)
+            buf_printf(&rows, "    (\"%s\", %s, %s),\n", e->ten[i].key, py_float(p->reg.l1), py_float(p->reg.l2));
+    }
+    int activity = has_activity(e);
+    if (!rows.len && !activity)
+        return 0;
+    buf_printf(b, "\n\n# kernel_regularizer=, bias_regularizer=, ...: the state_dict key, l1, l2.\n"
+                  "REGULARIZERS = [\n%s]\n", rows.len ? rows.data : "");
+    free(rows.data);
+    buf_printf(b, "\n\ndef penalty(model):\n"
+                  "    \"\"\"What Keras adds to the loss: l1 sum|w| + l2 sum w^2 of every regularized\n"
+                  "    weight, and the penalties the ActivityRegularization modules recorded in\n"
+                  "    the last forward.\"\"\"\n"
+                  "    params = dict(model.named_parameters())\n"
+                  "    total = 0.0\n"
+                  "    for key, l1, l2 in REGULARIZERS:\n"
+                  "        w = params[key]\n"
+                  "        total = total + l1 * w.abs().sum() + l2 * (w * w).sum()\n");
+    if (activity)
+        buf_printf(b, "    for m in model.modules():\n"
+                      "        if isinstance(m, ActivityRegularization) and m.penalty is not None:\n"
+                      "            total = total + m.penalty\n");
+    buf_printf(b, "    return total\n");
+    return 1;
+}
+
+/* x as the operand of a method call: in parentheses when it has an
+ * operator outside them ("(y - target) ** 2"). */
+static const char *operand(const char *x)
+{
+    int depth = 0;
+    for (const char *c = x; *c; c++) {
+        depth += *c == '(' || *c == '[';
+        depth -= *c == ')' || *c == ']';
+        if (depth == 0 && *c == ' ')
+            return arena_printf("(%s)", x);
+    }
+    return x;
+}
+
 /* Keras's loss, as seqc computes it (runtime/loss.c). */
 static void emit_loss(Buf *b, const PyEmit *e)
 {
     const Model *m = e->m;
     int logits = m->loss_on_logits || m->loss_from_logits;
+    int cw = m->class_weight != NULL;
+    double ls = m->label_smoothing;
+    if ((unsigned)m->loss >= SEQRT_LOSS_COUNT)
+        ir_internal_error("a loss that is not a seqrt_loss_kind");
+    if (cw) {
+        buf_printf(b, "\n\n# fit(class_weight=...): each row's loss is multiplied by its class's weight\n"
+                      "# (classes not listed: 1); the mean stays over the rows, as in Keras.\n"
+                      "CLASS_WEIGHT = {");
+        for (int k = 0; k < m->nclass_weight; k++)
+            buf_printf(b, "%s%d: %s", k ? ", " : "", k, py_float(m->class_weight[k]));
+        buf_printf(b, "}\n");
+        buf_printf(b, "\n\ndef class_weights(target, outputs):\n"
+                      "    \"\"\"The weight of each row: its class is the index (sparse targets), the\n"
+                      "    argmax of a one-hot row, or the rounded target of one output (half to\n"
+                      "    even, as numpy's round in Keras).\"\"\"\n"
+                      "    n = len(target)\n");
+        if (m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY)
+            buf_printf(b, "    k = target.reshape(n).long()\n");
+        else
+            buf_printf(b, "    t = target.reshape(n, -1)\n"
+                          "    k = t.argmax(-1) if outputs > 1 else torch.round(t[:, 0]).long()\n");
+        buf_printf(b, "    return torch.tensor([CLASS_WEIGHT.get(int(c), 1.0) for c in k], dtype=target.dtype)\n");
+    }
+    int pen = emit_penalty(b, e);
+    switch (m->loss) {
+    case SEQRT_LOSS_MAPE:
+    case SEQRT_LOSS_MSLE:
+    case SEQRT_LOSS_POISSON:
+    case SEQRT_LOSS_KL_DIVERGENCE:
+    case SEQRT_LOSS_COSINE_SIMILARITY:
+        buf_printf(b, "\n\nEPSILON = 1e-07   # Keras's epsilon (keras.config.epsilon())\n");
+        break;
+    case SEQRT_LOSS_MAE:
+    case SEQRT_LOSS_MSE:
+    case SEQRT_LOSS_HUBER:
+    case SEQRT_LOSS_BINARY_CROSSENTROPY:
+    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:
+    case SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
+    case SEQRT_LOSS_LOG_COSH:
+    case SEQRT_LOSS_HINGE:
+    case SEQRT_LOSS_SQUARED_HINGE:
+    case SEQRT_LOSS_CATEGORICAL_HINGE:
+        break;
+    }
     buf_printf(b, "\n\ndef loss(model, x, target):\n");
     Buf doc = {0};
     buf_printf(&doc, "The model file's loss, %s: the mean over the batch, computed %s.", seqrt_loss_name(m->loss),
                loss_comment(m));
+    if (ls != 0)
+        buf_printf(&doc, " label_smoothing=%s.", py_float(ls));
+    if (cw)
+        buf_printf(&doc, " Rows weighted by CLASS_WEIGHT.");
+    if (pen)
+        buf_printf(&doc, " Plus penalty(model), as Keras reports and differentiates it.");
     wrap(b, "    \"\"\"", "    ", doc.data);
     free(doc.data);
+    int sparse = m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
     buf_printf(b, "    target: %s.\"\"\"\n",
                m->loss == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY ? "(n, classes) one-hot or probability rows"
-               : m->loss == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? "(n,) class indices"
-                                                                       : "(n, outputs)");
+               : sparse ? "(n,) class indices" : "(n, outputs)");
     if (m->loss_from_logits && !m->loss_on_logits)
         buf_printf(b, "    z = model[:-1](x)   # the logits: all but the final %s\n",
                    m->loss == SEQRT_LOSS_BINARY_CROSSENTROPY ? "sigmoid" : "softmax");
@@ -690,43 +870,112 @@ static void emit_loss(Buf *b, const PyEmit *e)
         buf_printf(b, "    %s = model(x)\n", logits ? "z" : "y");
     const char *v = logits ? "z" : "y";
     buf_printf(b, "    %s = %s.reshape(len(%s), -1)\n", v, v, v);
-    if ((unsigned)m->loss >= SEQRT_LOSS_COUNT)
-        ir_internal_error("a loss that is not a seqrt_loss_kind");
+    if (cw)
+        buf_printf(b, "    w = class_weights(target, %s.shape[-1])\n", v);
+    /* the loss as one of: E, elementwise (n, c); R, per row (n,); G, per
+     * group of the last axis (n, groups) */
+    const char *E = NULL, *R = NULL, *G = NULL, *whole = NULL;
+    int L = m->out_shape.rank > 1 ? shape_last(&m->out_shape) : 0;
     switch (m->loss) {
     case SEQRT_LOSS_MAE:
-        buf_printf(b, "    return (y - target).abs().mean()\n");
+        E = "(y - target).abs()";
         break;
     case SEQRT_LOSS_MSE:
-        buf_printf(b, "    return ((y - target) ** 2).mean()\n");
+        E = "(y - target) ** 2";
         break;
     case SEQRT_LOSS_HUBER:
-        buf_printf(b, "    return F.huber_loss(y, target, delta=1.0)   # Keras Huber(delta=1.0)\n");
+        if (m->loss_delta == 1.0 && !cw)
+            whole = "F.huber_loss(y, target, delta=1.0)   # Keras Huber(delta=1.0)";
+        E = arena_printf("F.huber_loss(y, target, delta=%s, reduction=\"none\")", py_float(m->loss_delta));
         break;
     case SEQRT_LOSS_BINARY_CROSSENTROPY:
-        if (logits)
-            buf_printf(b, "    return F.binary_cross_entropy_with_logits(z, target)\n");
-        else
+        if (ls != 0)
+            buf_printf(b, "    target = target * (1 - %s) + 0.5 * %s   # label_smoothing\n", py_float(ls), py_float(ls));
+        if (logits) {
+            whole = "F.binary_cross_entropy_with_logits(z, target)";
+            E = "F.binary_cross_entropy_with_logits(z, target, reduction=\"none\")";
+        } else {
             buf_printf(b, "    # Keras clips the probabilities to [1e-7, 1 - 1e-7]\n"
-                          "    p = torch.clamp(y, 1e-7, 1 - 1e-7)\n"
-                          "    return -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()\n");
-        break;
-    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:
-        if (logits)
-            buf_printf(b, "    return -(target * F.log_softmax(z, dim=-1)).sum(-1).mean()\n");
-        else
-            buf_printf(b, "    # Keras rescales each row to sum 1, then clips to [1e-7, 1 - 1e-7]\n"
-                          "    p = torch.clamp(y / y.sum(-1, keepdim=True), 1e-7, 1 - 1e-7)\n"
-                          "    return -(target * torch.log(p)).sum(-1).mean()\n");
+                          "    p = torch.clamp(y, 1e-7, 1 - 1e-7)\n");
+            E = "-(target * torch.log(p) + (1 - target) * torch.log(1 - p))";
+        }
         break;
     case SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
-        if (logits)
-            buf_printf(b, "    return F.cross_entropy(z, target.long())\n");
-        else
+        if (ls == 0 && !cw) {
+            if (logits)
+                whole = "F.cross_entropy(z, target.long())";
+            else {
+                buf_printf(b, "    # Keras rescales each row to sum 1, then clips to [1e-7, 1 - 1e-7]\n"
+                              "    p = torch.clamp(y / y.sum(-1, keepdim=True), 1e-7, 1 - 1e-7)\n");
+                whole = "F.nll_loss(torch.log(p), target.long())";
+            }
+            break;
+        }
+        buf_printf(b, "    target = F.one_hot(target.reshape(-1).long(), %s.shape[-1]).to(%s.dtype)\n", v, v);
+        /* fall through: categorical cross-entropy of the one-hot rows */
+        __attribute__((fallthrough));
+    case SEQRT_LOSS_CATEGORICAL_CROSSENTROPY:
+        if (ls != 0)
+            buf_printf(b, "    target = target * (1 - %s) + %s / target.shape[-1]   # label_smoothing\n", py_float(ls),
+                       py_float(ls));
+        if (logits) {
+            R = "-(target * F.log_softmax(z, dim=-1)).sum(-1)";
+        } else {
             buf_printf(b, "    # Keras rescales each row to sum 1, then clips to [1e-7, 1 - 1e-7]\n"
-                          "    p = torch.clamp(y / y.sum(-1, keepdim=True), 1e-7, 1 - 1e-7)\n"
-                          "    return F.nll_loss(torch.log(p), target.long())\n");
+                          "    p = torch.clamp(y / y.sum(-1, keepdim=True), 1e-7, 1 - 1e-7)\n");
+            R = "-(target * torch.log(p)).sum(-1)";
+        }
+        break;
+    case SEQRT_LOSS_MAPE:
+        E = "100 * (y - target).abs() / torch.clamp(target.abs(), min=EPSILON)";
+        break;
+    case SEQRT_LOSS_MSLE:
+        E = "(torch.log(torch.clamp(y, min=EPSILON) + 1) - torch.log(torch.clamp(target, min=EPSILON) + 1)) ** 2";
+        break;
+    case SEQRT_LOSS_LOG_COSH:
+        buf_printf(b, "    a = (y - target).abs()   # log(cosh(e)) = |e| + log1p(exp(-2 |e|)) - log 2, without overflow\n");
+        E = "a + torch.log1p(torch.exp(-2 * a)) - math.log(2.0)";
+        break;
+    case SEQRT_LOSS_POISSON:
+        E = "y - target * torch.log(y + EPSILON)";
+        break;
+    case SEQRT_LOSS_HINGE:
+    case SEQRT_LOSS_SQUARED_HINGE:
+        buf_printf(b, "    # Keras turns targets that are all 0 or 1 into -1 and 1\n"
+                      "    t = 2 * target - 1 if bool(((target == 0) | (target == 1)).all()) else target\n");
+        E = m->loss == SEQRT_LOSS_HINGE ? "torch.clamp(1 - t * y, min=0)" : "torch.clamp(1 - t * y, min=0) ** 2";
+        break;
+    case SEQRT_LOSS_KL_DIVERGENCE:
+    case SEQRT_LOSS_CATEGORICAL_HINGE:
+    case SEQRT_LOSS_COSINE_SIMILARITY:
+        if (L)
+            buf_printf(b, "    # per group of the output's last axis (%d)\n"
+                          "    y, target = y.reshape(len(y), -1, %d), target.reshape(len(y), -1, %d)\n", L, L, L);
+        else
+            buf_printf(b, "    y, target = y.unsqueeze(1), target.reshape(len(y), 1, -1)\n");
+        if (m->loss == SEQRT_LOSS_KL_DIVERGENCE) {
+            buf_printf(b, "    tc, yc = torch.clamp(target, EPSILON, 1), torch.clamp(y, EPSILON, 1)\n");
+            G = "(tc * torch.log(tc / yc)).sum(-1)";
+        } else if (m->loss == SEQRT_LOSS_CATEGORICAL_HINGE) {
+            G = "torch.clamp(((1 - target) * y).amax(-1) - (target * y).sum(-1) + 1, min=0)";
+        } else {
+            G = "-(F.normalize(y, dim=-1, eps=EPSILON) * F.normalize(target, dim=-1, eps=EPSILON)).sum(-1)";
+        }
         break;
     }
+    const char *value;
+    if (whole && !cw)
+        value = whole;
+    else if (E || G)
+        value = cw ? arena_printf("(%s.mean(-1) * w).mean()", operand(E ? E : G)) : arena_printf("%s.mean()", operand(E ? E : G));
+    else if (R)
+        value = cw ? arena_printf("(%s * w).mean()", R) : arena_printf("%s.mean()", operand(R));
+    else
+        ir_internal_error("a loss without its PyTorch form");
+    if (pen)
+        buf_printf(b, "    value = %s\n    return value + penalty(model)\n", value);
+    else
+        buf_printf(b, "    return %s\n", value);
 }
 
 static const char *const py_keras_epsilon =
@@ -784,74 +1033,595 @@ static const char *const py_keras_rmsprop =
     "                    p.sub_(increment)\n"
     "        return loss\n";
 
+static const char *const py_keras_apply =
+    "\n"
+    "\n"
+    "class KerasApply:\n"
+    "    \"\"\"Keras's BaseOptimizer.apply around the update rule of the optimizer\n"
+    "    class it is mixed into, in Keras's order: clip the gradients (clipnorm:\n"
+    "    each weight's to that L2 norm at most; global_clipnorm: all of them\n"
+    "    together; clipvalue: every element), set the learning rate from the\n"
+    "    schedule at the steps taken so far, decay the weights decoupled\n"
+    "    (w -= w * weight_decay * lr, the optimizers other than Adam and AdamW,\n"
+    "    whose torch classes do it), update, then apply the weights'\n"
+    "    constraints. iterations counts the steps (Keras's optimizer.iterations;\n"
+    "    load_checkpoint sets it from the checkpoint's train.step).\"\"\"\n"
+    "\n"
+    "    iterations = 0\n"
+    "    schedule = None\n"
+    "    clipnorm = global_clipnorm = clipvalue = 0.0\n"
+    "    decoupled_weight_decay = 0.0\n"
+    "    constraints = ()\n"
+    "\n"
+    "    def step(self, closure=None):\n"
+    "        loss = None\n"
+    "        if closure is not None:\n"
+    "            with torch.enable_grad():\n"
+    "                loss = closure()\n"
+    "        params = [p for group in self.param_groups for p in group[\"params\"] if p.grad is not None]\n"
+    "        with torch.no_grad():\n"
+    "            if self.clipnorm > 0:\n"
+    "                for p in params:\n"
+    "                    p.grad.mul_(self.clipnorm / torch.clamp(p.grad.norm(), min=self.clipnorm))\n"
+    "            elif self.global_clipnorm > 0:\n"
+    "                norm = torch.sqrt(sum((p.grad * p.grad).sum() for p in params))\n"
+    "                for p in params:\n"
+    "                    p.grad.mul_(self.global_clipnorm / torch.clamp(norm, min=self.global_clipnorm))\n"
+    "            elif self.clipvalue > 0:\n"
+    "                for p in params:\n"
+    "                    p.grad.clamp_(-self.clipvalue, self.clipvalue)\n"
+    "            if self.schedule is not None:\n"
+    "                for group in self.param_groups:\n"
+    "                    group[\"lr\"] = self.schedule(self.iterations)\n"
+    "            if self.decoupled_weight_decay > 0:\n"
+    "                for group in self.param_groups:\n"
+    "                    for p in group[\"params\"]:\n"
+    "                        if p.grad is not None:\n"
+    "                            p.sub_(p * self.decoupled_weight_decay * group[\"lr\"])\n"
+    "        super().step()\n"
+    "        self.iterations += 1\n"
+    "        with torch.no_grad():\n"
+    "            for p, constrain in self.constraints:\n"
+    "                constrain(p)\n"
+    "        return loss\n";
+
+static const char *const py_constrain =
+    "\n"
+    "\n"
+    "def _constrain(w, kind, rows, cols, axis, min_value, max_value, rate):\n"
+    "    \"\"\"Keras's weight constraint on seqc's (rows, cols) view of w: the norm of\n"
+    "    each row (axis 1), of each column (axis 0) or of all of w (-1).\"\"\"\n"
+    "    w = w.view(rows, cols)\n"
+    "    if kind == \"non_neg\":\n"
+    "        w.clamp_(min=0)\n"
+    "        return\n"
+    "    if axis == -1:\n"
+    "        norms = torch.sqrt((w * w).sum())\n"
+    "    else:\n"
+    "        norms = torch.sqrt((w * w).sum(dim=axis, keepdim=True))\n"
+    "    if kind == \"max_norm\":\n"
+    "        desired = torch.clamp(norms, 0, max_value)\n"
+    "    elif kind == \"unit_norm\":\n"
+    "        desired = torch.ones_like(norms)\n"
+    "    else:\n"
+    "        desired = rate * torch.clamp(norms, min_value, max_value) + (1 - rate) * norms\n"
+    "    w.mul_(desired / (1e-07 + norms))\n"
+    "\n"
+    "\n"
+    "def constraints(model):\n"
+    "    \"\"\"(parameter, function) pairs that apply CONSTRAINTS after a step.\"\"\"\n"
+    "    params = dict(model.named_parameters())\n"
+    "    return [(params[key], lambda w, c=tuple(c): _constrain(w, *c)) for key, *c in CONSTRAINTS if key in params]\n";
+
+static const char *const py_keras_rule =
+    "\n"
+    "\n"
+    "class KerasRule(torch.optim.Optimizer):\n"
+    "    \"\"\"The update rules torch.optim has no exact match for, written out after\n"
+    "    Keras 3's (keras/src/optimizers): step() counts the steps t from 1 (in\n"
+    "    each group's \"keras_step\"; load_checkpoint sets it) and calls\n"
+    "    update(group, p, g, state, t) for every parameter with a gradient.\"\"\"\n"
+    "\n"
+    "    @torch.no_grad()\n"
+    "    def step(self, closure=None):\n"
+    "        loss = None\n"
+    "        if closure is not None:\n"
+    "            with torch.enable_grad():\n"
+    "                loss = closure()\n"
+    "        for group in self.param_groups:\n"
+    "            group[\"keras_step\"] = group.get(\"keras_step\", 0) + 1\n"
+    "            t = group[\"keras_step\"]\n"
+    "            self.begin(group, t)\n"
+    "            for p in group[\"params\"]:\n"
+    "                if p.grad is not None:\n"
+    "                    self.update(group, p, p.grad, self.state[p], t)\n"
+    "        return loss\n"
+    "\n"
+    "    def begin(self, group, t):\n"
+    "        pass\n"
+    "\n"
+    "    def slot(self, state, name, p, fill=0.0):\n"
+    "        if name not in state:\n"
+    "            state[name] = torch.full_like(p, fill)\n"
+    "        return state[name]\n";
+
+static const char *const py_sgd =
+    "\n"
+    "\n"
+    "class KerasSGD(KerasRule):\n"
+    "    \"\"\"Keras's SGD: velocity = momentum * velocity - lr * g; w += velocity\n"
+    "    (nesterov: w += momentum * velocity - lr * g). torch.optim.SGD keeps\n"
+    "    lr out of its buffer, which is the same only while lr is constant.\"\"\"\n"
+    "\n"
+    "    def __init__(self, params, lr=0.01, momentum=0.0, nesterov=False):\n"
+    "        super().__init__(params, dict(lr=lr, momentum=momentum, nesterov=nesterov))\n"
+    "\n"
+    "    def update(self, group, p, g, state, t):\n"
+    "        lr, mom = group[\"lr\"], group[\"momentum\"]\n"
+    "        if mom == 0:\n"
+    "            p.sub_(lr * g)\n"
+    "            return\n"
+    "        v = self.slot(state, \"momentum\", p)\n"
+    "        v.mul_(mom).sub_(lr * g)\n"
+    "        p.add_(mom * v - lr * g if group[\"nesterov\"] else v)\n";
+
+static const char *const py_centered_rmsprop =
+    "\n"
+    "\n"
+    "class KerasCenteredRMSprop(KerasRule):\n"
+    "    \"\"\"Keras 3's RMSprop(centered=True): v = rho v + (1 - rho) g^2,\n"
+    "    a = rho a + (1 - rho) g, increment = lr g / sqrt(v - a^2 + epsilon);\n"
+    "    with momentum, m = momentum m + increment and w -= m, else\n"
+    "    w -= increment. (torch's centered RMSprop adds eps outside the root.)\"\"\"\n"
+    "\n"
+    "    def __init__(self, params, lr=0.001, rho=0.9, momentum=0.0, epsilon=1e-07):\n"
+    "        super().__init__(params, dict(lr=lr, rho=rho, momentum=momentum, epsilon=epsilon))\n"
+    "\n"
+    "    def update(self, group, p, g, state, t):\n"
+    "        rho = group[\"rho\"]\n"
+    "        v = self.slot(state, \"velocity\", p)\n"
+    "        a = self.slot(state, \"average_gradient\", p)\n"
+    "        v.mul_(rho).addcmul_(g, g, value=1 - rho)\n"
+    "        a.mul_(rho).add_(g, alpha=1 - rho)\n"
+    "        increment = group[\"lr\"] * g / torch.sqrt(v - a * a + group[\"epsilon\"])\n"
+    "        if group[\"momentum\"] > 0:\n"
+    "            m = self.slot(state, \"momentum\", p)\n"
+    "            m.mul_(group[\"momentum\"]).add_(increment)\n"
+    "            p.sub_(m)\n"
+    "        else:\n"
+    "            p.sub_(increment)\n";
+
+static const char *const py_adagrad =
+    "\n"
+    "\n"
+    "class KerasAdagrad(KerasRule):\n"
+    "    \"\"\"Keras's Adagrad: accumulator += g^2 (from initial_accumulator_value);\n"
+    "    w -= lr g / sqrt(accumulator + epsilon). torch.optim.Adagrad adds eps\n"
+    "    outside the root.\"\"\"\n"
+    "\n"
+    "    def __init__(self, params, lr=0.001, initial_accumulator_value=0.1, epsilon=1e-07):\n"
+    "        super().__init__(params, dict(lr=lr, initial_accumulator_value=initial_accumulator_value, epsilon=epsilon))\n"
+    "\n"
+    "    def update(self, group, p, g, state, t):\n"
+    "        acc = self.slot(state, \"accumulator\", p, group[\"initial_accumulator_value\"])\n"
+    "        acc.addcmul_(g, g)\n"
+    "        p.sub_(group[\"lr\"] * g / torch.sqrt(acc + group[\"epsilon\"]))\n";
+
+static const char *const py_adamax =
+    "\n"
+    "\n"
+    "class KerasAdamax(KerasRule):\n"
+    "    \"\"\"Keras's Adamax: m += (1 - beta_1)(g - m); u = max(beta_2 u, |g|);\n"
+    "    w -= lr m / ((1 - beta_1^t)(u + epsilon)). torch.optim.Adamax puts eps\n"
+    "    inside the max.\"\"\"\n"
+    "\n"
+    "    def __init__(self, params, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):\n"
+    "        super().__init__(params, dict(lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon))\n"
+    "\n"
+    "    def update(self, group, p, g, state, t):\n"
+    "        b1, b2 = group[\"beta_1\"], group[\"beta_2\"]\n"
+    "        m = self.slot(state, \"m\", p)\n"
+    "        u = self.slot(state, \"norm\", p)\n"
+    "        m.add_((g - m) * (1 - b1))\n"
+    "        torch.maximum(b2 * u, g.abs(), out=u)\n"
+    "        p.sub_(group[\"lr\"] * m / ((1 - b1 ** t) * (u + group[\"epsilon\"])))\n";
+
+static const char *const py_nadam =
+    "\n"
+    "\n"
+    "class KerasNadam(KerasRule):\n"
+    "    \"\"\"Keras 3's Nadam: u_t = beta_1 (1 - 0.5 * 0.96^t), u_product *= u_t\n"
+    "    (once per step, in the group: \"u_product\"); m += (1 - beta_1)(g - m),\n"
+    "    v += (1 - beta_2)(g^2 - v); m_hat = u_{t+1} m / (1 - u_product u_{t+1})\n"
+    "    + (1 - u_t) g / (1 - u_product); v_hat = v / (1 - beta_2^t);\n"
+    "    w -= lr m_hat / (sqrt(v_hat) + epsilon). (torch.optim.NAdam with\n"
+    "    momentum_decay=1 is the same formula from torch 2.0 on; 1.13's counts\n"
+    "    u_t twice in the product.)\"\"\"\n"
+    "\n"
+    "    def __init__(self, params, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07):\n"
+    "        super().__init__(params, dict(lr=lr, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon))\n"
+    "\n"
+    "    def begin(self, group, t):\n"
+    "        b1 = group[\"beta_1\"]\n"
+    "        group[\"u_t\"] = b1 * (1 - 0.5 * 0.96 ** t)\n"
+    "        group[\"u_next\"] = b1 * (1 - 0.5 * 0.96 ** (t + 1))\n"
+    "        group[\"u_product\"] = group.get(\"u_product\", 1.0) * group[\"u_t\"]\n"
+    "\n"
+    "    def update(self, group, p, g, state, t):\n"
+    "        b2, u_t, u_next, u_product = group[\"beta_2\"], group[\"u_t\"], group[\"u_next\"], group[\"u_product\"]\n"
+    "        m = self.slot(state, \"m\", p)\n"
+    "        v = self.slot(state, \"v\", p)\n"
+    "        m.add_((g - m) * (1 - group[\"beta_1\"]))\n"
+    "        v.add_((g * g - v) * (1 - b2))\n"
+    "        m_hat = u_next * m / (1 - u_product * u_next) + (1 - u_t) * g / (1 - u_product)\n"
+    "        v_hat = v / (1 - b2 ** t)\n"
+    "        p.sub_(group[\"lr\"] * m_hat / (torch.sqrt(v_hat) + group[\"epsilon\"]))\n";
+
+static const char *const py_lion =
+    "\n"
+    "\n"
+    "class KerasLion(KerasRule):\n"
+    "    \"\"\"Keras's Lion (torch has none): w -= lr sign(beta_1 m + (1 - beta_1) g);\n"
+    "    m = beta_2 m + (1 - beta_2) g.\"\"\"\n"
+    "\n"
+    "    def __init__(self, params, lr=0.001, beta_1=0.9, beta_2=0.99):\n"
+    "        super().__init__(params, dict(lr=lr, beta_1=beta_1, beta_2=beta_2))\n"
+    "\n"
+    "    def update(self, group, p, g, state, t):\n"
+    "        b1, b2 = group[\"beta_1\"], group[\"beta_2\"]\n"
+    "        m = self.slot(state, \"momentum\", p)\n"
+    "        p.sub_(group[\"lr\"] * torch.sign(m * b1 + g * (1 - b1)))\n"
+    "        m.mul_(b2).add_(g, alpha=1 - b2)\n";
+
+static const char *const py_ftrl =
+    "\n"
+    "\n"
+    "class KerasFtrl(KerasRule):\n"
+    "    \"\"\"Keras 3's Ftrl (torch has none), p = -learning_rate_power:\n"
+    "    g2 = g + 2 l2_shrinkage w; acc' = acc + g^2;\n"
+    "    linear += g2 - (acc'^p - acc^p) / lr w;\n"
+    "    w = (clip(linear, -l1, l1) - linear) / (acc'^p / lr + 2 (l2 + beta / (2 lr)));\n"
+    "    acc = acc'.\"\"\"\n"
+    "\n"
+    "    def __init__(self, params, lr=0.001, learning_rate_power=-0.5, initial_accumulator_value=0.1, l1=0.0, l2=0.0,\n"
+    "                 l2_shrinkage=0.0, beta=0.0):\n"
+    "        super().__init__(params, dict(lr=lr, learning_rate_power=learning_rate_power,\n"
+    "                                      initial_accumulator_value=initial_accumulator_value, l1=l1, l2=l2,\n"
+    "                                      l2_shrinkage=l2_shrinkage, beta=beta))\n"
+    "\n"
+    "    def update(self, group, p, g, state, t):\n"
+    "        lr, power, l1 = group[\"lr\"], -group[\"learning_rate_power\"], group[\"l1\"]\n"
+    "        l2 = group[\"l2\"] + group[\"beta\"] / (2 * lr)\n"
+    "        acc = self.slot(state, \"accumulator\", p, group[\"initial_accumulator_value\"])\n"
+    "        linear = self.slot(state, \"linear\", p)\n"
+    "        g2 = g + 2 * group[\"l2_shrinkage\"] * p\n"
+    "        new_acc = acc + g * g\n"
+    "        linear.add_(g2 - (new_acc ** power - acc ** power) / lr * p)\n"
+    "        quadratic = new_acc ** power / lr + 2 * l2\n"
+    "        p.copy_((torch.clamp(linear, -l1, l1) - linear) / quadratic)\n"
+    "        acc.copy_(new_acc)\n";
+
+/* learning_rate=Schedule(...): the schedule as a Python function of the
+ * steps taken, Keras 3's formulas (runtime/optim.c's seqrt_lr_at). */
+static void emit_schedule(Buf *b, const Optimizer *o)
+{
+    const seqrt_lr_schedule *s = &o->sched;
+    if ((unsigned)s->kind >= SEQRT_SCHEDULE_COUNT)
+        ir_internal_error("a schedule that is not a seqrt_schedule_kind");
+    buf_printf(b, "\n\ndef learning_rate(step):\n"
+                  "    \"\"\"learning_rate=%s(...) at optimizer step `step` (the steps taken\n"
+                  "    before this one, 0 for the first), Keras 3's formula.\"\"\"\n",
+               seqrt_schedule_name(s->kind));
+    const char *lr0 = py_float(s->initial_learning_rate), *ds = py_float(s->decay_steps);
+    switch ((seqrt_schedule_kind)s->kind) {
+    case SEQRT_SCHEDULE_EXPONENTIAL_DECAY:
+    case SEQRT_SCHEDULE_INVERSE_TIME_DECAY:
+        buf_printf(b, "    p = %sstep / %s%s\n", s->staircase ? "math.floor(" : "", ds, s->staircase ? ")" : "");
+        if (s->kind == SEQRT_SCHEDULE_EXPONENTIAL_DECAY)
+            buf_printf(b, "    return %s * %s ** p\n", lr0, py_float(s->decay_rate));
+        else
+            buf_printf(b, "    return %s / (1 + %s * p)\n", lr0, py_float(s->decay_rate));
+        return;
+    case SEQRT_SCHEDULE_POLYNOMIAL_DECAY:
+        if (s->cycle)
+            buf_printf(b, "    decay_steps = %s * (1.0 if step == 0 else math.ceil(step / %s))   # cycle=True\n", ds, ds);
+        else
+            buf_printf(b, "    decay_steps = %s\n    step = min(step, decay_steps)\n", ds);
+        buf_printf(b, "    return (%s - %s) * (1 - step / decay_steps) ** %s + %s\n", lr0, py_float(s->end_learning_rate),
+                   py_float(s->power), py_float(s->end_learning_rate));
+        return;
+    case SEQRT_SCHEDULE_PIECEWISE_CONSTANT_DECAY: {
+        const char *bounds = "", *values = "";
+        for (int i = 0; i + 1 < s->nvalues; i++)
+            bounds = arena_printf("%s%s%s", bounds, i ? ", " : "", py_float(s->boundaries[i]));
+        for (int i = 0; i < s->nvalues; i++)
+            values = arena_printf("%s%s%s", values, i ? ", " : "", py_float(s->values[i]));
+        buf_printf(b, "    boundaries, values = [%s], [%s]\n"
+                      "    for bound, value in zip(boundaries, values):\n"
+                      "        if step <= bound:\n"
+                      "            return value\n"
+                      "    return values[-1]\n", bounds, values);
+        return;
+    }
+    case SEQRT_SCHEDULE_COSINE_DECAY:
+        if (s->warmup)
+            buf_printf(b, "    warmup_steps, start = %s, %s\n"
+                          "    step = min(step, %s + warmup_steps)\n"
+                          "    if step < warmup_steps:\n"
+                          "        return (start - %s) * (step / warmup_steps) + %s\n"
+                          "    step -= warmup_steps\n",
+                       py_float(s->warmup_steps), py_float(s->warmup_target), ds, lr0, lr0);
+        else
+            buf_printf(b, "    start = %s\n    step = min(step, %s)\n", lr0, ds);
+        buf_printf(b, "    return start * ((1 - %s) * 0.5 * (1 + math.cos(math.pi * step / %s)) + %s)\n",
+                   py_float(s->alpha), ds, py_float(s->alpha));
+        return;
+    case SEQRT_SCHEDULE_COSINE_DECAY_RESTARTS:
+        buf_printf(b, "    f, t_mul, m_mul = step / %s, %s, %s\n", ds, py_float(s->t_mul), py_float(s->m_mul));
+        if (s->t_mul == 1.0)
+            buf_printf(b, "    restart = math.floor(f)\n    f -= restart\n");
+        else
+            buf_printf(b, "    restart = math.floor(math.log(1 - f * (1 - t_mul)) / math.log(t_mul))\n"
+                          "    f = (f - (1 - t_mul ** restart) / (1 - t_mul)) / t_mul ** restart\n");
+        buf_printf(b, "    return %s * ((1 - %s) * 0.5 * m_mul ** restart * (1 + math.cos(math.pi * f)) + %s)\n", lr0,
+                   py_float(s->alpha), py_float(s->alpha));
+        return;
+    }
+    ir_internal_error("a schedule that is not a seqrt_schedule_kind");
+}
+
+/* The weights' constraints (CONSTRAINTS); returns whether there are any. */
+static int emit_constraints(Buf *b, const PyEmit *e)
+{
+    static const char *const kinds[] = {"max_norm", "non_neg", "unit_norm", "min_max_norm"};
+    Buf rows = {0};
+    for (int i = 0; i < e->nten; i++) {
+        const Param *p = e->ten[i].p;
+        if (!p->con.on || !p->trainable)
+            continue;
+        if (e->ten[i].to_torch)
+            ir_internal_error("a constrained tensor whose torch layout is not seqc's");
+        if ((unsigned)p->con.kind >= COUNT_OF(kinds))
+            ir_internal_error("a constraint that is not a seqrt_constraint_kind");
+        int rows_, cols, axis;
+        emit_constraint_shape(p, &rows_, &cols, &axis);
+        buf_printf(&rows, "    (\"%s\", \"%s\", %d, %d, %d, %s, %s, %s),\n", e->ten[i].key, kinds[p->con.kind], rows_, cols,
+                   axis, py_float(p->con.min_value), py_float(p->con.max_value), py_float(p->con.rate));
+    }
+    if (!rows.len)
+        return 0;
+    buf_printf(b, "\n\n# kernel_constraint=, bias_constraint=, ...: the state_dict key, the constraint,\n"
+                  "# seqc's (rows, cols) view of the tensor and the axis of its norms (1: each\n"
+                  "# row, 0: each column, -1: all of it), min_value, max_value, rate.\n"
+                  "CONSTRAINTS = [\n%s]\n", rows.data);
+    free(rows.data);
+    buf_printf(b, "%s", py_constrain);
+    return 1;
+}
+
 /* Keras's optimizer, and the loader of its slots from a checkpoint. */
 static void emit_optimizer(Buf *b, const PyEmit *e)
 {
     const Optimizer *o = &e->m->opt;
     if ((unsigned)o->kind >= SEQRT_OPT_COUNT)
         ir_internal_error("an optimizer that is not a seqrt_opt_kind");
+    const char *lr = py_float(o->lr);
+    /* around the update: Keras's apply (KerasApply) when needed */
+    int apply = o->has_schedule || o->clipnorm > 0 || o->global_clipnorm > 0 || o->clipvalue > 0 ||
+                o->decoupled_wd;
+    int constrained = emit_constraints(b, e);
+    apply |= constrained;
+    if (o->has_schedule)
+        emit_schedule(b, o);
+    const char *cls = NULL, *ctor = NULL, *doc = NULL, *slots = "";
+    int rule = 0;   /* a KerasRule: step counts in its groups */
     switch (o->kind) {
     case SEQRT_OPT_SGD:
-        break;
-    case SEQRT_OPT_ADAM:
-    case SEQRT_OPT_ADAMW:
-        buf_printf(b, "%s", py_keras_epsilon);
-        buf_printf(b, "\n\nclass Keras%s(KerasEpsilon, torch.optim.%s):\n    pass\n",
-                   o->kind == SEQRT_OPT_ADAM ? "Adam" : "AdamW", o->kind == SEQRT_OPT_ADAM ? "Adam" : "AdamW");
-        break;
-    case SEQRT_OPT_RMSPROP:
-        buf_printf(b, "%s", py_keras_rmsprop);
-        break;
-    }
-    buf_printf(b, "\n\ndef optimizer(model):\n");
-    const char *slots = "";
-    switch (o->kind) {
-    case SEQRT_OPT_SGD:
-        buf_printf(b, "    \"\"\"SGD(learning_rate=%s, momentum=%s, nesterov=%s). Keras keeps the velocity\n"
-                      "    v = momentum v - lr g and adds it (nesterov: momentum v - lr g); torch keeps\n"
-                      "    buf = momentum buf + g and subtracts lr buf: the same steps, v = -lr buf.\"\"\"\n",
-                   py_float(o->lr), py_float(o->momentum), o->nesterov ? "True" : "False");
-        if (o->momentum > 0)
-            buf_printf(b, "    return torch.optim.SGD(model.parameters(), lr=%s, momentum=%s, dampening=0, nesterov=%s)\n",
-                       py_float(o->lr), py_float(o->momentum), o->nesterov ? "True" : "False");
-        else
-            buf_printf(b, "    return torch.optim.SGD(model.parameters(), lr=%s)\n", py_float(o->lr));
-        if (o->momentum > 0)
+        doc = arena_printf("SGD(learning_rate=%s, momentum=%s, nesterov=%s).", lr, py_float(o->momentum),
+                           o->nesterov ? "True" : "False");
+        if (o->momentum > 0 && (o->has_schedule || o->settable_lr)) {
+            /* torch's buffer leaves lr out: not Keras's velocity once lr changes */
+            buf_printf(b, "%s%s", py_keras_rule, py_sgd);
+            cls = "KerasSGD";
+            ctor = arena_printf("lr=%s, momentum=%s, nesterov=%s", lr, py_float(o->momentum),
+                                o->nesterov ? "True" : "False");
+            slots = "        opt.state[p][\"momentum\"] = slot(name, \"momentum\", p, to_torch)\n";
+            rule = 1;
+            break;
+        }
+        doc = arena_printf("%s Keras keeps the velocity\n"
+                           "    v = momentum v - lr g and adds it (nesterov: momentum v - lr g); torch keeps\n"
+                           "    buf = momentum buf + g and subtracts lr buf: the same steps, v = -lr buf.", doc);
+        cls = "torch.optim.SGD";
+        if (o->momentum > 0) {
+            ctor = arena_printf("lr=%s, momentum=%s, dampening=0, nesterov=%s", lr, py_float(o->momentum),
+                                o->nesterov ? "True" : "False");
             slots = "        opt.state[p][\"momentum_buffer\"] = -slot(name, \"momentum\", p, to_torch) / group[\"lr\"]   # v = -lr buf\n";
+        } else {
+            ctor = arena_printf("lr=%s", lr);
+        }
         break;
     case SEQRT_OPT_ADAM:
-    case SEQRT_OPT_ADAMW:
-        buf_printf(b, "    \"\"\"%s(learning_rate=%s, beta_1=%s, beta_2=%s, epsilon=%s%s)\n"
-                      "    with Keras's epsilon (KerasEpsilon).%s\"\"\"\n",
-                   o->kind == SEQRT_OPT_ADAM ? "Adam" : "AdamW", py_float(o->lr), py_float(o->beta1),
-                   py_float(o->beta2), py_float(o->epsilon),
-                   o->kind == SEQRT_OPT_ADAMW ? arena_printf(", weight_decay=%s", py_float(o->weight_decay)) : "",
-                   o->kind == SEQRT_OPT_ADAMW ? " The decay is decoupled, w -= lr * weight_decay * w\n"
-                                                "    before the step, in both." : "");
-        buf_printf(b, "    return Keras%s(model.parameters(), lr=%s, betas=(%s, %s), eps=%s%s)\n",
-                   o->kind == SEQRT_OPT_ADAM ? "Adam" : "AdamW", py_float(o->lr), py_float(o->beta1),
-                   py_float(o->beta2), py_float(o->epsilon),
-                   o->kind == SEQRT_OPT_ADAMW ? arena_printf(", weight_decay=%s", py_float(o->weight_decay)) : "");
-        slots = "        opt.state[p][\"step\"] = torch.tensor(float(step))\n"
-                "        opt.state[p][\"exp_avg\"] = slot(name, \"m\", p, to_torch)\n"
-                "        opt.state[p][\"exp_avg_sq\"] = slot(name, \"v\", p, to_torch)\n"
-                "        group[\"keras_step\"] = step\n";
-        break;
-    case SEQRT_OPT_RMSPROP:
-        buf_printf(b, "    \"\"\"RMSprop(learning_rate=%s, rho=%s, momentum=%s, epsilon=%s), Keras 3's.\"\"\"\n",
-                   py_float(o->lr), py_float(o->rho), py_float(o->momentum), py_float(o->epsilon));
-        buf_printf(b, "    return KerasRMSprop(model.parameters(), lr=%s, rho=%s, momentum=%s, epsilon=%s)\n",
-                   py_float(o->lr), py_float(o->rho), py_float(o->momentum), py_float(o->epsilon));
-        slots = o->momentum > 0 ? "        opt.state[p][\"velocity\"] = slot(name, \"velocity\", p, to_torch)\n"
-                                  "        opt.state[p][\"momentum\"] = slot(name, \"momentum\", p, to_torch)\n"
-                                : "        opt.state[p][\"velocity\"] = slot(name, \"velocity\", p, to_torch)\n";
+    case SEQRT_OPT_ADAMW: {
+        int wd = o->kind == SEQRT_OPT_ADAMW || o->weight_decay > 0;
+        const char *name = wd ? "AdamW" : "Adam";
+        buf_printf(b, "%s", py_keras_epsilon);
+        buf_printf(b, "\n\nclass Keras%s(KerasEpsilon, torch.optim.%s):\n    pass\n", name, name);
+        cls = arena_printf("Keras%s", name);
+        doc = arena_printf("%s(learning_rate=%s, beta_1=%s, beta_2=%s, epsilon=%s%s%s)\n"
+                           "    with Keras's epsilon (KerasEpsilon).%s",
+                           o->kind == SEQRT_OPT_ADAM ? "Adam" : "AdamW", lr, py_float(o->beta1), py_float(o->beta2),
+                           py_float(o->epsilon), wd ? arena_printf(", weight_decay=%s", py_float(o->weight_decay)) : "",
+                           o->amsgrad ? ", amsgrad=True" : "",
+                           wd ? " The decay is decoupled, w -= lr * weight_decay * w\n    before the step, in both." : "");
+        ctor = arena_printf("lr=%s, betas=(%s, %s), eps=%s%s%s", lr, py_float(o->beta1), py_float(o->beta2),
+                            py_float(o->epsilon), wd ? arena_printf(", weight_decay=%s", py_float(o->weight_decay)) : "",
+                            o->amsgrad ? ", amsgrad=True" : "");
+        slots = o->amsgrad ? "        opt.state[p][\"step\"] = torch.tensor(float(step))\n"
+                             "        opt.state[p][\"exp_avg\"] = slot(name, \"m\", p, to_torch)\n"
+                             "        opt.state[p][\"exp_avg_sq\"] = slot(name, \"v\", p, to_torch)\n"
+                             "        opt.state[p][\"max_exp_avg_sq\"] = slot(name, \"vhat\", p, to_torch)\n"
+                             "        group[\"keras_step\"] = step\n"
+                           : "        opt.state[p][\"step\"] = torch.tensor(float(step))\n"
+                             "        opt.state[p][\"exp_avg\"] = slot(name, \"m\", p, to_torch)\n"
+                             "        opt.state[p][\"exp_avg_sq\"] = slot(name, \"v\", p, to_torch)\n"
+                             "        group[\"keras_step\"] = step\n";
         break;
     }
+    case SEQRT_OPT_RMSPROP:
+        doc = arena_printf("RMSprop(learning_rate=%s, rho=%s, momentum=%s, epsilon=%s%s), Keras 3's.", lr,
+                           py_float(o->rho), py_float(o->momentum), py_float(o->epsilon),
+                           o->centered ? ", centered=True" : "");
+        ctor = arena_printf("lr=%s, rho=%s, momentum=%s, epsilon=%s", lr, py_float(o->rho), py_float(o->momentum),
+                            py_float(o->epsilon));
+        if (o->centered) {
+            buf_printf(b, "%s%s", py_keras_rule, py_centered_rmsprop);
+            cls = "KerasCenteredRMSprop";
+            rule = 1;
+            slots = o->momentum > 0 ? "        opt.state[p][\"velocity\"] = slot(name, \"velocity\", p, to_torch)\n"
+                                      "        opt.state[p][\"average_gradient\"] = slot(name, \"average_gradient\", p, to_torch)\n"
+                                      "        opt.state[p][\"momentum\"] = slot(name, \"momentum\", p, to_torch)\n"
+                                    : "        opt.state[p][\"velocity\"] = slot(name, \"velocity\", p, to_torch)\n"
+                                      "        opt.state[p][\"average_gradient\"] = slot(name, \"average_gradient\", p, to_torch)\n";
+        } else {
+            buf_printf(b, "%s", py_keras_rmsprop);
+            cls = "KerasRMSprop";
+            slots = o->momentum > 0 ? "        opt.state[p][\"velocity\"] = slot(name, \"velocity\", p, to_torch)\n"
+                                      "        opt.state[p][\"momentum\"] = slot(name, \"momentum\", p, to_torch)\n"
+                                    : "        opt.state[p][\"velocity\"] = slot(name, \"velocity\", p, to_torch)\n";
+        }
+        break;
+    case SEQRT_OPT_ADAGRAD:
+        buf_printf(b, "%s%s", py_keras_rule, py_adagrad);
+        cls = "KerasAdagrad";
+        rule = 1;
+        doc = arena_printf("Adagrad(learning_rate=%s, initial_accumulator_value=%s, epsilon=%s).", lr,
+                           py_float(o->initial_accumulator_value), py_float(o->epsilon));
+        ctor = arena_printf("lr=%s, initial_accumulator_value=%s, epsilon=%s", lr,
+                            py_float(o->initial_accumulator_value), py_float(o->epsilon));
+        slots = "        opt.state[p][\"accumulator\"] = slot(name, \"accumulator\", p, to_torch)\n";
+        break;
+    case SEQRT_OPT_ADADELTA:
+        cls = "torch.optim.Adadelta";
+        doc = arena_printf("Adadelta(learning_rate=%s, rho=%s, epsilon=%s): torch's is Keras's\n"
+                           "    (epsilon inside both roots); Keras's accumulated_grad is torch's\n"
+                           "    square_avg, accumulated_delta_var its acc_delta.", lr, py_float(o->rho),
+                           py_float(o->epsilon));
+        ctor = arena_printf("lr=%s, rho=%s, eps=%s", lr, py_float(o->rho), py_float(o->epsilon));
+        slots = "        opt.state[p][\"step\"] = torch.tensor(float(step))\n"
+                "        opt.state[p][\"square_avg\"] = slot(name, \"accumulated_grad\", p, to_torch)\n"
+                "        opt.state[p][\"acc_delta\"] = slot(name, \"accumulated_delta_var\", p, to_torch)\n";
+        break;
+    case SEQRT_OPT_ADAMAX:
+        buf_printf(b, "%s%s", py_keras_rule, py_adamax);
+        cls = "KerasAdamax";
+        rule = 1;
+        doc = arena_printf("Adamax(learning_rate=%s, beta_1=%s, beta_2=%s, epsilon=%s).", lr, py_float(o->beta1),
+                           py_float(o->beta2), py_float(o->epsilon));
+        ctor = arena_printf("lr=%s, beta_1=%s, beta_2=%s, epsilon=%s", lr, py_float(o->beta1), py_float(o->beta2),
+                            py_float(o->epsilon));
+        slots = "        opt.state[p][\"m\"] = slot(name, \"m\", p, to_torch)\n"
+                "        opt.state[p][\"norm\"] = slot(name, \"norm\", p, to_torch)\n";
+        break;
+    case SEQRT_OPT_NADAM:
+        buf_printf(b, "%s%s", py_keras_rule, py_nadam);
+        cls = "KerasNadam";
+        rule = 1;
+        doc = arena_printf("Nadam(learning_rate=%s, beta_1=%s, beta_2=%s, epsilon=%s).", lr, py_float(o->beta1),
+                           py_float(o->beta2), py_float(o->epsilon));
+        ctor = arena_printf("lr=%s, beta_1=%s, beta_2=%s, epsilon=%s", lr, py_float(o->beta1), py_float(o->beta2),
+                            py_float(o->epsilon));
+        slots = "        opt.state[p][\"m\"] = slot(name, \"m\", p, to_torch)\n"
+                "        opt.state[p][\"v\"] = slot(name, \"v\", p, to_torch)\n";
+        break;
+    case SEQRT_OPT_LION:
+        buf_printf(b, "%s%s", py_keras_rule, py_lion);
+        cls = "KerasLion";
+        rule = 1;
+        doc = arena_printf("Lion(learning_rate=%s, beta_1=%s, beta_2=%s).", lr, py_float(o->beta1), py_float(o->beta2));
+        ctor = arena_printf("lr=%s, beta_1=%s, beta_2=%s", lr, py_float(o->beta1), py_float(o->beta2));
+        slots = "        opt.state[p][\"momentum\"] = slot(name, \"momentum\", p, to_torch)\n";
+        break;
+    case SEQRT_OPT_FTRL:
+        buf_printf(b, "%s%s", py_keras_rule, py_ftrl);
+        cls = "KerasFtrl";
+        rule = 1;
+        doc = arena_printf("Ftrl(learning_rate=%s, learning_rate_power=%s,\n"
+                           "    initial_accumulator_value=%s, l1_regularization_strength=%s,\n"
+                           "    l2_regularization_strength=%s, l2_shrinkage_regularization_strength=%s,\n"
+                           "    beta=%s).", lr, py_float(o->lr_power), py_float(o->initial_accumulator_value),
+                           py_float(o->l1), py_float(o->l2), py_float(o->l2_shrinkage), py_float(o->beta));
+        ctor = arena_printf("lr=%s, learning_rate_power=%s, initial_accumulator_value=%s, l1=%s, l2=%s,\n"
+                            "                     l2_shrinkage=%s, beta=%s", lr, py_float(o->lr_power),
+                            py_float(o->initial_accumulator_value), py_float(o->l1), py_float(o->l2),
+                            py_float(o->l2_shrinkage), py_float(o->beta));
+        slots = "        opt.state[p][\"linear\"] = slot(name, \"linear\", p, to_torch)\n"
+                "        opt.state[p][\"accumulator\"] = slot(name, \"accumulator\", p, to_torch)\n";
+        break;
+    }
+    if (apply) {
+        buf_printf(b, "%s", py_keras_apply);
+        buf_printf(b, "\n\nclass KerasStep(KerasApply, %s):\n    pass\n", cls);
+    }
+    buf_printf(b, "\n\ndef optimizer(model):\n    \"\"\"%s", doc);
+    if (o->has_schedule)
+        buf_printf(b, "\n    learning_rate=%s(...): learning_rate(step).", seqrt_schedule_name(o->sched.kind));
+    if (o->clipnorm > 0)
+        buf_printf(b, "\n    clipnorm=%s.", py_float(o->clipnorm));
+    if (o->global_clipnorm > 0)
+        buf_printf(b, "\n    global_clipnorm=%s.", py_float(o->global_clipnorm));
+    if (o->clipvalue > 0)
+        buf_printf(b, "\n    clipvalue=%s.", py_float(o->clipvalue));
+    if (o->decoupled_wd)
+        buf_printf(b, "\n    weight_decay=%s: w -= w * weight_decay * lr before the update.", py_float(o->weight_decay));
+    if (constrained)
+        buf_printf(b, "\n    The weights' constraints (CONSTRAINTS) after each step.");
+    buf_printf(b, "\"\"\"\n");
+    if (!apply) {
+        buf_printf(b, "    return %s(model.parameters(), %s)\n", cls, ctor);
+    } else {
+        buf_printf(b, "    opt = KerasStep(model.parameters(), %s)\n", ctor);
+        if (o->has_schedule)
+            buf_printf(b, "    opt.schedule = learning_rate\n");
+        if (o->clipnorm > 0)
+            buf_printf(b, "    opt.clipnorm = %s\n", py_float(o->clipnorm));
+        if (o->global_clipnorm > 0)
+            buf_printf(b, "    opt.global_clipnorm = %s\n", py_float(o->global_clipnorm));
+        if (o->clipvalue > 0)
+            buf_printf(b, "    opt.clipvalue = %s\n", py_float(o->clipvalue));
+        if (o->decoupled_wd)
+            buf_printf(b, "    opt.decoupled_weight_decay = %s\n", py_float(o->weight_decay));
+        if (constrained)
+            buf_printf(b, "    opt.constraints = constraints(model)\n");
+        buf_printf(b, "    return opt\n");
+    }
+    OptSlots os;
+    ir_opt_slots(e->m, &os);
+    Buf pre = {0};
+    const char *step_line = "    step = int(tensors[\"train.step\"]) if \"train.step\" in tensors else 0\n";
+    if (apply || rule) {   /* the step count, also from a file without slots */
+        buf_printf(&pre, "%s", step_line);
+        if (apply)
+            buf_printf(&pre, "    opt.iterations = step\n");
+        if (rule)
+            buf_printf(&pre, "    for group in opt.param_groups:\n        group[\"keras_step\"] = step\n");
+    }
+    buf_printf(&pre, "    if not any(k.startswith(\"optimizer.\") for k in tensors):\n        return\n");
+    if (!apply && !rule && strstr(slots, "step"))
+        buf_printf(&pre, "%s", step_line);
+    if (os.u_product)
+        buf_printf(&pre, "    u_product = tensors.pop(\"optimizer.u_product\", None)\n"
+                         "    if u_product is None:\n"
+                         "        raise ValueError(f\"{path}: no tensor optimizer.u_product\")\n"
+                         "    for group in opt.param_groups:\n"
+                         "        group[\"u_product\"] = float(u_product)\n");
+    if (o->settable_lr)
+        buf_printf(&pre, "    if \"optimizer.learning_rate\" in tensors:   # as ReduceLROnPlateau left it\n"
+                         "        for group in opt.param_groups:\n"
+                         "            group[\"lr\"] = float(tensors.pop(\"optimizer.learning_rate\"))\n");
     buf_printf(b, "\n\ndef _load_optimizer(opt, model, tensors, path):\n"
                   "    \"\"\"The optimizer slots of a seqc checkpoint (optimizer.NAME.SLOT) into\n"
                   "    opt's state; nothing when the file has none (a weights-only file).\"\"\"\n"
-                  "    if not any(k.startswith(\"optimizer.\") for k in tensors):\n"
-                  "        return\n"
                   "%s"
                   "    params = dict(model.named_parameters())\n"
                   "%s"
@@ -871,8 +1641,8 @@ static void emit_optimizer(Buf *b, const PyEmit *e)
                   "    unused = sorted(k for k in tensors if k.startswith(\"optimizer.\"))\n"
                   "    if unused:\n"
                   "        raise ValueError(f\"{path}: optimizer tensors that this optimizer does not have: {unused}\")\n",
-               strstr(slots, "step") ? "    step = int(tensors[\"train.step\"]) if \"train.step\" in tensors else 0\n" : "",
-               strstr(slots, "group[") ? "    group = opt.param_groups[0]\n" : "", *slots ? slots : "        pass\n");
+               pre.data, strstr(slots, "group[") ? "    group = opt.param_groups[0]\n" : "", *slots ? slots : "        pass\n");
+    free(pre.data);
     buf_printf(b, "\n\ndef train_step(model, opt, x, target):\n"
                   "    \"\"\"One training step, as seqc's NAME_train_step: forward in training\n"
                   "    mode, the loss, its gradients and one optimizer step. Returns the loss.\"\"\"\n"

@@ -858,6 +858,10 @@ int emit_training(const Emit *e);   /* the model trains: backward exists */
 int pytorch_check(const Model *m);
 /* Writes NAME.py: the model as a torch nn.Sequential, the checkpoint
  * mapping, Keras's initializers, loss and optimizer. 0 or -1. */
+/* The runtime's view of p for a norm constraint of Keras axis p->con.axis
+ * (seqrt_constrain): (rows, cols), and 1 = each row, 0 = each column,
+ * -1 = all (emit_c.c; --emit=pytorch applies the same). */
+void emit_constraint_shape(const Param *p, int *rows, int *cols, int *axis);
 int emit_pytorch(const Model *m, const EmitOptions *opt);
 /* Builds NAME.py in memory only; the caller frees out->data. */
 void emit_pytorch_buffer(const Model *m, Buf *out);
