@@ -74,8 +74,10 @@ LOSS = "mae"
 
 class Normalization(nn.Module):
     """Keras's Normalization over the last axis: (x - mean) / max(sqrt(variance),
-    1e-7), the statistics as buffers. adapt(x) sets them from data as seqc
-    does before fit(): the mean and the biased variance of each feature."""
+    1e-7), the statistics as buffers (one mean and one variance for
+    axis=None). adapt(x) sets them from data as seqc does before fit(): the
+    mean and the biased variance of each feature (of all elements for
+    axis=None)."""
 
     def __init__(self, features):
         super().__init__()
@@ -87,7 +89,7 @@ class Normalization(nn.Module):
 
     @torch.no_grad()
     def adapt(self, x):
-        x = x.reshape(-1, x.shape[-1]).double()
+        x = x.reshape(-1, self.mean.numel()).double()
         self.mean.copy_(x.mean(0))
         self.variance.copy_(x.var(0, unbiased=False))
 
