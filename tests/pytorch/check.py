@@ -26,8 +26,14 @@ Dropout rate 0, written by CMakeLists.txt) when the model has Dropout:
      running_var through the documented mapping (torch moves it with the
      unbiased batch variance: Keras's value is m rv0 + (torch's - m rv0)
      (n - 1) / n, n the rows of the batch statistics); the optimizer's
-     slots through the optimizer's mapping (Adam's m and v; SGD's velocity
-     = -lr * torch's momentum buffer; RMSprop's velocity and momentum).
+     slots through the optimizer's mapping (Adam's m, v and vhat; SGD's
+     velocity = -lr * torch's momentum buffer; Adadelta's square_avg and
+     acc_delta; the update rules NAME.py writes out keep Keras's names).
+     The loss includes the weights' and activities' penalties, the rows
+     are weighted by fit(class_weight=...), and the step clips, follows the
+     learning-rate schedule, decays and constrains as Keras does.
+   The optimizer's update rule alone is also checked against Keras's
+   formula written out here (keras_rule_check).
    Training checks need a model without active Dropout: the variant.
 5. The module's save_checkpoint() after the step is loaded by the C
    (pytorch_driver --predict), whose outputs must be the module's.
@@ -118,6 +124,17 @@ class Checker:
             log(f"  ok {line}")
 
 
+def noise_amount(m):
+    """The rate or standard deviation of a random layer's module; None for others."""
+    if isinstance(m, nn.modules.dropout._DropoutNd):
+        return m.p
+    if type(m).__name__ == "GaussianDropout":
+        return m.rate
+    if type(m).__name__ == "GaussianNoise":
+        return m.stddev
+    return None
+
+
 def import_file(path, name):
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
@@ -154,25 +171,46 @@ def make_targets(loss, gen, n, outputs):
         return t
     if loss == "sparse_categorical_crossentropy":
         return torch.randint(outputs, (n,), generator=gen).double()
+    # the targets the losses of tests/parity/parity.py's make_targets take
+    if loss in ("hinge", "squared_hinge"):
+        return (torch.rand(n, outputs, generator=gen) < 0.5).double()
+    if loss == "categorical_hinge":
+        return torch.eye(outputs, dtype=torch.float64)[torch.randint(outputs, (n,), generator=gen)]
+    if loss == "kl_divergence":
+        r = 0.1 + torch.rand(n, outputs, generator=gen, dtype=torch.float64)
+        return r / r.sum(1, keepdim=True)
+    if loss in ("poisson", "msle"):
+        return 3 * torch.rand(n, outputs, generator=gen, dtype=torch.float64)
+    if loss == "mape":   # away from 0, where |e| / |t| is steep
+        sign = torch.where(torch.rand(n, outputs, generator=gen) < 0.5, -1.0, 1.0).double()
+        return sign * (0.5 + 1.5 * torch.rand(n, outputs, generator=gen, dtype=torch.float64))
     return 1.5 * torch.randn(n, outputs, generator=gen, dtype=torch.float64)
+
+
+def kinds(opt):
+    """The names of opt's classes (KerasStep wraps the update rule's)."""
+    return {c.__name__ for c in type(opt).__mro__}
 
 
 def optimizer_slots(opt, p, lr_group):
     """The checkpoint's optimizer slots of parameter p, from torch's state."""
     st = opt.state[p]
-    kind = type(opt).__name__
-    if kind in ("KerasAdam", "KerasAdamW"):
-        return {"m": st["exp_avg"], "v": st["exp_avg_sq"]}
-    if kind == "SGD":
+    k = kinds(opt)
+    if k & {"KerasAdam", "KerasAdamW"}:
+        out = {"m": st["exp_avg"], "v": st["exp_avg_sq"]}
+        if lr_group.get("amsgrad"):
+            out["vhat"] = st["max_exp_avg_sq"]
+        return out
+    if "SGD" in k:
         if "momentum_buffer" not in st or lr_group["momentum"] == 0:
             return {}
         return {"momentum": -lr_group["lr"] * st["momentum_buffer"]}
-    if kind == "KerasRMSprop":
-        out = {"velocity": st["velocity"]}
-        if "momentum" in st:
-            out["momentum"] = st["momentum"]
-        return out
-    raise ValueError(f"unknown optimizer {kind}")
+    if "Adadelta" in k:
+        return {"accumulated_grad": st["square_avg"], "accumulated_delta_var": st["acc_delta"]}
+    if k & {"KerasRMSprop", "KerasRule"}:
+        # the update rules written out keep Keras's slot names
+        return dict(st)
+    raise ValueError(f"unknown optimizer {type(opt).__name__}")
 
 
 # Keras's update rules written out (runtime/optim.c), for the optimizer
@@ -186,42 +224,111 @@ def keras_rule_check(mod, ck):
     holder = nn.Module()
     holder.w = nn.Parameter(torch.linspace(-1, 1, len(grads), dtype=torch.float64))
     opt = mod.optimizer(holder)
-    kind = type(opt).__name__
+    k = kinds(opt)
+    if "KerasApply" in k:
+        # the update rule alone: no clipping, schedule, decay or constraint
+        opt.clipnorm = opt.global_clipnorm = opt.clipvalue = opt.decoupled_weight_decay = 0.0
+        opt.schedule, opt.constraints = None, ()
     g0 = dict(opt.param_groups[0])
     w = holder.w.detach().clone()
     m = torch.zeros_like(w)
     v = torch.zeros_like(w)
+    vhat = torch.zeros_like(w)
+    avg = torch.zeros_like(w)
+    u_product = 1.0
+    if k & {"KerasAdagrad", "KerasFtrl"}:
+        v = v + g0["initial_accumulator_value"]
     for t in range(1, 4):
         g = grads * (1.0 + 0.5 * t) * (-1) ** t
         holder.w.grad = g.clone()
         opt.step()
         lr = g0["lr"]
-        if kind in ("KerasAdam", "KerasAdamW"):
+        if k & {"KerasAdam", "KerasAdamW"}:
             (b1, b2), eps, wd = g0["betas"], g0["eps"], g0.get("weight_decay", 0.0)
-            if kind == "KerasAdamW":
+            if "KerasAdamW" in k:
                 w = w - lr * wd * w                      # decoupled, before the step
             m = m + (1 - b1) * (g - m)
             v = v + (1 - b2) * (g * g - v)
-            w = w - lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (torch.sqrt(v) + eps)
-        elif kind == "SGD":
+            if g0.get("amsgrad"):
+                vhat = torch.maximum(vhat, v)
+            w = w - lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * m / (torch.sqrt(vhat if g0.get("amsgrad") else v) + eps)
+        elif "SGD" in k or "KerasSGD" in k:
             mom, nesterov = g0["momentum"], g0["nesterov"]
             if mom == 0:
                 w = w - lr * g
             else:
                 m = mom * m - lr * g
                 w = w + (mom * m - lr * g if nesterov else m)
-        elif kind == "KerasRMSprop":
+        elif k & {"KerasRMSprop", "KerasCenteredRMSprop"}:
             rho, mom, eps = g0["rho"], g0["momentum"], g0["epsilon"]
             v = rho * v + (1 - rho) * g * g
-            inc = lr * g / torch.sqrt(v + eps)
+            if "KerasCenteredRMSprop" in k:
+                avg = rho * avg + (1 - rho) * g
+                inc = lr * g / torch.sqrt(v - avg * avg + eps)
+            else:
+                inc = lr * g / torch.sqrt(v + eps)
             if mom > 0:
                 m = mom * m + inc
                 w = w - m
             else:
                 w = w - inc
+        elif "KerasAdagrad" in k:
+            v = v + g * g
+            w = w - lr * g / torch.sqrt(v + g0["epsilon"])
+        elif "Adadelta" in k:
+            rho, eps = g0["rho"], g0["eps"]
+            m = rho * m + (1 - rho) * g * g
+            d = -torch.sqrt(v + eps) * g / torch.sqrt(m + eps)
+            v = rho * v + (1 - rho) * d * d
+            w = w + lr * d
+        elif "KerasAdamax" in k:
+            b1, b2, eps = g0["beta_1"], g0["beta_2"], g0["epsilon"]
+            m = m + (g - m) * (1 - b1)
+            v = torch.maximum(b2 * v, g.abs())
+            w = w - lr * m / ((1 - b1 ** t) * (v + eps))
+        elif "KerasNadam" in k:
+            b1, b2, eps = g0["beta_1"], g0["beta_2"], g0["epsilon"]
+            u_t, u_t1 = b1 * (1 - 0.5 * 0.96 ** t), b1 * (1 - 0.5 * 0.96 ** (t + 1))
+            u_product *= u_t
+            m = m + (g - m) * (1 - b1)
+            v = v + (g * g - v) * (1 - b2)
+            m_hat = u_t1 * m / (1 - u_product * u_t1) + (1 - u_t) * g / (1 - u_product)
+            w = w - m_hat * lr / (torch.sqrt(v / (1 - b2 ** t)) + eps)
+        elif "KerasLion" in k:
+            b1, b2 = g0["beta_1"], g0["beta_2"]
+            w = w - lr * torch.sign(m * b1 + g * (1 - b1))
+            m = m * b2 + g * (1 - b2)
+        elif "KerasFtrl" in k:
+            power = -g0["learning_rate_power"]
+            l1, l2 = g0["l1"], g0["l2"] + g0["beta"] / (2 * lr)
+            g2 = g + 2 * g0["l2_shrinkage"] * w
+            na = v + g * g
+            m = m + g2 - (na ** power - v ** power) / lr * w
+            w = (torch.clamp(m, -l1, l1) - m) / (na ** power / lr + 2 * l2)
+            v = na
         else:
-            raise ValueError(f"unknown optimizer {kind}")
-        ck.check(f"rule {kind} step {t} against Keras's formula", holder.w.detach(), w, TOL_RULE)
+            raise ValueError(f"unknown optimizer {type(opt).__name__}")
+        ck.check(f"rule {type(opt).__name__} step {t} against Keras's formula", holder.w.detach(), w, TOL_RULE)
+
+
+def schedule_check(a, mod, model_file, ck):
+    """learning_rate(step) of a module whose optimizer follows a schedule,
+    against tests/parity/parity.py's Keras 3 formulas (keras_schedule), with
+    the schedule's arguments read from the IR as parity.py reads them, at
+    steps 0 to 99 (the training step checks only one)."""
+    if not hasattr(mod, "learning_rate"):
+        return
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "parity"))
+    dtype = torch.get_default_dtype()
+    import parity   # sets float64 as torch's default dtype: put back below
+    torch.set_default_dtype(dtype)
+    ir_text = subprocess.run([a.seqc, "--emit=ir", "-O0", model_file], check=True, capture_output=True,
+                             text=True).stdout
+    sched = parity.parse_ir(ir_text)["opt"]["schedule"]
+    steps = range(100)
+    ck.check(f"schedule {sched['kind']} at steps 0..99 against Keras's formula",
+             torch.tensor([mod.learning_rate(k) for k in steps], dtype=torch.float64),
+             torch.tensor([parity.keras_schedule(sched, k) for k in steps], dtype=torch.float64), TOL_RULE)
 
 
 def init_checks(mod, model, work, label, ck):
@@ -267,13 +374,13 @@ def run(a, model_file, label, training_checks):
     mod = import_file(os.path.join(work, name + ".py"), name)
 
     model = mod.build().double()
-    init_checks(mod, model, work, label, ck)
-    dropouts = [m for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd)]   # Spatial too
-    if training_checks == "nodrop" and any(m.p != 0 for m in dropouts):
-        print(f"FAIL {label}: the dropout-free variant still has Dropout rates {[m.p for m in dropouts]}")
+    # random layers: Dropout (Spatial and Alpha too), GaussianDropout, GaussianNoise
+    dropouts = [noise_amount(m) for m in model.modules() if noise_amount(m) is not None]
+    if training_checks == "nodrop" and any(a != 0 for a in dropouts):
+        print(f"FAIL {label}: the dropout-free variant still has Dropout or noise rates {dropouts}")
         ck.failures += 1
         return ck
-    active_dropout = any(m.p > 0 for m in dropouts)
+    active_dropout = any(a > 0 for a in dropouts)
 
     gen = torch.Generator().manual_seed(sum(ord(c) * (i + 1) for i, c in enumerate(name)))
     n = max(2, min(ROWS, mod.BATCH_SIZE))
@@ -289,6 +396,9 @@ def run(a, model_file, label, training_checks):
         print(f"FAIL {label}: pytorch_driver exited with {r.returncode}\n{r.stdout}{r.stderr}")
         ck.failures += 1
         return ck
+
+    # after the driver, which writes init.safetensors (a fresh work folder has none before)
+    init_checks(mod, model, work, label, ck)
 
     before = os.path.join(work, "before.safetensors")
     opt = mod.optimizer(model) if mod.LOSS else None
@@ -324,6 +434,7 @@ def run(a, model_file, label, training_checks):
         return ck
 
     keras_rule_check(mod, ck)
+    schedule_check(a, mod, model_file, ck)
 
     # one training step, with the rows of BatchNorm's statistics recorded
     rows = {}
@@ -343,7 +454,8 @@ def run(a, model_file, label, training_checks):
     state = model.state_dict()
     params = dict(model.named_parameters())
     modules = dict(model.named_modules())
-    adaptive = type(opt).__name__ in ("KerasAdam", "KerasAdamW", "KerasRMSprop")
+    # update rules that normalize (or take the sign of) each gradient element
+    adaptive = not kinds(opt) & {"SGD", "KerasSGD"}
     lr = opt.param_groups[0]["lr"]
     for ckpt, key, trainable, to_torch, _ in mod.TENSORS:
         c = after[ckpt]
