@@ -21,10 +21,10 @@ fi
 
 # The options of --help: the lines that start with "  -" hold the options,
 # separated by ", ", up to the first two spaces ("  -O0, -O1, -O2   ...");
-# the argument ("DIR", "=PASS") is left out.
+# the argument ("DIR", "=PASS", "=N[,N...]") is left out.
 "$seqc" --help | awk '/^  -/ { sub(/^  /, ""); split($0, col, /  +/); n = split(col[1], opt, /, /)
                                for (i = 1; i <= n; i++) { split(opt[i], w, / /); print w[1] } }' \
-    | sed 's/=[A-Z]*$//' >"$work/options"
+    | sed 's/=.*$//' >"$work/options"
 [ "$(wc -l <"$work/options")" -ge 10 ] || { cat "$work/options"; fail "could not read the options of seqc --help"; }
 # man renders - as a hyphen or a Unicode minus: compare in ASCII.
 sed 's/\xe2\x80\x90/-/g; s/\xe2\x88\x92/-/g' "$work/page.txt" >"$work/page.ascii"
