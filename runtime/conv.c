@@ -41,28 +41,33 @@
  *
  * The activation is Dense's (act_inline.h): the pre-activation is kept in
  * z when the caller gives it.
+ *
+ * Both entry points are dispatched at run time (dispatch.h) and every
+ * helper here is SEQRT_INLINE, so that im2col, col2im, the depthwise loops
+ * and the bias/activation rows are compiled for each clone's ISA.
  */
 #include <string.h>
 
 #include "act_inline.h"
+#include "dispatch.h"
 
 /* ---------------------------------------------------------------- helpers */
 
-static long out_pixels(const seqrt_window *g) { return (long)g->oh * g->ow; }
+SEQRT_INLINE long out_pixels(const seqrt_window *g) { return (long)g->oh * g->ow; }
 
-static int is_pointwise(const seqrt_window *g)
+SEQRT_INLINE int is_pointwise(const seqrt_window *g)
 {
     return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
            g->groups == 1 && g->oh == g->h && g->ow == g->w;
 }
 
-static int is_depthwise(const seqrt_window *g)
+SEQRT_INLINE int is_depthwise(const seqrt_window *g)
 {
     return g->c / g->groups == 1 && g->groups > 1;
 }
 
 /* w (oc, cg, kk) -> wp (oc, kk, cg) */
-static void permute_to_taps(float *restrict wp, const float *restrict w, int oc, int cg, int kk)
+SEQRT_INLINE void permute_to_taps(float *restrict wp, const float *restrict w, int oc, int cg, int kk)
 {
     for (int o = 0; o < oc; o++)
         for (int c = 0; c < cg; c++)
@@ -71,7 +76,7 @@ static void permute_to_taps(float *restrict wp, const float *restrict w, int oc,
 }
 
 /* wp (oc, kk, cg) -> w (oc, cg, kk) */
-static void permute_from_taps(float *restrict w, const float *restrict wp, int oc, int cg, int kk)
+SEQRT_INLINE void permute_from_taps(float *restrict w, const float *restrict wp, int oc, int cg, int kk)
 {
     for (int o = 0; o < oc; o++)
         for (int c = 0; c < cg; c++)
@@ -81,7 +86,7 @@ static void permute_from_taps(float *restrict w, const float *restrict wp, int o
 
 /* The input pixel under tap (ky, kx) of output pixel (oy, ox), or -1 when
  * it falls into the padding. */
-static inline long tap_pixel(const seqrt_window *g, int oy, int ox, int ky, int kx)
+SEQRT_INLINE long tap_pixel(const seqrt_window *g, int oy, int ox, int ky, int kx)
 {
     int iy = oy * g->sh - g->pt + ky * g->dh, ix = ox * g->sw - g->pl + kx * g->dw;
     if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
@@ -89,7 +94,7 @@ static inline long tap_pixel(const seqrt_window *g, int oy, int ox, int ky, int 
     return (long)iy * g->w + ix;
 }
 
-static inline void copy_floats(float *restrict dst, const float *restrict src, long n)
+SEQRT_INLINE void copy_floats(float *restrict dst, const float *restrict src, long n)
 {
     if (n > 32) {
         memcpy(dst, src, sizeof(float) * (size_t)n);
@@ -106,14 +111,14 @@ typedef struct {
     int oy, ox;
 } pixel_walk;
 
-static pixel_walk walk_start(const seqrt_window *g, long p0)
+SEQRT_INLINE pixel_walk walk_start(const seqrt_window *g, long p0)
 {
     long pix = out_pixels(g), q = p0 % pix;
     pixel_walk w = {p0 / pix, (int)(q / g->ow), (int)(q % g->ow)};
     return w;
 }
 
-static void walk_next(const seqrt_window *g, pixel_walk *w)
+SEQRT_INLINE void walk_next(const seqrt_window *g, pixel_walk *w)
 {
     if (++w->ox == g->ow) {
         w->ox = 0;
@@ -127,7 +132,7 @@ static void walk_next(const seqrt_window *g, pixel_walk *w)
 /* The window row ky of an output pixel as one run of kw cg contiguous
  * floats of x (all of it inside the input, one group, no dilation along
  * w): its first input pixel, or -1. */
-static inline long row_run(const seqrt_window *g, int oy, int ox, int ky)
+SEQRT_INLINE long row_run(const seqrt_window *g, int oy, int ox, int ky)
 {
     int iy = oy * g->sh - g->pt + ky * g->dh, ix = ox * g->sw - g->pl;
     if (g->groups != 1 || g->dw != 1 || iy < 0 || iy >= g->h || ix < 0 || ix + g->kw > g->w)
@@ -138,7 +143,7 @@ static inline long row_run(const seqrt_window *g, int oy, int ox, int ky)
 /* cols (np, kk cg): the patches of output pixels [p0, p0 + np) of the
  * batch, channels [c0, c0 + cg) of x (n, h, w, c), taps in (ky, kx) order,
  * zeros for the padding. */
-static void im2col(float *cols, const float *x, long p0, long np, const seqrt_window *g, int c0, int cg)
+SEQRT_INLINE void im2col(float *cols, const float *x, long p0, long np, const seqrt_window *g, int c0, int cg)
 {
     long K = (long)g->kh * g->kw * cg, run = (long)g->kw * cg, sample = (long)g->h * g->w * g->c;
     pixel_walk w = walk_start(g, p0);
@@ -166,7 +171,7 @@ static void im2col(float *cols, const float *x, long p0, long np, const seqrt_wi
 
 /* dx (n, h, w, c) += the patches cols (np, kk cg) of output pixels
  * [p0, p0 + np), channels [c0, c0 + cg); the padding's share is dropped. */
-static void col2im(float *dx, const float *cols, long p0, long np, const seqrt_window *g, int c0, int cg)
+SEQRT_INLINE void col2im(float *dx, const float *cols, long p0, long np, const seqrt_window *g, int c0, int cg)
 {
     long K = (long)g->kh * g->kw * cg, run = (long)g->kw * cg, sample = (long)g->h * g->w * g->c;
     pixel_walk w = walk_start(g, p0);
@@ -196,7 +201,7 @@ static void col2im(float *dx, const float *cols, long p0, long np, const seqrt_w
 
 /* Rows of patches per chunk that the scratch holds after the two weight
  * copies (at least 1: the minimum scratch). */
-static long chunk_rows(const seqrt_window *g, long scratch_floats, long K)
+SEQRT_INLINE long chunk_rows(const seqrt_window *g, long scratch_floats, long K)
 {
     long rows = (scratch_floats - 2L * g->oc * K) / K;
     if (rows < 1)
@@ -209,7 +214,7 @@ static long chunk_rows(const seqrt_window *g, long scratch_floats, long K)
 /* pre (n, oh, ow, oc) = the depthwise convolution, weights wd (kk, oc):
  * each output pixel accumulates in place, tap by tap, over its channels
  * (output channel c dm + m reads input channel c). */
-static void depthwise_forward(float *pre, const float *x, const float *wd, int n, const seqrt_window *g)
+SEQRT_INLINE void depthwise_forward(float *pre, const float *x, const float *wd, int n, const seqrt_window *g)
 {
     int oc = g->oc, dm = oc / g->c;
     for (int s = 0; s < n; s++)
@@ -237,7 +242,7 @@ static void depthwise_forward(float *pre, const float *x, const float *wd, int n
 }
 
 /* dwd (kk, oc) = sum dz x; dx (if not NULL) = sum dz wd. */
-static void depthwise_backward(float *dx, float *dwd, const float *dz, const float *x, const float *wd, int n,
+SEQRT_INLINE void depthwise_backward(float *dx, float *dwd, const float *dz, const float *x, const float *wd, int n,
                                const seqrt_window *g)
 {
     int oc = g->oc, dm = oc / g->c;
@@ -279,7 +284,7 @@ static void depthwise_backward(float *dx, float *dwd, const float *dz, const flo
 
 /* Rows [p0, p0 + np) of a forward: the bias and the activation, while the
  * chunk is in cache. */
-static void bias_act_rows(float *y, float *pre, const float *b, long p0, long np, int oc, seqrt_actfn act)
+SEQRT_INLINE void bias_act_rows(float *y, float *pre, const float *b, long p0, long np, int oc, seqrt_actfn act)
 {
     for (long i = p0; i < p0 + np; i++)
         seqrt_act_row_bias_forward(act, y + (size_t)i * oc, pre + (size_t)i * oc, b, oc);
@@ -287,7 +292,7 @@ static void bias_act_rows(float *y, float *pre, const float *b, long p0, long np
 
 /* Rows [p0, p0 + np) of a backward: dz = act'(z) dy in place, and their
  * column sums added into db. */
-static void dz_rows(float *dy, float *db, const float *z, const float *y, long p0, long np, int oc, seqrt_actfn act)
+SEQRT_INLINE void dz_rows(float *dy, float *db, const float *z, const float *y, long p0, long np, int oc, seqrt_actfn act)
 {
     for (long i = p0; i < p0 + np; i++) {
         size_t o = (size_t)i * oc;
@@ -298,6 +303,7 @@ static void dz_rows(float *dy, float *db, const float *z, const float *y, long p
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_conv_forward(float *y, float *z, const float *x, const float *w, const float *b, int n,
                         const seqrt_window *g, seqrt_actfn act, float *scratch, long scratch_floats)
 {
@@ -339,6 +345,7 @@ void seqrt_conv_forward(float *y, float *z, const float *x, const float *w, cons
     }
 }
 
+SEQRT_DISPATCH
 void seqrt_conv_backward(float *dx, float *dw, float *db, float *dy, const float *x, const float *w,
                          const float *z, const float *y, int n, const seqrt_window *g, seqrt_actfn act,
                          float *scratch, long scratch_floats)

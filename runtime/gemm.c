@@ -185,7 +185,13 @@ void seqrt_gemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
     if (m <= 0 || n <= 0)
         return;
 #ifdef SEQC_BLAS
-    if (beta == 0.0f) { /* never read C: zero it, then accumulate into 0 */
+    /* beta == 0 never reads C. cblas_sgemm guarantees that itself (BLAS:
+     * "when BETA is supplied as zero then C need not be set on input";
+     * OpenBLAS zeroes C in its beta pass, checked with a NaN-filled C), so
+     * a memset here would be a second pass over C: a conv layer's whole
+     * output. The sgemv paths (m or n 1) and the no-product case zero C
+     * here. */
+    if (beta == 0.0f && (m == 1 || n == 1 || k <= 0 || alpha == 0.0f)) {
         if (ldc == n)
             memset(c, 0, sizeof(float) * (size_t)m * (size_t)n);
         else

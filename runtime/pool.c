@@ -17,13 +17,17 @@
  * that equals the output, which is the element forward chose (it keeps the
  * first maximum, as PyTorch's CPU kernel does, so ties resolve the same
  * way).
+ *
+ * The entry points are dispatched at run time (dispatch.h); the helpers
+ * are SEQRT_INLINE so that they are compiled into each clone.
  */
 #include <math.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "seqrt_kernels.h"
 
-static inline long window_pixel(const seqrt_window *g, int oy, int ox, int ky, int kx)
+SEQRT_INLINE long window_pixel(const seqrt_window *g, int oy, int ox, int ky, int kx)
 {
     int iy = oy * g->sh - g->pt + ky, ix = ox * g->sw - g->pl + kx;
     if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
@@ -38,7 +42,7 @@ static inline long window_pixel(const seqrt_window *g, int oy, int ox, int ky, i
 /* Forward: the output pixel itself accumulates, over the channels (loops
  * over memory vectorize where a local accumulator array would be split
  * into scalars). */
-static void pool_forward(float *y, const float *x, int n, const seqrt_window *g, int max)
+SEQRT_INLINE void pool_forward(float *y, const float *x, int n, const seqrt_window *g, int max)
 {
     int c = g->c;
     for (int s = 0; s < n; s++)
@@ -70,12 +74,14 @@ static void pool_forward(float *y, const float *x, int n, const seqrt_window *g,
             }
 }
 
+SEQRT_DISPATCH
 void seqrt_maxpool_forward(float *y, const float *x, int n, const seqrt_window *g)
 {
     /* y: (n, oh, ow, c), x: (n, h, w, c) */
     pool_forward(y, x, n, g, 1);
 }
 
+SEQRT_DISPATCH
 void seqrt_avgpool_forward(float *y, const float *x, int n, const seqrt_window *g)
 {
     /* y: (n, oh, ow, c), x: (n, h, w, c) */
@@ -86,7 +92,7 @@ void seqrt_avgpool_forward(float *y, const float *x, int n, const seqrt_window *
  * the first element of the window, in forward's order, equal to the
  * output gets the gradient. tiled: the windows tile the input, so dx is
  * written here (the gradient or 0) rather than added to. */
-static inline void maxpool_pixel_backward(float *restrict dxs, const float *restrict gr, const float *restrict xs,
+SEQRT_INLINE void maxpool_pixel_backward(float *restrict dxs, const float *restrict gr, const float *restrict xs,
                                           const float *restrict yr, const seqrt_window *g, int oy, int ox, int j0,
                                           int nb, int tiled)
 {
@@ -111,6 +117,7 @@ static inline void maxpool_pixel_backward(float *restrict dxs, const float *rest
         }
 }
 
+SEQRT_DISPATCH
 void seqrt_maxpool_backward(float *dx, const float *dy, const float *x, const float *y, int n,
                             const seqrt_window *g)
 {
@@ -145,7 +152,7 @@ void seqrt_maxpool_backward(float *dx, const float *dy, const float *x, const fl
 }
 
 /* The number of real (not padding) elements in a window. */
-static int window_count(const seqrt_window *g, int oy, int ox)
+SEQRT_INLINE int window_count(const seqrt_window *g, int oy, int ox)
 {
     int count = 0;
     for (int ky = 0; ky < g->kh; ky++)
@@ -154,6 +161,7 @@ static int window_count(const seqrt_window *g, int oy, int ox)
     return count;
 }
 
+SEQRT_DISPATCH
 void seqrt_avgpool_backward(float *dx, const float *dy, int n, const seqrt_window *g)
 {
     /* dx: (n, h, w, c) overwritten; dy: (n, oh, ow, c) */

@@ -7,12 +7,14 @@
  * Each copies whole pixels (c contiguous floats) at a time. Backward is the
  * adjoint: the copy in the other direction (padding's gradient is a crop,
  * cropping's a zero-padded copy), the sum over each upsampled block, the
- * gradient times the scale.
+ * gradient times the scale. Dispatched at run time (dispatch.h).
  */
 #include <string.h>
 
+#include "dispatch.h"
 #include "seqrt_kernels.h"
 
+SEQRT_DISPATCH
 void seqrt_shift_forward(float *y, const float *x, int n, int h, int w, int c, int oh, int ow, int top,
                          int left)
 {
@@ -31,6 +33,7 @@ void seqrt_shift_forward(float *y, const float *x, int n, int h, int w, int c, i
             }
 }
 
+SEQRT_DISPATCH
 void seqrt_shift_backward(float *dx, const float *dy, int n, int h, int w, int c, int oh, int ow, int top,
                           int left)
 {
@@ -39,6 +42,7 @@ void seqrt_shift_backward(float *dx, const float *dy, int n, int h, int w, int c
     seqrt_shift_forward(dx, dy, n, oh, ow, c, h, w, -top, -left);
 }
 
+SEQRT_DISPATCH
 void seqrt_upsample_forward(float *y, const float *x, int n, int h, int w, int c, int sh, int sw)
 {
     /* y (n, h sh, w sw, c): y[oy, ox] = x[oy / sh, ox / sw] */
@@ -51,6 +55,7 @@ void seqrt_upsample_forward(float *y, const float *x, int n, int h, int w, int c
                        x + (((size_t)s * h + oy / sh) * w + ox / sw) * c, pix);
 }
 
+SEQRT_DISPATCH
 void seqrt_upsample_backward(float *dx, const float *dy, int n, int h, int w, int c, int sh, int sw)
 {
     /* dx (n, h, w, c) = the sum of each (sh, sw) block of dy */
@@ -66,6 +71,7 @@ void seqrt_upsample_backward(float *dx, const float *dy, int n, int h, int w, in
             }
 }
 
+SEQRT_DISPATCH
 void seqrt_scale_forward(float *y, const float *x, long count, float scale, float offset)
 {
     /* y, x: (count); y may equal x */
@@ -73,6 +79,7 @@ void seqrt_scale_forward(float *y, const float *x, long count, float scale, floa
         y[i] = x[i] * scale + offset;
 }
 
+SEQRT_DISPATCH
 void seqrt_scale_backward(float *dx, const float *dy, long count, float scale)
 {
     /* dx, dy: (count); dx may equal dy */

@@ -45,6 +45,104 @@ static void fill(float *v, long count, seqrt_rng *r, float scale)
         v[i] = scale * seqrt_rng_normal(r);
 }
 
+/* A window over (h, w, c) -> oc channels: Keras's "valid" (same = 0) or
+ * "same" padding (the extra row or column at the end). */
+static seqrt_window window(int h, int w, int c, int oc, int kh, int kw, int sh, int sw, int dh, int dw, int same,
+                           int groups)
+{
+    seqrt_window g = {h, w, c, 0, 0, oc, kh, kw, sh, sw, dh, dw, 0, 0, groups};
+    int eh = dh * (kh - 1) + 1, ew = dw * (kw - 1) + 1;
+    if (same) {
+        g.oh = (h + sh - 1) / sh;
+        g.ow = (w + sw - 1) / sw;
+        int ph = (g.oh - 1) * sh + eh - h, pw = (g.ow - 1) * sw + ew - w;
+        g.pt = ph > 0 ? ph / 2 : 0;
+        g.pl = pw > 0 ? pw / 2 : 0;
+    } else {
+        g.oh = (h - eh) / sh + 1;
+        g.ow = (w - ew) / sw + 1;
+    }
+    return g;
+}
+
+/* Convolutions (im2col + GEMM in chunks of a small and a large scratch,
+ * pointwise, grouped, depthwise with depth multipliers 1 and 2, strides,
+ * dilation, both paddings), poolings (max with windows that tile the input
+ * and ones that overlap, average) and the spatial copies, forward and
+ * backward. */
+static void window_kernels(seqrt_rng *r)
+{
+    enum { NS = 3, H = 9, W = 11, CMAX = 8, OCMAX = 16, KMAX = 3 };
+    static float x[NS * H * W * CMAX], y[NS * H * W * OCMAX], z[NS * H * W * OCMAX], dy[NS * H * W * OCMAX];
+    static float dz[NS * H * W * OCMAX], dx[NS * 4 * H * W * CMAX], w[OCMAX * CMAX * KMAX * KMAX];
+    static float dw[OCMAX * CMAX * KMAX * KMAX], b[OCMAX], db[OCMAX];
+    static float scratch[2 * OCMAX * CMAX * KMAX * KMAX + 200 * CMAX * KMAX * KMAX];
+    fill(x, NS * H * W * CMAX, r, 1.0f);
+    fill(dy, NS * H * W * OCMAX, r, 1.0f);
+    fill(w, OCMAX * CMAX * KMAX * KMAX, r, 0.4f);
+    fill(b, OCMAX, r, 0.2f);
+    /* c, oc, kh, kw, sh, sw, dh, dw, same, groups */
+    static const int convs[][10] = {
+        {5, 7, 3, 3, 1, 1, 1, 1, 1, 1}, {5, 7, 3, 3, 1, 1, 1, 1, 0, 1}, {4, 6, 3, 2, 2, 2, 1, 1, 1, 1},
+        {3, 8, 2, 3, 1, 1, 2, 2, 0, 1}, {6, 9, 3, 3, 1, 2, 1, 1, 1, 3}, {5, 16, 1, 1, 1, 1, 1, 1, 0, 1},
+        {5, 5, 3, 3, 1, 1, 1, 1, 1, 5}, {4, 8, 3, 3, 2, 1, 1, 1, 1, 4}, {1, 8, 3, 3, 1, 1, 1, 1, 0, 1},
+    };
+    seqrt_actfn acts[2] = {seqrt_act_default(SEQRT_ACT_RELU), seqrt_act_default(SEQRT_ACT_TANH)};
+    for (size_t v = 0; v < sizeof convs / sizeof convs[0]; v++) {
+        const int *k = convs[v];
+        seqrt_window g = window(H, W, k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9]);
+        long kd = (long)g.kh * g.kw * g.c / g.groups, nout = (long)NS * g.oh * g.ow * g.oc;
+        long sizes[2] = {2 * g.oc * kd + kd, 2 * g.oc * kd + 200 * kd};   /* one row a chunk; up to 200 */
+        for (int s = 0; s < 2; s++)
+            for (int a = 0; a < 2; a++) {
+                const float *bias = a ? b : NULL;
+                seqrt_conv_forward(y, a ? z : NULL, x, w, bias, NS, &g, acts[a], scratch, sizes[s]);
+                put(y, nout);
+                if (a)
+                    put(z, nout);
+                memcpy(dz, dy, sizeof(float) * (size_t)nout);
+                seqrt_conv_backward(s ? NULL : dx, dw, a ? db : NULL, dz, x, w, a ? z : NULL, y, NS, &g, acts[a],
+                                    scratch, sizes[s]);
+                put(dz, nout);
+                put(dw, (long)g.oc * kd);
+                if (a)
+                    put(db, g.oc);
+                if (!s)
+                    put(dx, (long)NS * H * W * g.c);
+            }
+    }
+    /* ties on purpose (x on a grid of 0.5), so the first maximum matters */
+    for (int i = 0; i < NS * H * W * CMAX; i++)
+        x[i] = (float)(int)(x[i] * 2.0f) * 0.5f;
+    /* c, k, stride, same */
+    static const int pools[][4] = {{8, 2, 2, 0}, {5, 3, 2, 1}, {8, 3, 1, 1}, {3, 2, 3, 0}};
+    for (size_t v = 0; v < sizeof pools / sizeof pools[0]; v++) {
+        const int *k = pools[v];
+        seqrt_window g = window(H, W, k[0], k[0], k[1], k[1], k[2], k[2], 1, 1, k[3], 1);
+        long nout = (long)NS * g.oh * g.ow * g.c, nin = (long)NS * H * W * g.c;
+        seqrt_maxpool_forward(y, x, NS, &g);
+        put(y, nout);
+        seqrt_maxpool_backward(dx, dy, x, y, NS, &g);
+        put(dx, nin);
+        seqrt_avgpool_forward(y, x, NS, &g);
+        put(y, nout);
+        seqrt_avgpool_backward(dx, dy, NS, &g);
+        put(dx, nin);
+    }
+    seqrt_shift_forward(y, x, NS, H, W, 5, H + 3, W - 2, 2, -1);
+    put(y, (long)NS * (H + 3) * (W - 2) * 5);
+    seqrt_shift_backward(dx, dy, NS, H, W, 5, H + 3, W - 2, 2, -1);
+    put(dx, (long)NS * H * W * 5);
+    seqrt_upsample_forward(y, x, NS, 4, 5, 7, 2, 3);
+    put(y, (long)NS * 8 * 15 * 7);
+    seqrt_upsample_backward(dx, dy, NS, 4, 5, 7, 2, 3);
+    put(dx, (long)NS * 4 * 5 * 7);
+    seqrt_scale_forward(y, x, NS * H * W * 7, 0.0039215686f, -0.5f);
+    put(y, NS * H * W * 7);
+    seqrt_scale_backward(dx, dy, NS * H * W * 7, 0.0039215686f);
+    put(dx, NS * H * W * 7);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -198,6 +296,8 @@ int main(int argc, char **argv)
         }
         put(pw, N * C);
     }
+
+    window_kernels(&r);
 
     /* the GEMM (plain C without BLAS) in its four forms */
     for (int ta = 0; ta < 2; ta++)
