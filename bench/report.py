@@ -2,7 +2,7 @@
 
     report.py RESULTS_DIR ROUNDS ALL_THREADS CORETYPE_NOTE [MODELS]
 
-MODELS: the models run, as bench/run.sh's MODELS ("a b c d" by default).
+MODELS: the models run, as bench/run.sh's MODELS ("a b c d e f" by default).
 
 Medians over rounds; every ratio is the median of the per-round ratios of
 two numbers measured in the same round, same machine, same thread count.
@@ -12,7 +12,7 @@ import statistics
 import sys
 
 out, rounds, allt, note = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-models = "".join(sys.argv[5].split()) if len(sys.argv) > 5 else "abcd"
+models = "".join(sys.argv[5].split()) if len(sys.argv) > 5 else "abcdef"
 
 
 def read(path):
@@ -51,7 +51,9 @@ BATCHES = ("1", "8", "64", "256")
 names = {"a": "(a) 10-64(BN,ReLU,Drop)-1 BCE SGDm b256",
          "b": "(b) 11-1024-512-1024(BN)-1024-1 MAE Adam b256",
          "c": "(c) digits 64-128-64-10 softmax Adam b64",
-         "d": "(d) CNN 28x28x1 conv32-pool-conv64-pool-128-10 Adam b64"}
+         "d": "(d) CNN 28x28x1 conv32-pool-conv64-pool-128-10 Adam b64",
+         "e": "(e) LSTM(64) T=50 F=8 -> Dense(1) MSE Adam b32",
+         "f": "(f) GRU(64) T=50 F=8 -> Dense(1) MSE Adam b32"}
 print(f"seqc benchmark: {rounds} rounds, medians; {note} (as-is) vs unset; threads 1 and {allt}")
 for t in ["1", allt]:
     print(f"\n### threads = {t}\n")

@@ -3,7 +3,8 @@
 # ratios measured in this run, on this machine, at the same thread count.
 #
 #   bench/run.sh                 (ROUNDS=3 by default; ROUNDS=5 bench/run.sh)
-#   MODELS="d" bench/run.sh      (only the CNN; default MODELS="a b c d")
+#   MODELS="d" bench/run.sh      (only the CNN; default MODELS="a b c d e f";
+#                                 MODELS="e f": the recurrent rows)
 #
 # Two builds of seqc: native (SEQC_NATIVE=ON: -march=native everywhere) and
 # portable (the default: x86-64 baseline, hot kernels dispatched at run time
@@ -24,7 +25,7 @@ PBUILD=${PBUILD:-$ROOT/build-bench-portable}
 GEN=$BUILD/bench_gen
 OUT=$GEN/results
 ROUNDS=${ROUNDS:-3}
-MODELS=${MODELS:-"a b c d"}
+MODELS=${MODELS:-"a b c d e f"}
 ALL=$(nproc)
 PY=/usr/bin/python3
 DIGITS=$ROOT/examples/data/digits_train.csv
@@ -32,6 +33,8 @@ ROWS_a=200000
 ROWS_b=10240
 ROWS_c=64000
 ROWS_d=6400
+ROWS_e=3200
+ROWS_f=3200
 
 echo "== building (Release): native in $BUILD, portable in $PBUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSEQC_NATIVE=ON -DSEQC_TESTS=OFF -DSEQC_EXAMPLES=OFF >/dev/null
@@ -58,11 +61,25 @@ if [ -f /usr/include/floatfann.h ] && cc $CFLAGS "$ROOT/bench/fann_bench.c" -lfl
 fi
 
 dims_a="10 64 1"; dims_b="11 1024 512 1024 1024 1"; dims_c="64 128 64 10"
-batch_a=256; batch_b=256; batch_c=64; batch_d=64
+batch_a=256; batch_b=256; batch_c=64; batch_d=64; batch_e=32; batch_f=32
 # (d)'s GEMMs as TA,TB,M,N,K, im2col at batch 64 (whole, not chunked):
 # conv1 26x26x32 from 3x3x1 patches (forward, dW; no dx for the first
 # layer), conv2 11x11x64 from 3x3x32 patches (forward, dW, dcols), then the
 # two Dense layers 1600->128->10 (forward, dW, dx)
+# (e), (f): a recurrent layer at batch 32 over T = 50 steps of F = 8, G =
+# 4 x 64 (LSTM) or 3 x 64 (GRU) gate rows: the input products of all steps
+# (one GEMM), the recurrent product of each step after the first, in
+# backward d h_prev per step, d W_ih (one GEMM; no d x for the first layer),
+# d W_hh one GEMM per sample over its 49 steps; then Dense 64 -> 1.
+rnn_shapes() { # G
+  s="0,1,1600,$1,8"
+  for i in $(seq 1 49); do s="$s 0,1,32,$1,64 0,0,32,64,$1"; done
+  s="$s 1,0,$1,8,1600"
+  for i in $(seq 1 32); do s="$s 1,0,$1,64,49"; done
+  echo "$s 0,1,32,1,64 1,0,1,64,32 0,0,32,64,1"
+}
+shapes_e=$(rnn_shapes 256)
+shapes_f=$(rnn_shapes 192)
 shapes_d="0,1,43264,32,9 1,0,32,9,43264 0,1,7744,64,288 1,0,64,288,7744 0,0,7744,288,64 0,1,64,128,1600 1,0,128,1600,64 0,0,64,1600,128 0,1,64,10,128 1,0,10,128,64 0,0,64,128,10"
 
 baked_built=0
@@ -70,7 +87,10 @@ for r in $(seq 1 "$ROUNDS"); do
   for t in 1 "$ALL"; do
     for m in $MODELS; do
       eval rows=\$ROWS_$m batch=\$batch_$m
-      if [ $m = d ]; then floor_args="--shapes $shapes_d"; else eval floor_args=\"$batch \$dims_$m\"; fi
+      case $m in
+        d|e|f) eval floor_args=\"--shapes \$shapes_$m\" ;;
+        *) eval floor_args=\"$batch \$dims_$m\" ;;
+      esac
       extra=""; [ $m = c ] && extra=$DIGITS
       f="$OUT/r${r}_t${t}_$m"
       echo "== round $r, threads $t, model $m"

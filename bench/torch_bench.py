@@ -17,6 +17,17 @@ import torch
 from torch import nn
 
 
+class Recurrent(nn.Module):
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+        self.out = nn.Linear(64, 1)
+
+    def forward(self, x):
+        h, _ = self.rnn(x)
+        return self.out(h[:, -1])
+
+
 def build(name):
     if name == "a":
         # Keras BatchNormalization momentum 0.99 == PyTorch momentum 0.01
@@ -35,6 +46,10 @@ def build(name):
         m = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
                           nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
         return m, nn.CrossEntropyLoss(), torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7), 64, 784, False
+    if name in ("e", "f"):
+        # LSTM(64) / GRU(64) over 50 steps of 8, the last state into Dense(1)
+        m = Recurrent(nn.LSTM(8, 64, batch_first=True) if name == "e" else nn.GRU(8, 64, batch_first=True))
+        return m, nn.MSELoss(), torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7), 32, 400, False
     m = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10),
                       nn.Softmax(dim=1))
     return m, nn.CrossEntropyLoss(), torch.optim.Adam(m.parameters(), lr=1e-3, eps=1e-7), 64, 64, True
@@ -55,6 +70,8 @@ def data(name, rows, n_in, digits):
     s = (x * w).sum(1, keepdim=True)
     if name == "d":   # seqc_bench's rule for a sparse loss: floor(|s|) mod 10
         return x.reshape(rows, 1, 28, 28), (s.abs().floor() % 10).long().reshape(rows)
+    if name in ("e", "f"):
+        return x.reshape(rows, 50, 8), s
     return x, ((s > 0).float() if name == "a" else s)
 
 

@@ -110,8 +110,24 @@ static long stage_weights(const Stage *st)
     case ST_SHIFT:
     case ST_UPSAMPLE:
         return 0;
+    case ST_EMBED:
+        return (long)st->top * st->left;
+    case ST_RNN: {
+        long G = (long)st->gates * st->units;
+        return (st->bidir + 1) * (G * (shape_last(&st->in) + st->units) + 2 * G);
+    }
     }
     ir_internal_error("a baked stage of no known kind");
+}
+
+/* m (rows, cols) -> (cols, rows). */
+static const double *transpose(const double *m, long rows, long cols)
+{
+    double *t = bake_alloc(rows * cols);
+    for (long r = 0; r < rows; r++)
+        for (long k = 0; k < cols; k++)
+            t[k * rows + r] = m[r * cols + k];
+    return t;
 }
 
 /* w (out, in) -> the layout the generated loops read: panels of
@@ -144,11 +160,31 @@ static const double *conv_taps(const Stage *st)
     return t;
 }
 
+/* The most weight arrays a stage has (a Bidirectional recurrent layer). */
+#define STAGE_ARRAYS 8
+
 /* The weight arrays of a stage, in struct order. */
 static int stage_arrays(const Stage *st, const double **v, long *n, const char **name)
 {
     int c = shape_last(&st->out);
     switch (st->kind) {
+    case ST_EMBED:
+        v[0] = st->w, n[0] = (long)st->top * st->left, name[0] = "table";
+        return 1;
+    case ST_RNN: {
+        /* the weights transposed, (F, G) and (H, G): the loops run over gates innermost */
+        long F = shape_last(&st->in), H = st->units, G = (long)st->gates * H;
+        static const char *const names[] = {"wi", "wh", "bi", "bh", "wi_rev", "wh_rev", "bi_rev", "bh_rev"};
+        for (int d = 0; d <= st->bidir; d++) {
+            v[4 * d] = transpose(st->rw[4 * d], G, F), n[4 * d] = G * F;
+            v[4 * d + 1] = transpose(st->rw[4 * d + 1], G, H), n[4 * d + 1] = G * H;
+            v[4 * d + 2] = st->rw[4 * d + 2], n[4 * d + 2] = G;
+            v[4 * d + 3] = st->rw[4 * d + 3], n[4 * d + 3] = G;
+            for (int k = 0; k < 4; k++)
+                name[4 * d + k] = names[4 * d + k];
+        }
+        return 4 * (st->bidir + 1);
+    }
     case ST_AFFINE:
         v[0] = transposed(st), n[0] = (long)shape_last(&st->in) * c, name[0] = "w";
         v[1] = st->b, n[1] = c, name[1] = "b";
@@ -492,6 +528,8 @@ static void emit_window_stage(Buf *c, Writer *w, int i, const Stage *st, const c
     case ST_ACT:
     case ST_LAYERNORM:
     case ST_PRELU:
+    case ST_EMBED:
+    case ST_RNN:
         break;
     }
     ir_internal_error("not a window stage");
@@ -508,11 +546,15 @@ static void indented(Buf *c, const Buf *text, const char *indent)
     }
 }
 
+static void emit_rnn_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst,
+                           const char *scr);
+
 /* Stage i's code in the block loop; an affine stage calls its function
  * (with the activation stage after it fused when `fused`), the window
- * stages (convolution, pooling, padding, upsampling) run sample by
- * sample. */
-static void emit_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst, int fused)
+ * stages (convolution, pooling, padding, upsampling) and the recurrent
+ * ones run sample by sample (a recurrent stage's working memory at scr). */
+static void emit_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst, int fused,
+                       const char *scr)
 {
     int out = shape_last(&st->out);
     long rows = shape_lead(&st->out), size = shape_size(&st->out);
@@ -582,8 +624,124 @@ static void emit_stage(Buf *c, Writer *w, int i, const Stage *st, const char *sr
         free(one.data);
         return;
     }
+    case ST_EMBED:
+        /* an id that is not an integer in [0, rows) gives zeros (the table is never read outside) */
+        buf_printf(c, "        for (long q = 0; q < %s; q++) {\n            const float v = %s[q];\n"
+                      "            const int ok = v >= 0.0f && v < %d.0f && v == (float)(int)v;\n"
+                      "            const float *row = w->s%d_table + (ok ? (int)v : 0) * %d;\n"
+                      "            for (int o = 0; o < %d; o++)\n"
+                      "                %s[q * %d + o] = ok ? row[o] : 0.0f;\n        }\n",
+                   per_block(shape_size(&st->in)), src, st->top, i, st->left, st->left, dst, st->left);
+        return;
+    case ST_RNN: {
+        Buf one = {0};
+        emit_rnn_stage(&one, w, i, st, "xs", "ys", scr);
+        buf_printf(c, "        for (long q = 0; q < m; q++) {\n            const float *xs = %s + q * %ld;\n"
+                      "            float *ys = %s + q * %ld;\n", src, shape_size(&st->in), dst, size);
+        indented(c, &one, "    ");
+        buf_printf(c, "        }\n");
+        free(one.data);
+        return;
+    }
     }
     ir_internal_error("a baked stage of no known kind");
+}
+
+/* A recurrent stage: per direction, h and c from zero, then for each step
+ * gx = b_ih + x_t W_ih^T and gh = b_hh + h W_hh^T (weights transposed: the
+ * loops run over the gates innermost), the cell's update (runtime/rnn.c's
+ * formulas), and the step's state written where the output (or the merge
+ * of the two directions) wants it. Working memory: h, c, gx, gh in scr. */
+static void emit_rnn_stage(Buf *c, Writer *w, int i, const Stage *st, const char *src, const char *dst,
+                           const char *scr)
+{
+    int T = st->in.dim[0], F = shape_last(&st->in), H = st->units, G = st->gates * H;
+    int concat = st->bidir && st->merge == SEQRT_MERGE_CONCAT, Ho = concat ? 2 * H : H;
+    const char *act = act_function(w, st->act), *rec = act_function(w, st->rec_act);
+    /* restrict: the four are disjoint parts of the arena, apart from the
+     * stage's input and output (plan_arena), so the gate loops vectorize */
+    buf_printf(c, "        {\n            float *restrict h = %s, *restrict c = h + %d, *restrict gx = c + %d,\n"
+                  "                  *restrict gh = gx + %d;\n", scr, H, H, G);
+    for (int d = 0; d <= st->bidir; d++) {
+        const char *sfx = d ? "_rev" : "";
+        int back = d ? !st->gback : st->gback;
+        /* the output position of processing step s: the step itself, or for
+         * Bidirectional's copy the step flipped back into input order */
+        const char *pos = !st->rseq ? "0" : d ? arena_printf("(%d - s)", T - 1) : "s";
+        buf_printf(c, "            /* %s */\n", d ? "the backward copy" : st->bidir ? "the forward direction" : "");
+        buf_printf(c, "            for (int j = 0; j < %d; j++)\n                h[j] = c[j] = 0.0f;\n", H);
+        buf_printf(c, "            for (int s = 0; s < %d; s++) {\n", T);
+        buf_printf(c, "                const float *xt = %s + %s * %d;\n", src,
+                   back ? arena_printf("(%d - s)", T - 1) : "s", F);
+        int ghn = st->cell == 2 && !st->reset_after ? 2 * H : G;   /* reset before: the n part later */
+        buf_printf(c, "                for (int k = 0; k < %d; k++)\n                    gx[k] = w->s%d_bi%s[k];\n"
+                      "                for (int f = 0; f < %d; f++) {\n"
+                      "                    const float *restrict wk = w->s%d_wi%s + f * %d;\n"
+                      "                    const float xf = xt[f];\n"
+                      "                    for (int k = 0; k < %d; k++)\n                        gx[k] += wk[k] * xf;\n"
+                      "                }\n", G, i, sfx, F, i, sfx, G, G);
+        buf_printf(c, "                for (int k = 0; k < %d; k++)\n                    gh[k] = w->s%d_bh%s[k];\n"
+                      "                for (int q = 0; q < %d; q++) {\n"
+                      "                    const float *restrict wk = w->s%d_wh%s + q * %d;\n"
+                      "                    const float hq = h[q];\n"
+                      "                    for (int k = 0; k < %d; k++)\n                        gh[k] += wk[k] * hq;\n"
+                      "                }\n", ghn, i, sfx, H, i, sfx, G, ghn);
+        switch (st->cell) {
+        case 0:
+            buf_printf(c, "                for (int j = 0; j < %d; j++)\n"
+                          "                    h[j] = %s(gx[j] + gh[j]);\n", H, act);
+            break;
+        case 1:
+            buf_printf(c, "                for (int j = 0; j < %d; j++) {\n"
+                          "                    const float ig = %s(gx[j] + gh[j]), fg = %s(gx[%d + j] + gh[%d + j]);\n"
+                          "                    const float gg = %s(gx[%d + j] + gh[%d + j]), og = %s(gx[%d + j] + gh[%d + j]);\n"
+                          "                    c[j] = ig * gg + fg * c[j];\n"
+                          "                    h[j] = og * %s(c[j]);\n                }\n",
+                       H, rec, rec, H, H, act, 2 * H, 2 * H, rec, 3 * H, 3 * H, act);
+            break;
+        case 2:
+            if (st->reset_after)
+                buf_printf(c, "                for (int j = 0; j < %d; j++) {\n"
+                              "                    const float r = %s(gx[j] + gh[j]), z = %s(gx[%d + j] + gh[%d + j]);\n"
+                              "                    const float nn = %s(gx[%d + j] + r * gh[%d + j]);\n"
+                              "                    h[j] = (1.0f - z) * nn + z * h[j];\n                }\n",
+                           H, rec, rec, H, H, act, 2 * H, 2 * H);
+            else
+                buf_printf(c, "                for (int j = 0; j < %d; j++) {\n"
+                              "                    gx[j] = %s(gx[j] + gh[j]);               /* r */\n"
+                              "                    gx[%d + j] = %s(gx[%d + j] + gh[%d + j]); /* z */\n"
+                              "                    c[j] = gx[j] * h[j];                    /* r h */\n"
+                              "                    gh[%d + j] = 0.0f;\n                }\n"
+                              "                for (int q = 0; q < %d; q++) {\n"
+                              "                    const float *restrict wk = w->s%d_wh%s + q * %d + %d;\n"
+                              "                    const float rq = c[q];\n"
+                              "                    for (int k = 0; k < %d; k++)\n"
+                              "                        gh[%d + k] += wk[k] * rq;\n                }\n"
+                              "                for (int j = 0; j < %d; j++) {\n"
+                              "                    const float z = gx[%d + j], nn = %s(gx[%d + j] + gh[%d + j]);\n"
+                              "                    h[j] = (1.0f - z) * nn + z * h[j];\n                }\n",
+                           H, rec, H, rec, H, H, 2 * H, H, i, sfx, G, 2 * H, H, 2 * H, H, H, act, 2 * H, 2 * H);
+            break;
+        default:
+            ir_internal_error("a recurrent stage of no known cell");
+        }
+        if (!st->rseq)
+            buf_printf(c, "                if (s == %d) {\n", T - 1);
+        else
+            buf_printf(c, "                {\n");
+        const char *o = arena_printf("%s + %s * %d", dst, pos, Ho);
+        if (concat)
+            buf_printf(c, "                    float *yo = %s + %d;\n", o, d * H);
+        else
+            buf_printf(c, "                    float *yo = %s;\n", o);
+        const char *expr = "h[j]";
+        if (d == 1 && !concat)
+            expr = st->merge == SEQRT_MERGE_SUM ? "yo[j] + h[j]" : st->merge == SEQRT_MERGE_MUL ? "yo[j] * h[j]"
+                                                                                              : "(yo[j] + h[j]) * 0.5f";
+        buf_printf(c, "                    for (int j = 0; j < %d; j++)\n                        yo[j] = %s;\n"
+                      "                }\n            }\n", H, expr);
+    }
+    buf_printf(c, "        }\n");
 }
 
 /* NAME_infer.bin: "SEQCWTS1", the float count as a little-endian uint64,
@@ -595,9 +753,9 @@ static void emit_weights_bin(Buf *out, const Bake *b, long count)
         head[8 + k] = (unsigned char)((unsigned long)count >> (8 * k));
     buf_bytes(out, head, 16);
     for (int i = 0; i < b->n; i++) {
-        const double *v[2];
-        long n[2];
-        const char *name[2];
+        const double *v[STAGE_ARRAYS];
+        long n[STAGE_ARRAYS];
+        const char *name[STAGE_ARRAYS];
         int na = stage_arrays(&b->st[i], v, n, name);
         for (int a = 0; a < na; a++)
             for (long j = 0; j < n[a]; j++) {
@@ -618,6 +776,9 @@ static void emit_weights_bin(Buf *out, const Bake *b, long count)
 static int in_place(const Stage *st)
 {
     switch (st->kind) {
+    case ST_EMBED:
+    case ST_RNN:
+        return 0;
     case ST_SCALE:
     case ST_ACT:
     case ST_LAYERNORM:
@@ -636,17 +797,19 @@ static int in_place(const Stage *st)
 /* The activations of one sample live in one arena of floats: a stage that
  * cannot work in place reads its input at one end and writes its output at
  * the other end, so the arena must hold both, and the size is exactly the
- * largest such pair (or the largest output). off[i] is where stage i
+ * largest such pair (or the largest output) plus the working memory a
+ * stage needs besides (a recurrent layer's state: st->scratch, placed
+ * between its input and its output, soff[i]). off[i] is where stage i
  * writes (-1: nowhere, it is skipped); the model's input x is read where
  * it is. Returns the arena's floats. */
-static long plan_arena(const Bake *b, long *off)
+static long plan_arena(const Bake *b, long *off, long *soff)
 {
     long floats = 0;
     int in_arena = 0;
     for (int i = 0; i < b->n; i++) {
         const Stage *st = &b->st[i];
         long in = shape_size(&st->in), out = shape_size(&st->out);
-        long need = in_arena && !in_place(st) ? in + out : out;
+        long need = (in_arena && !in_place(st) ? in + out : out) + st->scratch;
         if (need > floats)
             floats = need;
         in_arena = 1;
@@ -661,6 +824,9 @@ static long plan_arena(const Bake *b, long *off)
         }
         low = in_arena ? !low : 1;
         off[i] = low ? 0 : floats - shape_size(&st->out);
+        /* output low: after it (the input, if in the arena, ends the arena);
+         * output high: after the input, which starts the arena */
+        soff[i] = low ? shape_size(&st->out) : in_arena ? shape_size(&st->in) : 0;
         in_arena = 1;
     }
     return floats;
@@ -697,9 +863,9 @@ static void emit_header(Buf *h, const Writer *w, long nfloats, long arena, int t
     buf_printf(h, "typedef struct %s_weights {\n", p);
     for (int i = 0; i < w->b->n; i++) {
         const Stage *st = &w->b->st[i];
-        const double *v[2];
-        long n[2];
-        const char *name[2];
+        const double *v[STAGE_ARRAYS];
+        long n[STAGE_ARRAYS];
+        const char *name[STAGE_ARRAYS];
         int na = stage_arrays(st, v, n, name);
         for (int a = 0; a < na; a++) {
             buf_printf(h, "    float s%d_%s[%ld];", i, name[a], n[a]);
@@ -729,14 +895,14 @@ static void emit_header(Buf *h, const Writer *w, long nfloats, long arena, int t
     buf_printf(h, "\n#endif\n");
 }
 
-static void emit_source(Buf *c, Writer *w, long nfloats, long arena, const long *off, int to_bin,
-                        const char *file, const char *wfile)
+static void emit_source(Buf *c, Writer *w, long nfloats, long arena, const long *off, const long *soff,
+                        int to_bin, const char *file, const char *wfile)
 {
     const Model *m = w->m;
     const Bake *b = w->b;
     const char *p = w->p;
     static const char *const stage_names[] = {"affine", "scale", "activation", "layernorm", "prelu",
-                                              "conv", "pool", "shift", "upsample"};
+                                              "conv", "pool", "shift", "upsample", "embed", "rnn"};
     buf_printf(c, "/*\n * %s_infer.c - prediction-only model '%s' with weights from %s,\n"
                   " * generated by seqc %s from %s. Do not edit.\n *\n * Stages (folded):\n",
                p, p, wfile, SEQC_VERSION, file);
@@ -762,7 +928,7 @@ static void emit_source(Buf *c, Writer *w, long nfloats, long arena, const long 
         if (st->kind == ST_AFFINE)
             emit_affine_fn(&fns, i, st, fused ? act_function(w, st[1].act) : NULL,
                            fused ? act_str(st[1].act) : NULL);
-        emit_stage(&body, w, i, st, cur, dst, fused);
+        emit_stage(&body, w, i, st, cur, dst, fused, arena_at(w, soff[i]));
         cur = dst;
         i += fused;
     }
@@ -812,9 +978,9 @@ static void emit_source(Buf *c, Writer *w, long nfloats, long arena, const long 
     }
     buf_printf(c, "\nconst %s_weights %s_baked = {\n", p, p);
     for (int i = 0; i < b->n; i++) {
-        const double *v[2];
-        long n[2];
-        const char *name[2];
+        const double *v[STAGE_ARRAYS];
+        long n[STAGE_ARRAYS];
+        const char *name[STAGE_ARRAYS];
         int na = stage_arrays(&b->st[i], v, n, name);
         if (na)
             buf_printf(c, "    /* s%d: %s */\n", i, b->st[i].what);
@@ -839,7 +1005,8 @@ int emit_baked(const Model *m, const EmitOptions *opt)
     long nfloats = 0, *off = arena_alloc(sizeof(long) * (size_t)(b.n + 1));
     for (int i = 0; i < b.n; i++)
         nfloats += stage_weights(&b.st[i]);
-    long arena = plan_arena(&b, off);
+    long *soff = arena_alloc(sizeof(long) * (size_t)(b.n + 1));
+    long arena = plan_arena(&b, off, soff);
     w.block = BAKED_BLOCK;
     while (w.block > 1 && w.block * arena * 4 > BAKED_ARENA_BUDGET)
         w.block /= 2;
@@ -847,7 +1014,7 @@ int emit_baked(const Model *m, const EmitOptions *opt)
     const char *file = base_name(m->src->path), *wfile = base_name(opt->weights);
     Buf h = {0}, c = {0}, bin = {0};
     emit_header(&h, &w, nfloats, arena, to_bin, file, wfile);
-    emit_source(&c, &w, nfloats, arena, off, to_bin, file, wfile);
+    emit_source(&c, &w, nfloats, arena, off, soff, to_bin, file, wfile);
     if (to_bin)
         emit_weights_bin(&bin, &b, nfloats);
     const char *paths[3] = {arena_printf("%s/%s_infer.h", opt->outdir, m->name),

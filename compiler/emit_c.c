@@ -516,6 +516,10 @@ static void emit_init(Emit *e)
         }
         if (l->kind->seed && l->kind->seed(l) >= 0)
             buf_printf(e->b, "    seqrt_rng_seed(&net->rng_%s, %lldu);\n", ir_tag(l), (long long)l->kind->seed(l));
+        if (l->kind->init) {
+            e->indent = 1;
+            l->kind->init(e, l);
+        }
     }
     if (e->training) {
         OptSlots os;
@@ -1100,6 +1104,9 @@ static void emit_descriptor(Buf *b, const Emit *e)
                       "    .norm_var_offset = offsetof(%s, buffer.%s),\n    .norm_features = %ld,\n", p,
                    ir_param(l0, "mean")->cname, p, ir_param(l0, "variance")->cname,
                    shape_size(&ir_param(l0, "mean")->shape));
+    if (l0->kind == &kind_embedding)
+        buf_printf(b, "    .input_ids = %d, /* Embedding first: the input is ids below this */\n",
+                   ir_param(l0, "embeddings")->shape.dim[0]);
     buf_printf(b, "    .step_offset = offsetof(%s, step),\n    .epoch_offset = offsetof(%s, epoch),\n", p, p);
     buf_printf(b, "    .fit = {\n        .batch_size = %d,\n        .epochs = %d,\n        .shuffle = %d,\n"
                   "        .validation_split = %s,\n        .seed = %lluu,\n        .verbose = %d,\n",

@@ -827,6 +827,8 @@ static int layer_input(Lower *lw)
     Value *shape = lower_arg(lw, "input_shape");
     Value *dim = lower_arg(lw, "input_dim");
     int err = 0;
+    if (lw->spec->npositional > 0 && !strcmp(lw->spec->args[0].name, "input_dim"))
+        dim = NULL;   /* the layer's own first argument (Embedding's vocabulary), not Keras 2's input shape */
     if (shape && dim) {
         diag_error(lw->src, dim->loc, "give either input_shape or input_dim, not both");
         return -1;
@@ -949,6 +951,39 @@ static int lower_layer(Lower *lw, const LayerKind *kind, const Syntax *syn, cons
         *(Regularizer *)r->attr = act_reg;
     }
     return err;
+}
+
+const LayerKind *lower_nested_layer(Lower *lw, const Value *call, Layer *l)
+{
+    const LayerKind *kind = NULL;
+    const Syntax *syn = call->kind == VAL_CALL ? find_syntax(call->s, &kind) : NULL;
+    if (!syn) {
+        diag_error(lw->src, call->loc, "expected a layer here, e.g. LSTM(32)");
+        return NULL;
+    }
+    Lower saved = *lw;
+    Value *vals[MAX_ARGS];
+    int err = bind_call(lw, call, syn->spec, vals);
+    Value *act_reg = err ? NULL : lower_arg(lw, "activity_regularizer");
+    if (act_reg && act_reg->kind != VAL_NONE) {
+        /* Keras would add a penalty of each inner layer's output */
+        diag_error(lw->src, act_reg->loc, "activity_regularizer on the layer inside a wrapper is not built by "
+                   "seqc; give it to the wrapper (with merge_mode=\"concat\" that is the same penalty)");
+        err = -1;
+    }
+    for (int i = 0; !err && i < 2; i++) {
+        static const char *const shape_args[] = {"input_shape", "input_dim"};
+        Value *v = lower_arg(lw, shape_args[i]);
+        if (v) {
+            diag_error(lw->src, v->loc, "give %s to the outer layer (or use Input), not to the layer inside it",
+                       shape_args[i]);
+            err = -1;
+        }
+    }
+    if (!err)
+        err = syn->lower(lw, l);
+    *lw = saved;
+    return err ? NULL : kind;
 }
 
 /* ---------------------------------------------------------------- compile */

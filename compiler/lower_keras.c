@@ -111,10 +111,10 @@ typedef struct {
 
 static const NotBuilt not_built[] = {
     {"layer", "Conv3D|Conv1DTranspose|Conv2DTranspose|Conv3DTranspose|MaxPooling3D|AveragePooling3D|"
-              "GlobalMaxPooling3D|GlobalAveragePooling3D|LSTM|GRU|SimpleRNN|Bidirectional|RNN|ConvLSTM1D|"
-              "ConvLSTM2D|ConvLSTM3D|TimeDistributed|Embedding|Permute|RepeatVector|Cropping3D|UpSampling3D|"
+              "GlobalMaxPooling3D|GlobalAveragePooling3D|RNN|ConvLSTM1D|"
+              "ConvLSTM2D|ConvLSTM3D|TimeDistributed|Permute|RepeatVector|Cropping3D|UpSampling3D|"
               "ZeroPadding3D|SpatialDropout3D|GroupNormalization|UnitNormalization|SpectralNormalization|"
-              "RMSNormalization|Lambda|Masking|MultiHeadAttention|Attention|AdditiveAttention|GroupQueryAttention|"
+              "RMSNormalization|Lambda|MultiHeadAttention|Attention|AdditiveAttention|GroupQueryAttention|"
               "Add|Concatenate|Multiply|Average|Maximum|Minimum|Subtract|Dot|Resizing|CenterCrop|RandomFlip|"
               "RandomRotation|RandomZoom|RandomTranslation|RandomContrast|RandomCrop|RandomBrightness|"
               "TextVectorization|StringLookup|IntegerLookup|CategoryEncoding|Hashing|Discretization|EinsumDense|"

@@ -257,10 +257,12 @@ typedef struct {
     Constraint con;
     int transposed;       /* stored transposed to Keras's layout (a Dense
                              kernel: Keras (in, units), seqc (units, in)) */
+    int torch_only;       /* a buffer PyTorch's module has and Keras's layer
+                             does not (LSTM's bias_hh_l0): not in the summary */
 } Param;
 
 #define MAX_PARAMS 8
-#define MAX_KEEP 6
+#define MAX_KEEP 16
 
 /* A buffer of the generated state that the plan (pass_plan) allocates. */
 typedef enum {
@@ -526,13 +528,20 @@ void ir_param_opts(Param *p, const WeightOpts *o);
  * seqc's normalizations and softmax work over the last axis. */
 int lower_axis(const Lower *lw, Axis *axis);
 
+/* Lowers a layer given as an argument (Bidirectional's layer): binds
+ * `call` to the statement it names and runs that statement's lower hook on
+ * l (which receives l->attr); returns the kind it makes, or NULL after an
+ * error. lw is left as it was. */
+typedef struct Syntax Syntax;
+const LayerKind *lower_nested_layer(Lower *lw, const Value *call, Layer *l);
+
 /* A Keras statement that makes a layer of some kind: Dense(...),
  * ReLU(...). lower fills l->attr (and l->act) from the bound arguments
  * with Keras's defaults; 0, or -1 after reporting. */
-typedef struct {
+struct Syntax {
     const CallSpec *spec;
     int (*lower)(Lower *lw, Layer *l);
-} Syntax;
+};
 
 /* Lowers each model of the syntax tree, reporting semantic errors. Models
  * with errors are left out. default_input (may be NULL or rank 0): the
@@ -667,6 +676,9 @@ struct LayerKind {
      * layers of a model that nothing trains before) */
     void (*forward)(Emit *e, const Site *s);
     void (*backward)(Emit *e, const Site *s);
+    /* statements of NAME_init after its parameters are drawn (LSTM's
+     * unit_forget_bias); NULL: none */
+    void (*init)(Emit *e, const Layer *l);
     /* the baked build: the stages that compute it (bake_*) */
     void (*bake)(Bake *b, const Layer *l);
     /* a random stream of its own, seeded with this (Dropout(seed=...)); -1
@@ -684,6 +696,23 @@ struct LayerKind {
  * the loss reads it as the logits when the output activation is folded
  * into the loss (Plan.keep_logits asks for it). */
 #define KEEP_PREACT "z"
+
+/* What Bidirectional uses of the recurrent kinds (layer_rnn.c); attr is a
+ * recurrent layer's attributes, suffix "" or "_reverse" names one
+ * direction's parameters and buffers. */
+int rnn_is_recurrent(const LayerKind *k);
+int rnn_units(const void *attr, int *return_sequences, int *go_backwards);
+int rnn_check_input(const Source *src, const Layer *l, const char *what);
+void rnn_params(Layer *l, const void *attr, const char *suffix);
+void rnn_print(FILE *f, const void *attr);
+void rnn_plan(Plan *p, Layer *l, const void *attr, const char *suffix, int batch);
+void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suffix, const char *x, const char *y,
+                      int go_backwards, int return_sequences);
+void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *suffix, const char *x,
+                       const char *dy, const char *dx, int go_backwards, int return_sequences);
+void rnn_emit_init(Emit *e, const Layer *l, const void *attr, const char *suffix);
+int64_t rnn_seed(const void *attr);
+void rnn_bake(Bake *b, const Layer *l, const void *attr, int bidir, int merge, const char *what);   /* its own random stream (seed=, with dropout), or -1 */
 
 /* What BatchNormalization and LayerNormalization share (layer_batchnorm.c). */
 typedef struct {
@@ -940,7 +969,9 @@ typedef enum {
     ST_CONV,              /* a (grouped) convolution over win, + b, then act */
     ST_POOL,              /* max or average pooling over win, then act */
     ST_SHIFT,             /* zero padding (top, left > 0) or cropping (< 0) */
-    ST_UPSAMPLE           /* nearest upsampling by (top, left) */
+    ST_UPSAMPLE,          /* nearest upsampling by (top, left) */
+    ST_EMBED,             /* rows of the table w (top = rows, left = dim) by id */
+    ST_RNN                /* a recurrent layer over [steps, features], one or two directions */
 } StageKind;
 
 typedef struct {
@@ -955,6 +986,16 @@ typedef struct {
     int groups;           /* CONV */
     int pool_max;         /* POOL: max (1) or average (0) */
     int top, left;        /* SHIFT: offsets; UPSAMPLE: factors */
+    /* RNN: cell 0 SimpleRNN, 1 LSTM, 2 GRU; units; gates; reset_after;
+     * return_sequences; go_backwards (of the first direction); bidir: two
+     * directions merged by merge (seqrt_merge_mode); act is the cell's
+     * activation and rec_act the gates'. rw: w_ih (G, F), w_hh (G, H), b_ih
+     * (G), b_hh (G) (zeros where the layer has none), then the reverse
+     * direction's. */
+    int cell, units, gates, reset_after, rseq, gback, bidir, merge;
+    Act rec_act;
+    double *rw[8];
+    long scratch;         /* floats of the arena it works in besides its input and output */
     const char *what;     /* the layers it computes, for comments */
 } Stage;
 

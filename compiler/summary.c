@@ -16,7 +16,8 @@
  * activity_regularizer= adds are not listed (Keras adds none). Counts
  * follow Keras's weights: a layer's parameters, plus the int64 `count` of
  * a Normalization layer, which Keras 3 keeps as a non-trainable weight
- * (8 bytes: TensorFlow's "int"). The summary describes the model before
+ * (8 bytes: TensorFlow's "int"), less the PyTorch-only buffers (LSTM's and
+ * SimpleRNN's bias_hh_l0, which Keras's one-bias cells lack). The summary describes the model before
  * it is trained, so, as Keras before fit, it shows no optimizer weights.
  */
 #include <string.h>
@@ -189,6 +190,8 @@ void summary_print(FILE *f, const Model *m, int columns, const SummaryOptions *o
         long count = 0;
         for (int k = 0; k < ir_nparams(l); k++) {
             const Param *p = ir_param_at(l, k);
+            if (p->torch_only)
+                continue;   /* LSTM's, SimpleRNN's second bias: no Keras weight */
             long n = shape_size(&p->shape);
             count += n;
             total[p->trainable] += n;

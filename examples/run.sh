@@ -4,9 +4,13 @@
 # Builds the example model NAME with CMake, trains it, writes the
 # checkpoint, the history CSV and the SVG plot, and scores the trained model
 # on held-out data:
-#   breast_cancer, wine, digits, diabetes, digits_cnn: examples/data/
-#     DATA_train.csv (early stopping on the last 20% of it), scored on
-#     DATA_test.csv (digits_cnn reads the digits files as 8x8x1 images);
+#   breast_cancer, wine, digits, diabetes, digits_cnn, digits_lstm:
+#     examples/data/DATA_train.csv (early stopping on the last 20% of it),
+#     scored on DATA_test.csv (digits_cnn reads the digits files as 8x8x1
+#     images, digits_lstm as 8 steps of 8 features);
+#   co2_lstm: windows of python3-statsmodels' weekly CO2 series made by
+#     examples/co2_windows.py into $OUT_DIR (the first 80% of the series
+#     trains, the last 20% is scored, with the persistence baseline);
 #   fashion_mnist_cnn, fashion_mnist_mlp: the 60,000 training images of
 #     Fashion-MNIST (IDX files, gzip, from Debian's dataset-fashion-mnist:
 #     $FASHION_MNIST_DIR, default /usr/share/datasets/fashion-mnist),
@@ -29,14 +33,14 @@
 set -eu
 
 usage() {
-    echo "usage: examples/run.sh breast_cancer|wine|digits|diabetes|digits_cnn|fashion_mnist_cnn|fashion_mnist_mlp [train options...]" >&2
+    echo "usage: examples/run.sh breast_cancer|wine|digits|diabetes|digits_cnn|digits_lstm|co2_lstm|fashion_mnist_cnn|fashion_mnist_mlp [train options...]" >&2
     exit 2
 }
 [ $# -ge 1 ] || usage
 name=$1
 shift
 case $name in
-    breast_cancer|wine|digits|diabetes|digits_cnn|fashion_mnist_cnn|fashion_mnist_mlp) ;;
+    breast_cancer|wine|digits|diabetes|digits_cnn|digits_lstm|co2_lstm|fashion_mnist_cnn|fashion_mnist_mlp) ;;
     *) usage ;;
 esac
 
@@ -83,9 +87,16 @@ fashion_mnist_*)
     what="the 60,000 training images"
     held="the 10,000 test images"
     ;;
+co2_lstm)
+    python3 "$root/examples/co2_windows.py" "$out" >&2
+    train="$out/co2_train.csv"
+    test="$out/co2_test.csv"
+    what="last 20% of the training windows"
+    held="the last 20% of the series"
+    ;;
 *)
     d=$name
-    [ "$name" = digits_cnn ] && d=digits
+    case $name in digits_cnn|digits_lstm) d=digits ;; esac
     train="$data/${d}_train.csv"
     test="$data/${d}_test.csv"
     what="last 20% of ${d}_train.csv"

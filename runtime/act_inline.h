@@ -26,6 +26,25 @@
 #include "dispatch.h"
 #include "seqrt_kernels.h"
 
+/* Each elementwise activation's value and derivative as functions of their
+ * own, expanded from seqrt_acts.def: the row loops' fast paths call them
+ * without a switch per element. */
+#define ACT(id, name, np, pn, d0, d1, d2, flags, F, DF, desc)                                   \
+    SEQRT_INLINE float seqrt_f_##id(float x, float P0, float P1, float P2)                      \
+    {                                                                                           \
+        (void)P0, (void)P1, (void)P2;                                                           \
+        return F;                                                                               \
+    }                                                                                           \
+    SEQRT_INLINE float seqrt_df_##id(float x, float y, float P0, float P1, float P2)            \
+    {                                                                                           \
+        (void)P0, (void)P1, (void)P2, (void)x, (void)y;                                         \
+        return DF;                                                                              \
+    }
+#define ACT_ROW(id, name, flags, FR, BR, desc)
+#include "seqrt_acts.def"
+#undef ACT
+#undef ACT_ROW
+
 /* Is the activation computed over whole rows? */
 static inline int seqrt_act_rowwise(seqrt_actfn a)
 {
@@ -93,6 +112,12 @@ SEQRT_INLINE void seqrt_act_row_forward(seqrt_actfn a, float *y, const float *x,
     } else if (seqrt_act_is_relu(a)) {   /* the common case, vectorized */
         for (int j = 0; j < c; j++)
             y[j] = x[j] > 0.0f ? x[j] : 0.0f;
+    } else if (a.kind == SEQRT_ACT_SIGMOID) {   /* the recurrent gates: no dispatch per element */
+        for (int j = 0; j < c; j++)
+            y[j] = seqrt_f_SIGMOID(x[j], 0.0f, 0.0f, 0.0f);
+    } else if (a.kind == SEQRT_ACT_TANH) {
+        for (int j = 0; j < c; j++)
+            y[j] = seqrt_f_TANH(x[j], 0.0f, 0.0f, 0.0f);
     } else {
         for (int j = 0; j < c; j++)
             y[j] = seqrt_act_f(a, x[j]);
@@ -134,6 +159,12 @@ SEQRT_INLINE void seqrt_act_row_backward(seqrt_actfn a, float *dx, const float *
          * no pre-activation (fused norms) can pass x = NULL */
         for (int j = 0; j < c; j++)
             dx[j] = y[j] > 0.0f ? dy[j] : 0.0f;
+    } else if (a.kind == SEQRT_ACT_SIGMOID) {   /* vectorizable: sigmoid's and tanh's read only y */
+        for (int j = 0; j < c; j++)
+            dx[j] = dy[j] * seqrt_df_SIGMOID(0.0f, y[j], 0.0f, 0.0f, 0.0f);
+    } else if (a.kind == SEQRT_ACT_TANH) {
+        for (int j = 0; j < c; j++)
+            dx[j] = dy[j] * seqrt_df_TANH(0.0f, y[j], 0.0f, 0.0f, 0.0f);
     } else {
         for (int j = 0; j < c; j++)
             dx[j] = dy[j] * seqrt_act_df(a, x[j], y[j]);

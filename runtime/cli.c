@@ -486,6 +486,28 @@ static void print_array_read(const char *path, const seqrt_array_info *i,
             i->gzip ? ", gzip" : "");
 }
 
+/* A model whose first layer is an Embedding reads integer ids: every
+ * feature value must be one in [0, m->input_ids), or the command stops
+ * with the file and the position of the first that is not. */
+static int check_ids(const seqrt_model *m, const seqrt_data *d, const char *path, int binary)
+{
+    if (m->input_ids <= 0)
+        return 0;
+    for (long r = 0; r < d->rows; r++)
+        for (int c = 0; c < m->in; c++) {
+            float v = d->x[r * m->in + c];
+            if (seqrt_embedding_id(v, m->input_ids) >= 0)
+                continue;
+            if (binary)
+                return seqrt_fail("%s: element [%ld, %d] (sample %ld, position %d) is %.9g, not an id of the "
+                                  "Embedding layer: an integer in [0, %d)", path, r, c, r, c, (double)v,
+                                  m->input_ids);
+            return seqrt_fail("%s: data row %ld, feature column %d is %.9g, not an id of the Embedding layer: "
+                              "an integer in [0, %d)", path, r + 1, c + 1, (double)v, m->input_ids);
+        }
+    return 0;
+}
+
 /* Loads the data of a command: DATA.csv (features and target), or the
  * binary X and Y (Y NULL: features only; features = 1: predict). Prints
  * what it read if `say`. */
@@ -505,6 +527,10 @@ static int load_data(const cli_args *a, const seqrt_model *m, const char *path,
         if (features ? seqrt_csv_load_features(d, path, m, &o, &info)
                      : seqrt_csv_load(d, path, m, &o, &info))
             return -1;
+        if (check_ids(m, d, path, 0)) {
+            seqrt_data_free(d);
+            return -1;
+        }
         if (say)
             print_data_read(path, &info, features);
         return 0;
@@ -523,6 +549,10 @@ static int load_data(const cli_args *a, const seqrt_model *m, const char *path,
     if (features ? seqrt_array_load_features(d, path, m, &xi)
                  : seqrt_array_load(d, path, ypath, m, &xi, &yi))
         return -1;
+    if (check_ids(m, d, path, 1)) {
+        seqrt_data_free(d);
+        return -1;
+    }
     if (say) {
         print_array_read(path, &xi, 0);
         if (!features)

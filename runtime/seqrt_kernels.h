@@ -416,6 +416,79 @@ void seqrt_alpha_dropout_forward(float *y, float *mask, const float *x,
 void seqrt_noise_backward(float *dx, const float *dy, const float *mask,
                           long count);
 
+/* ---------------------------------------------------------------- embedding.c */
+
+/* v as an id of a table of `rows` rows: the integer v if it is one in
+ * [0, rows), else -1. */
+int seqrt_embedding_id(float v, int rows);
+/* y (count, dim) = w (rows, dim)[ids (count)]; an invalid id gives zeros. */
+void seqrt_embedding_forward(float *y, const float *ids, const float *w, long count, int rows, int dim);
+/* dw (rows, dim) (overwritten) = sum of dy's rows per id. */
+void seqrt_embedding_backward(float *dw, const float *dy, const float *ids, long count, int rows, int dim);
+
+/* ---------------------------------------------------------------- rnn.c */
+
+/* A recurrent layer over a batch of sequences x (n, T, F) -> y (n, T, H)
+ * (return_sequences, in processing order) or y (n, H) (the last step). */
+typedef struct {
+    int T, F, H;              /* steps, input features, units */
+    int return_sequences;
+    int go_backwards;         /* steps from T - 1 down to 0 (Keras) */
+    int reset_after;          /* GRU: the reset gate after the recurrent product */
+    seqrt_actfn act;          /* the candidate / output activation (tanh) */
+    seqrt_actfn rec_act;      /* the gates' activation (sigmoid); not SimpleRNN */
+} seqrt_rnn;
+
+/* Floats of scratch the recurrent kernels below need, G = gates x H. */
+#define SEQRT_RNN_SCRATCH(n, G, H) ((long)(n) * ((G) + 2L * (H)) + 2L * (G) + 2L * (H))
+
+/* Weights (PyTorch's layout): w_ih (G, F), w_hh (G, H), b_ih (G) and b_hh
+ * (G) or NULL, G = gates x H. Per-step buffers are indexed by the input step
+ * t each state consumed (also with go_backwards): h (n, T, H) the hidden
+ * states; z (n, T, G) the gates' pre-activations, kept for backward (NULL at
+ * inference: they are then activated in place in `a` or h); a (n, T, G) the
+ * gate values. Backward overwrites z with d loss / d z; dw_* and db_* are
+ * overwritten (db_* NULL: not trained); dx (n, T, F) overwritten, or NULL.
+ * dy is like y. scratch: SEQRT_RNN_SCRATCH(n, G, H) floats. */
+
+/* SimpleRNN (nn.RNN): h_t = act(x_t w_ih^T + b_ih + h_{t-1} w_hh^T + b_hh). */
+void seqrt_simple_rnn_forward(float *y, float *z, float *h, const float *x, const float *w_ih, const float *w_hh,
+                              const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g);
+void seqrt_simple_rnn_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dy,
+                               float *z, const float *h, const float *x, const float *w_ih, const float *w_hh, int n,
+                               const seqrt_rnn *g, float *scratch);
+/* LSTM (nn.LSTM), gates i, f, g, o: c_t = f c_{t-1} + i g, h_t = o act(c_t),
+ * i, f, o = rec_act(.), g = act(.); c (n, T, H) the cell states. */
+void seqrt_lstm_forward(float *y, float *z, float *a, float *h, float *c, const float *x, const float *w_ih,
+                        const float *w_hh, const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g,
+                        float *scratch);
+void seqrt_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, const float *dy, float *z,
+                         const float *a, const float *h, const float *c, const float *x, const float *w_ih,
+                         const float *w_hh, int n, const seqrt_rnn *g, float *scratch);
+/* GRU, gates r, z, n (nn.GRU's order): h_t = (1 - z) n + z h_{t-1}.
+ * reset_after (nn.GRU, Keras's default): n = act(x w_in^T + b_in +
+ * r (h w_hn^T + b_hn)); hn (n, T, H) keeps h w_hn^T + b_hn. Otherwise
+ * (Keras's reset_after=False; b_hh unused): n = act(x w_in^T + b_in +
+ * (r h) w_hn^T); hn keeps r h. Backward also overwrites a. */
+void seqrt_gru_forward(float *y, float *z, float *a, float *h, float *hn, const float *x, const float *w_ih,
+                       const float *w_hh, const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g,
+                       float *scratch);
+void seqrt_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dy,
+                        float *z, float *a, const float *h, const float *hn, const float *x, const float *w_ih,
+                        const float *w_hh, int n, const seqrt_rnn *g, float *scratch);
+
+/* Bidirectional's merge of the two directions' outputs yf, yb (n, S, H),
+ * S = steps (1 for the last states): y (n, S, 2H) for concat (forward
+ * first), else (n, S, H) the sum, product or average. flip: yb's steps in
+ * reverse (the backward direction's sequence back in input order). */
+typedef enum { SEQRT_MERGE_CONCAT, SEQRT_MERGE_SUM, SEQRT_MERGE_MUL, SEQRT_MERGE_AVE } seqrt_merge_mode;
+void seqrt_merge_forward(float *y, const float *yf, const float *yb, int n, int S, int H, int mode, int flip);
+/* From dy (like y): d yf written over yf and d yb over yb (mul reads their
+ * values first). */
+void seqrt_merge_backward(float *yf, float *yb, const float *dy, int n, int S, int H, int mode, int flip);
+/* y (count) += x (count). */
+void seqrt_add_to(float *y, const float *x, long count);
+
 /* ---------------------------------------------------------------- loss.c */
 
 /* A loss with its arguments. Every loss is Keras's per-sample function
@@ -795,6 +868,9 @@ typedef struct seqrt_model {
      * optimizer tensor holds (Adagrad's accumulator starts at 0.1, Nadam's
      * u_product at 1), which a weights-only load puts back; NULL: zeros. */
     const float *tensor_fill;
+    /* > 0: the input is integer ids below this (an Embedding first): the
+     * driver checks every value of the data it reads. */
+    int input_ids;
 } seqrt_model;
 
 /* The name a model's metric i is reported under. */

@@ -143,6 +143,63 @@ static void window_kernels(seqrt_rng *r)
     put(dx, NS * H * W * 7);
 }
 
+/* The recurrent kernels (rnn.c): every cell, both GRU variants, both
+ * directions, sequences and last states, forward and backward through
+ * time, then Bidirectional's merges. */
+static void recurrent_kernels(seqrt_rng *r)
+{
+    enum { RN = 3, RT = 5, RF = 7, RH = 6, RG = 4 * RH };
+    static float rx[RN * RT * RF], wi[RG * RF], wh[RG * RH], bi[RG], bh[RG];
+    static float ry[RN * RT * RH], rdy[RN * RT * RH], rz[RN * RT * RG], ra[RN * RT * RG];
+    static float rh[RN * RT * RH], rc[RN * RT * RH], rdx[RN * RT * RF], dwi[RG * RF], dwh[RG * RH];
+    static float dbi[RG], dbh[RG], scr[SEQRT_RNN_SCRATCH(RN, RG, RH)];
+    fill(rx, RN * RT * RF, r, 1.0f);
+    fill(rdy, RN * RT * RH, r, 1.0f);
+    fill(wi, RG * RF, r, 0.4f);
+    fill(wh, RG * RH, r, 0.4f);
+    fill(bi, RG, r, 0.2f);
+    fill(bh, RG, r, 0.2f);
+    for (int cell = 0; cell < 4; cell++)   /* SimpleRNN, LSTM, GRU, GRU(reset_after=False) */
+        for (int v = 0; v < 4; v++) {
+            seqrt_rnn g = {.T = RT, .F = RF, .H = RH, .return_sequences = v & 1, .go_backwards = v >> 1,
+                           .reset_after = cell == 2, .act = seqrt_act_default(SEQRT_ACT_TANH),
+                           .rec_act = seqrt_act_default(SEQRT_ACT_SIGMOID)};
+            long ny = g.return_sequences ? RN * RT * RH : RN * RH;
+            if (cell == 0) {
+                seqrt_simple_rnn_forward(ry, rz, rh, rx, wi, wh, bi, bh, RN, &g);
+                put(ry, ny);
+                seqrt_simple_rnn_backward(rdx, dwi, dwh, dbi, NULL, rdy, rz, rh, rx, wi, wh, RN, &g, scr);
+            } else if (cell == 1) {
+                seqrt_lstm_forward(ry, rz, ra, rh, rc, rx, wi, wh, bi, bh, RN, &g, scr);
+                put(ry, ny);
+                seqrt_lstm_backward(rdx, dwi, dwh, dbi, rdy, rz, ra, rh, rc, rx, wi, wh, RN, &g, scr);
+            } else {
+                seqrt_gru_forward(ry, rz, ra, rh, rc, rx, wi, wh, bi, cell == 2 ? bh : NULL, RN, &g, scr);
+                put(ry, ny);
+                seqrt_gru_backward(rdx, dwi, dwh, dbi, cell == 2 ? dbh : NULL, rdy, rz, ra, rh, rc, rx, wi, wh,
+                                   RN, &g, scr);
+            }
+            int G = (cell == 0 ? 1 : cell == 1 ? 4 : 3) * RH;
+            put(rdx, RN * RT * RF);
+            put(dwi, (long)G * RF);
+            put(dwh, (long)G * RH);
+            put(dbi, G);
+            if (cell == 2)
+                put(dbh, G);
+        }
+    for (int mode = 0; mode < 4; mode++)
+        for (int flip = 0; flip < 2; flip++) {
+            float yf[RN * RT * RH], yb[RN * RT * RH], ym[RN * RT * 2 * RH];
+            memcpy(yf, rdy, sizeof yf);
+            memcpy(yb, rx, sizeof yb);
+            seqrt_merge_forward(ym, yf, yb, RN, RT, RH, mode, flip);
+            put(ym, mode == SEQRT_MERGE_CONCAT ? RN * RT * 2 * RH : RN * RT * RH);
+            seqrt_merge_backward(yf, yb, ym, RN, RT, RH, mode, flip);
+            put(yf, RN * RT * RH);
+            put(yb, RN * RT * RH);
+        }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -298,6 +355,7 @@ int main(int argc, char **argv)
     }
 
     window_kernels(&r);
+    recurrent_kernels(&r);
 
     /* the GEMM (plain C without BLAS) in its four forms */
     for (int ta = 0; ta < 2; ta++)

@@ -5,7 +5,7 @@
 #
 # Runs SEQC from within STAGE_DIR on INPUT (a path relative to STAGE_DIR, so
 # that file names in messages are stable) and compares, byte for byte, with
-# the expected file(s) STAGE_DIR/X.err, X.ir, X.c + X.h or X.py, where X is
+# the expected file(s) STAGE_DIR/X.err, X.ir, X.txt or X.c + X.h or X.py, where X is
 # INPUT's name without .nn. Flags come from STAGE_DIR/seqc-flags and from
 # `# seqc-flags: ...` lines in INPUT. With UPDATE_GOLDEN=1 in the
 # environment the expected files are rewritten instead.
@@ -15,8 +15,9 @@ cd "$dir" || exit 2
 x=$(basename "$input" .nn)
 flags=$( { cat seqc-flags 2>/dev/null; sed -n 's/^# seqc-flags: *//p' "$input"; } | tr '\n' ' ')
 if [ -f "$x.err" ]; then kind=err; elif [ -f "$x.ir" ]; then kind=ir
+elif [ -f "$x.txt" ]; then kind=summary
 elif [ -f "$x.c" ] || [ -f "$x.h" ] || [ -f "$x.py" ]; then kind=c
-else case $(basename "$dir") in err*) kind=err ;; c*|pytorch*) kind=c ;; *) kind=ir ;; esac; fi
+else case $(basename "$dir") in err*) kind=err ;; c*|pytorch*) kind=c ;; summary*) kind=summary ;; *) kind=ir ;; esac; fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/golden.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/out"
@@ -53,6 +54,13 @@ ir)
     echo "FAIL: seqc exited with $rc:"; cat "$tmp/stderr"; exit 1
   fi
   check "$x.ir" "$tmp/got" ;;
+summary)
+  "$seqc" --summary $flags "$input" >"$tmp/got" 2>"$tmp/stderr"
+  rc=$?
+  if [ "$rc" != 0 ] || [ -s "$tmp/stderr" ]; then
+    echo "FAIL: seqc exited with $rc:"; cat "$tmp/stderr"; exit 1
+  fi
+  check "$x.txt" "$tmp/got" ;;
 c)
   "$seqc" $flags -o "$tmp/out" "$input" 2>"$tmp/stderr"
   rc=$?

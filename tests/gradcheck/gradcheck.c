@@ -197,8 +197,8 @@ static int check_batch(int n, seqrt_rng *r, long *nchecked, long *nskipped)
     float *x = malloc(sizeof(float) * (size_t)n * M->in);
     float *t = malloc(sizeof(float) * (size_t)n * M->out);
     float *g = malloc(sizeof(float) * (size_t)M->param_count);
-    for (long i = 0; i < (long)n * M->in; i++)
-        x[i] = seqrt_rng_normal(r);
+    for (long i = 0; i < (long)n * M->in; i++)   /* an Embedding first reads ids */
+        x[i] = M->input_ids > 0 ? (float)seqrt_rng_below(r, (uint32_t)M->input_ids) : seqrt_rng_normal(r);
     make_targets(t, n, r);
 
     float L = eval_loss(x, t, n, NULL, 0.0f);

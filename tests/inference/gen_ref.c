@@ -41,8 +41,8 @@ static void random_data(seqrt_data *d, long rows, seqrt_rng *r)
     d->ycols = sparse ? 1 : m->out;
     d->x = malloc(sizeof(float) * (size_t)rows * (size_t)d->cols);
     d->y = malloc(sizeof(float) * (size_t)rows * (size_t)d->ycols);
-    for (long i = 0; i < rows * d->cols; i++)
-        d->x[i] = seqrt_rng_normal(r);
+    for (long i = 0; i < rows * d->cols; i++)   /* ids for an Embedding first */
+        d->x[i] = m->input_ids > 0 ? (float)seqrt_rng_below(r, (uint32_t)m->input_ids) : seqrt_rng_normal(r);
     for (long i = 0; i < rows; i++)
         for (int j = 0; j < d->ycols; j++) {
             float *t = &d->y[i * d->ycols + j];

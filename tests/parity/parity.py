@@ -413,6 +413,64 @@ def pool(h, attrs, out_shape, is_max):
     return channels_last(y).reshape((h.shape[0],) + tuple(out_shape))
 
 
+def keras_cell_step(cell, xt, hp, cp, w_ih, w_hh, b_ih, b_hh, act, rec, reset_after):
+    """One step of Keras's cell after keras/src/layers/rnn/{simple_rnn,lstm,gru}.py,
+    written in torch ops, with the weights in PyTorch's layout and gate order
+    (GRU r, z, n). Returns (h, c)."""
+    H = w_hh.shape[1]
+    gx = xt @ w_ih.T + (b_ih if b_ih is not None else 0)
+    if cell == "simple_rnn":
+        return activation(act, gx + hp @ w_hh.T + (b_hh if b_hh is not None else 0)), None
+    if cell == "lstm":
+        gz = gx + hp @ w_hh.T + (b_hh if b_hh is not None else 0)
+        i, f, g, o = (gz[:, k * H:(k + 1) * H] for k in range(4))
+        c = activation(rec, f) * cp + activation(rec, i) * activation(act, g)
+        return activation(rec, o) * activation(act, c), c
+    # GRU
+    if reset_after:
+        gh = hp @ w_hh.T + (b_hh if b_hh is not None else 0)
+        r = activation(rec, gx[:, :H] + gh[:, :H])
+        z = activation(rec, gx[:, H:2 * H] + gh[:, H:2 * H])
+        n = activation(act, gx[:, 2 * H:] + r * gh[:, 2 * H:])
+    else:
+        r = activation(rec, gx[:, :H] + hp @ w_hh[:H].T)
+        z = activation(rec, gx[:, H:2 * H] + hp @ w_hh[H:2 * H].T)
+        n = activation(act, gx[:, 2 * H:] + (r * hp) @ w_hh[2 * H:].T)
+    return z * hp + (1 - z) * n, None
+
+
+def recurrent(op, h, a, w_ih, w_hh, b_ih, b_hh, go_backwards, return_sequences, mask=None):
+    """A Keras recurrent layer over h (n, T, F). With Keras's default
+    activations (and GRU reset_after) it runs torch's own kernels, the ones
+    nn.RNN / nn.LSTM / nn.GRU(batch_first=True) call, on the checkpoint's
+    tensors as they are; otherwise the cell after Keras's formulas in torch
+    ops. go_backwards: the steps reversed, the output left in that order."""
+    act = parse_act(a["activation"])
+    rec = parse_act(a.get("recurrent_activation", "sigmoid"))
+    reset_after = a.get("reset_after", "true") == "true"
+    if mask is not None:          # Keras's input dropout: one mask per sample and feature, every step
+        h = h * mask[:, None, :]
+    x = torch.flip(h, [1]) if go_backwards else h
+    n, T, H = x.shape[0], x.shape[1], w_hh.shape[1]
+    ws = [w_ih, w_hh] + ([b_ih, b_hh] if b_ih is not None else [])
+    default = act == ("tanh", {}) and (op == "simple_rnn" or rec == ("sigmoid", {}))
+    if default and (op != "gru" or reset_after) and (b_ih is None) == (b_hh is None):
+        h0 = torch.zeros(1, n, H)
+        if op == "lstm":
+            y = torch._VF.lstm(x, (h0, h0), ws, b_ih is not None, 1, 0.0, False, False, True)[0]
+        elif op == "gru":
+            y = torch._VF.gru(x, h0, ws, b_ih is not None, 1, 0.0, False, False, True)[0]
+        else:
+            y = torch._VF.rnn_tanh(x, h0, ws, b_ih is not None, 1, 0.0, False, False, True)[0]
+    else:
+        hp, cp, out = torch.zeros(n, H), torch.zeros(n, H), []
+        for t in range(T):
+            hp, cp = keras_cell_step(op, x[:, t], hp, cp, w_ih, w_hh, b_ih, b_hh, act, rec, reset_after)
+            out.append(hp)
+        y = torch.stack(out, 1)
+    return y if return_sequences else y[:, -1]
+
+
 class Reference:
     """The model of the IR, functionally, in float64 with Keras semantics."""
 
@@ -463,6 +521,15 @@ class Reference:
             rm.copy_(new_rm)
             rv.copy_(new_rv)
         return y
+
+    def rnn_mask(self, l, h, training):
+        """A recurrent layer's input dropout mask (n, features), drawn as the C
+        code draws it (SpatialDropout's order), or None."""
+        a = l["attrs"]
+        if not training or "dropout" not in a:
+            return None
+        key = f"train.rng.{l['index']}" if "seed" in a else "train.rng"
+        return dropout_mask(self.rngs[key], h.shape[0], h.shape[-1], float(a["dropout"]))
 
     def forward(self, x, training):
         """Returns (y, logits): logits is the input of the last layer's
@@ -531,6 +598,32 @@ class Reference:
                     c = h.shape[-1]
                     mask = dropout_mask(self.rngs[key], h.shape[0], c, float(l["attrs"]["rate"]))
                     h = h * mask.reshape((h.shape[0],) + (1,) * (h.dim() - 2) + (c,))
+            elif op in ("simple_rnn", "lstm", "gru"):
+                a = l["attrs"]
+                h = recurrent(op, h, a, self.P[pfx + "weight_ih_l0"], self.P[pfx + "weight_hh_l0"],
+                              self.P.get(pfx + "bias_ih_l0"),
+                              self.P.get(pfx + "bias_hh_l0", self.B.get(pfx + "bias_hh_l0")),
+                              a["go_backwards"] == "true", a["return_sequences"] == "true",
+                              self.rnn_mask(l, h, training))
+            elif op == "bidirectional":
+                # Keras: the wrapped layer forward, a copy with go_backwards flipped
+                # (the "_reverse" weights: nn.LSTM(bidirectional=True)'s names),
+                # the backward sequence flipped back to input order, then merged.
+                a = l["attrs"]
+                cell = a["layer"].lower().replace("simplernn", "simple_rnn")
+                gb, rs_ = a["go_backwards"] == "true", a["return_sequences"] == "true"
+                outs = []
+                for sfx, back in (("", gb), ("_reverse", not gb)):
+                    outs.append(recurrent(cell, h, a, self.P[pfx + "weight_ih_l0" + sfx],
+                                          self.P[pfx + "weight_hh_l0" + sfx], self.P.get(pfx + "bias_ih_l0" + sfx),
+                                          self.P.get(pfx + "bias_hh_l0" + sfx, self.B.get(pfx + "bias_hh_l0" + sfx)),
+                                          back, rs_, self.rnn_mask(l, h, training)))
+                yf, yb = outs[0], torch.flip(outs[1], [1]) if rs_ else outs[1]
+                mode = a["merge_mode"]
+                h = (torch.cat([yf, yb], -1) if mode == "concat" else yf + yb if mode == "sum"
+                     else yf * yb if mode == "mul" else (yf + yb) / 2)
+            elif op == "embedding":
+                h = F.embedding(h.long(), self.P[pfx + "weight"])
             elif op == "activity_regularization":
                 # Keras adds l1 sum|y| + l2 sum y^2 of the layer's output,
                 # divided by the batch size, to the loss
@@ -1020,6 +1113,14 @@ def make_targets(ir, rs, n):
     return (1.5 * rs.standard_normal((n, c))).astype(np.float32)
 
 
+def make_inputs(ir, rs, n):
+    """Normal values, or integer ids below input_dim for a model that starts with an Embedding."""
+    first = ir["layers"][0]
+    if first["op"] == "embedding":
+        return rs.randint(0, int(first["attrs"]["input_dim"]), size=(n, ir["in"])).astype(np.float32)
+    return rs.standard_normal((n, ir["in"])).astype(np.float32)
+
+
 def random_state(ir, rs):
     params, buffers = {}, {}
     for l in ir["layers"]:
@@ -1070,16 +1171,17 @@ def main():
     has_bn = any(l["op"] == "batchnorm" or l["norm"] == "batchnorm" for l in ir["layers"])
     B = ir["batch_size"]
     n = min(5, B)
-    x = rs.standard_normal((n, ir["in"])).astype(np.float32)
+    x = make_inputs(ir, rs, n)
     t = make_targets(ir, rs, n)
     steps = []
     for k in range(a.steps):
         nk = B if k % 4 != 3 else min(3, B)        # some partial batches
         if has_bn:
             nk = max(nk, 2)
-        steps.append((rs.standard_normal((nk, ir["in"])).astype(np.float32), make_targets(ir, rs, nk)))
+        steps.append((make_inputs(ir, rs, nk), make_targets(ir, rs, nk)))
     rng_names = ["train.rng"] + [f"train.rng.{l['index']}" for l in ir["layers"]
-                                 if l["op"] in ("dropout", "spatial_dropout") and "seed" in l["attrs"]]
+                                 if l["op"] in ("dropout", "spatial_dropout", "simple_rnn", "lstm", "gru", "bidirectional")
+                                 and "seed" in l["attrs"]]
     rng_states = {r: rs.randint(0, 2 ** 62, size=2, dtype=np.int64) for r in rng_names}
 
     inp = {**params, **buffers, **rng_states, "x": x, "t": t}
