@@ -1664,6 +1664,8 @@ static void collect(PyEmit *e, const Model *m)
             ir_internal_error("--emit=pytorch runs on the IR before the passes: no fused layers");
         e->want = PY_CHANNELS_LAST;
         e->rank = l->in.rank;
+        if (!l->kind->pytorch)
+            ir_internal_error("--emit=pytorch of a layer kind without a pytorch hook (pytorch_check refuses it)");
         l->kind->pytorch(e, l);
         e->rank = l->out.rank;
         if (e->rank < 2)
