@@ -1,18 +1,22 @@
 # seqc_add_model(TARGET <target> MODEL <file.nn> [MODELS <name>...] [MAIN]
-#                [OPTIONS <seqc option>...])
+#                [SHARED_RUNTIME] [OPTIONS <seqc option>...])
 #
 # Runs seqc on <file.nn> at build time and compiles the generated C into a
 # static library <target> (linked to the seqrt runtime). MODELS lists the
 # `model NAME { }` blocks of the file to build (default: the file's stem).
 # MAIN also builds, for every model, an executable <target>_<name> from the
 # generated <name>_main.c: the train/evaluate/predict program.
-# Editing the model file (or rebuilding seqc) regenerates the sources.
+# SHARED_RUNTIME links the shared runtime (libseqrt.so) instead of the
+# static one. Editing the model file (or rebuilding seqc) regenerates the
+# sources.
 #
-# Works inside the seqc tree and from a user's project that did
-# add_subdirectory(path/to/seqc) or include()d this file with SEQC_EXECUTABLE
-# set to an installed seqc.
+# Works inside the seqc tree, from a user's project that did
+# add_subdirectory(path/to/seqc), from an installed seqc found with
+# find_package(seqc) (targets seqc::seqc, seqc::seqrt, ...), and from a
+# project that include()d this file with SEQC_EXECUTABLE set to a seqc
+# program (it then links a target named seqrt that the project provides).
 function(seqc_add_model)
-  cmake_parse_arguments(A "MAIN" "TARGET;MODEL" "MODELS;OPTIONS" ${ARGN})
+  cmake_parse_arguments(A "MAIN;SHARED_RUNTIME" "TARGET;MODEL" "MODELS;OPTIONS" ${ARGN})
   if(NOT A_TARGET OR NOT A_MODEL)
     message(FATAL_ERROR "seqc_add_model: TARGET and MODEL are required")
   endif()
@@ -21,14 +25,26 @@ function(seqc_add_model)
     get_filename_component(stem ${A_MODEL} NAME_WE)
     set(A_MODELS ${stem})
   endif()
+  # The compiler and the runtime: the seqc tree's targets, or an installed
+  # package's (find_package(seqc)).
+  set(shared "")
+  if(A_SHARED_RUNTIME)
+    set(shared _shared)
+  endif()
   if(TARGET seqc)
     set(seqc_cmd $<TARGET_FILE:seqc>)
     set(seqc_dep seqc)
+    set(runtime seqrt${shared})
+  elseif(TARGET seqc::seqc)
+    set(seqc_cmd $<TARGET_FILE:seqc::seqc>)
+    set(seqc_dep $<TARGET_FILE:seqc::seqc>)
+    set(runtime seqc::seqrt${shared})
   elseif(SEQC_EXECUTABLE)
     set(seqc_cmd ${SEQC_EXECUTABLE})
     set(seqc_dep ${SEQC_EXECUTABLE})
+    set(runtime seqrt${shared})
   else()
-    message(FATAL_ERROR "seqc_add_model: no seqc target and SEQC_EXECUTABLE is not set")
+    message(FATAL_ERROR "seqc_add_model: no seqc target (add_subdirectory or find_package(seqc)) and SEQC_EXECUTABLE is not set")
   endif()
   set(outdir ${CMAKE_CURRENT_BINARY_DIR}/${A_TARGET}_gen)
   set(outputs)
@@ -55,7 +71,7 @@ function(seqc_add_model)
   endforeach()
   add_library(${A_TARGET} STATIC ${lib_sources})
   target_include_directories(${A_TARGET} PUBLIC ${outdir})
-  target_link_libraries(${A_TARGET} PUBLIC seqrt)
+  target_link_libraries(${A_TARGET} PUBLIC ${runtime})
   target_compile_options(${A_TARGET} PRIVATE -Wall -Wextra -Werror -pedantic)
   if(A_MAIN)
     foreach(m ${A_MODELS})

@@ -64,6 +64,33 @@ static void bake(Bake *b, const Layer *l)
     (void)b, (void)l;   /* a view: nothing to compute at inference */
 }
 
+/* A module that is the identity and records the penalty of its input for
+ * loss() (penalty()); "k_activity" after the modules of statement k. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const Regularizer *r = l->attr;
+    py_layout(e, l, PY_ANY_LAYOUT);   /* sums over every element */
+    py_helper(e, "ActivityRegularization",
+              "class ActivityRegularization(nn.Module):\n"
+              "    \"\"\"Keras's activity regularizer (activity_regularizer=, or the\n"
+              "    ActivityRegularization layer): the identity, recording l1 sum|x| +\n"
+              "    l2 sum x^2 of its input divided by the batch size, which loss() adds to\n"
+              "    the loss as Keras does.\"\"\"\n"
+              "\n"
+              "    def __init__(self, l1=0.0, l2=0.0):\n"
+              "        super().__init__()\n"
+              "        self.l1, self.l2 = l1, l2\n"
+              "        self.penalty = None\n"
+              "\n"
+              "    def forward(self, x):\n"
+              "        self.penalty = (self.l1 * x.abs().sum() + self.l2 * (x * x).sum()) / x.shape[0]\n"
+              "        return x\n"
+              "\n"
+              "    def extra_repr(self):\n"
+              "        return f\"l1={self.l1}, l2={self.l2}\"\n");
+    py_module(e, l, "activity", "ActivityRegularization(l1=%s, l2=%s)", py_float(r->l1), py_float(r->l2));
+}
+
 const LayerKind kind_activity_regularization = {
     .name = "activity_regularization",
     .props = LK_VIEW,
@@ -73,4 +100,5 @@ const LayerKind kind_activity_regularization = {
     .noop = noop,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

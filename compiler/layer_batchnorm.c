@@ -125,6 +125,57 @@ static void bake(Bake *b, const Layer *l)
     bake_norm_scale(b, l, a->epsilon, &st->s, &st->t);
 }
 
+/* center=False / scale=False: torch's module has both or neither, so the
+ * missing one is kept at its initial value (0 / 1) by freezing it. */
+void pytorch_norm_affine(PyEmit *e, const Layer *l, const NormAttr *a)
+{
+    if (a->scale)
+        py_tensor(e, l, "gamma", NULL, "weight", NULL, NULL);
+    else
+        py_setup(e, "model.get_submodule(\"%d\").weight.requires_grad_(False)   # scale=False: gamma stays 1",
+                 l->index);
+    if (a->center)
+        py_tensor(e, l, "beta", NULL, "bias", NULL, NULL);
+    else
+        py_setup(e, "model.get_submodule(\"%d\").bias.requires_grad_(False)     # center=False: beta stays 0",
+                 l->index);
+}
+
+/* nn.BatchNorm1d with Keras's epsilon and momentum = 1 - Keras's; after
+ * a convolution (channels-first) nn.BatchNorm1d/2d, torch's own; otherwise
+ * on a sample of rank > 1 over the last axis (channels last), as a
+ * subclass that flattens the other axes into the batch. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const NormAttr *a = l->attr;
+    const char *cls = "nn.BatchNorm1d";
+    py_layout(e, l, PY_ANY_LAYOUT);
+    if (l->in.rank > 1 && py_channels_first_now(e)) {
+        if (l->in.rank == 3)
+            cls = "nn.BatchNorm2d";
+    } else if (l->in.rank > 1) {
+        py_helper(e, "BatchNormLastAxis",
+                  "class BatchNormLastAxis(nn.BatchNorm1d):\n"
+                  "    \"\"\"BatchNorm1d over the last axis of a sample of any rank (Keras's axis=-1,\n"
+                  "    channels last): statistics per channel over the batch and every other\n"
+                  "    axis.\"\"\"\n"
+                  "\n"
+                  "    def forward(self, x):\n"
+                  "        return super().forward(x.reshape(-1, x.shape[-1])).reshape(x.shape)\n");
+        cls = "BatchNormLastAxis";
+    }
+    py_module(e, l, NULL, "%s(%d, eps=%s, momentum=1 - %s)  # torch's momentum is 1 - Keras's", cls,
+              shape_last(&l->out), py_float(a->epsilon), py_float(a->momentum));
+    pytorch_norm_affine(e, l, a);
+    py_tensor(e, l, "running_mean", NULL, "running_mean", NULL, NULL);
+    py_tensor(e, l, "running_var", NULL, "running_var", NULL, NULL);
+    py_note(e, l, "in training, torch moves running_var with the unbiased batch variance, n / (n - 1) "
+                  "times the biased one Keras and seqc use (n: the rows of the batch). Outputs in training "
+                  "and inference, gradients and running_mean are the same; running_var drifts apart by that "
+                  "factor as training goes on. A checkpoint's running_var loads unchanged: both use it as "
+                  "the variance at inference. torch also refuses a training batch of one row.");
+}
+
 const LayerKind kind_batchnorm = {
     .name = "batchnorm",
     .props = LK_NORM | LK_GRAD_IN_PLACE,
@@ -136,4 +187,5 @@ const LayerKind kind_batchnorm = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

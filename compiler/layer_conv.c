@@ -330,6 +330,31 @@ static void bake(Bake *b, const Layer *l)
     st->b = bake_param(b, l, "bias", a->filters, 0.0);
 }
 
+/* nn.Conv1d/2d, channels-first, on the checkpoint's kernel as it is
+ * (torch's layout); asymmetric padding (TensorFlow's "same", "causal") as a
+ * pad module before it. A depthwise convolution is a grouped one. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const ConvAttr *a = l->attr;
+    const Window *w = &a->win;
+    int c = shape_last(&l->in), one[2] = {1, 1};
+    py_layout(e, l, PY_CHANNELS_FIRST);
+    const char *pad = py_window_padding(e, l, w, "0.0");
+    const char *opt = "";
+    if (memcmp(w->s, one, sizeof(int) * (size_t)w->rank))
+        opt = arena_printf("%s, stride=%s", opt, py_ints(w->s, w->rank));
+    if (memcmp(w->d, one, sizeof(int) * (size_t)w->rank))
+        opt = arena_printf("%s, dilation=%s", opt, py_ints(w->d, w->rank));
+    if (a->groups > 1)
+        opt = arena_printf("%s, groups=%d", opt, a->groups);
+    py_module(e, l, NULL, "nn.Conv%dd(%d, %d, %s%s%s, bias=%s)", w->rank, c, a->filters, py_ints(w->k, w->rank),
+              opt, pad, a->use_bias ? "True" : "False");
+    py_tensor(e, l, "kernel", NULL, "weight", NULL, NULL);
+    if (a->use_bias)
+        py_tensor(e, l, "bias", NULL, "bias", NULL, NULL);
+    py_activation(e, l, "act", l->act);
+}
+
 const LayerKind kind_conv = {
     .name = "conv",
     .props = LK_TAKES_ACT | LK_TAKES_NORM | LK_DX_OPTIONAL,
@@ -342,6 +367,7 @@ const LayerKind kind_conv = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };
 
 const LayerKind kind_depthwise_conv = {
@@ -355,4 +381,5 @@ const LayerKind kind_depthwise_conv = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

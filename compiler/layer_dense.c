@@ -120,6 +120,18 @@ static void bake(Bake *b, const Layer *l)
     st->b = bake_param(b, l, "bias", out, 0.0);
 }
 
+/* nn.Linear has the same weight layout and also works on the last axis; the
+ * activation is a module of its own, "k_act". */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const DenseAttr *a = l->attr;
+    py_module(e, l, NULL, "nn.Linear(%d, %d, bias=%s)", shape_last(&l->in), a->units, a->use_bias ? "True" : "False");
+    py_tensor(e, l, "kernel", NULL, "weight", NULL, NULL);
+    if (a->use_bias)
+        py_tensor(e, l, "bias", NULL, "bias", NULL, NULL);
+    py_activation(e, l, "act", l->act);
+}
+
 const LayerKind kind_dense = {
     .name = "dense",
     .props = LK_TAKES_ACT | LK_TAKES_NORM | LK_DX_OPTIONAL,
@@ -131,4 +143,5 @@ const LayerKind kind_dense = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

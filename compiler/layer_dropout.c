@@ -90,6 +90,17 @@ static int64_t seed(const Layer *l)
     return a->seed;
 }
 
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const DropoutAttr *a = l->attr;
+    py_layout(e, l, PY_ANY_LAYOUT);   /* elementwise */
+    py_module(e, l, NULL, "nn.Dropout(p=%s)", py_float(a->rate));
+    py_note(e, l, "torch draws its own masks. seqc's come from its xoshiro128** streams (saved in the "
+                  "checkpoint as train.rng%s), which torch cannot reproduce, so a training step with "
+                  "dropout differs from seqc's by the masks; inference is the same.",
+            a->seed >= 0 ? arena_printf(".%d, from seed=%lld", l->index, (long long)a->seed) : "");
+}
+
 const LayerKind kind_dropout = {
     .name = "dropout",
     .props = LK_TRAIN_ONLY | LK_GRAD_IN_PLACE,
@@ -102,4 +113,5 @@ const LayerKind kind_dropout = {
     .backward = backward,
     .bake = bake,
     .seed = seed,
+    .pytorch = pytorch,
 };

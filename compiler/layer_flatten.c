@@ -31,10 +31,17 @@ static void bake(Bake *b, const Layer *l)
     (void)b, (void)l;   /* a view: nothing to compute */
 }
 
+/* nn.Flatten keeps the row-major (channels-last) order, as Keras's. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    py_module(e, l, NULL, "nn.Flatten()");
+}
+
 const LayerKind kind_flatten = {
     .name = "flatten",
     .props = LK_VIEW,
     .syntax = (const Syntax *const[]){&syntax_flatten, NULL},
     .infer = infer,
     .bake = bake,
+    .pytorch = pytorch,
 };

@@ -90,6 +90,15 @@ static void bake(Bake *b, const Layer *l)
     st->eps = a->epsilon;
 }
 
+/* nn.LayerNorm over the last axis with Keras's epsilon: the same formula
+ * (the biased variance of each row). */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const NormAttr *a = l->attr;
+    py_module(e, l, NULL, "nn.LayerNorm(%d, eps=%s)", shape_last(&l->out), py_float(a->epsilon));
+    pytorch_norm_affine(e, l, a);
+}
+
 const LayerKind kind_layernorm = {
     .name = "layernorm",
     .props = LK_NORM | LK_GRAD_IN_PLACE,
@@ -101,4 +110,5 @@ const LayerKind kind_layernorm = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

@@ -125,6 +125,60 @@ static int64_t seed(const Layer *l)
     return a->seed;
 }
 
+/* GaussianNoise and GaussianDropout as small modules (torch has neither),
+ * AlphaDropout as nn.AlphaDropout (the same a, b and dropped value as
+ * Keras's); all the identity in eval(). */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const NoiseAttr *a = l->attr;
+    py_layout(e, l, PY_ANY_LAYOUT);   /* elementwise */
+    switch (a->kind) {
+    case NOISE_GAUSSIAN:
+        py_helper(e, "GaussianNoise",
+                  "class GaussianNoise(nn.Module):\n"
+                  "    \"\"\"Keras's GaussianNoise: x + N(0, stddev^2) in training, the identity at\n"
+                  "    inference.\"\"\"\n"
+                  "\n"
+                  "    def __init__(self, stddev):\n"
+                  "        super().__init__()\n"
+                  "        self.stddev = stddev\n"
+                  "\n"
+                  "    def forward(self, x):\n"
+                  "        return x + self.stddev * torch.randn_like(x) if self.training else x\n"
+                  "\n"
+                  "    def extra_repr(self):\n"
+                  "        return f\"stddev={self.stddev}\"\n");
+        py_module(e, l, NULL, "GaussianNoise(%s)", py_float(a->amount));
+        break;
+    case NOISE_GAUSSIAN_DROPOUT:
+        py_helper(e, "GaussianDropout",
+                  "class GaussianDropout(nn.Module):\n"
+                  "    \"\"\"Keras's GaussianDropout: x * N(1, rate / (1 - rate)) in training, the\n"
+                  "    identity at inference.\"\"\"\n"
+                  "\n"
+                  "    def __init__(self, rate):\n"
+                  "        super().__init__()\n"
+                  "        self.rate = rate\n"
+                  "\n"
+                  "    def forward(self, x):\n"
+                  "        if not self.training or self.rate == 0:\n"
+                  "            return x\n"
+                  "        return x * (1 + math.sqrt(self.rate / (1 - self.rate)) * torch.randn_like(x))\n"
+                  "\n"
+                  "    def extra_repr(self):\n"
+                  "        return f\"rate={self.rate}\"\n");
+        py_module(e, l, NULL, "GaussianDropout(%s)", py_float(a->amount));
+        break;
+    case NOISE_ALPHA_DROPOUT:
+        py_module(e, l, NULL, "nn.AlphaDropout(p=%s)", py_float(a->amount));
+        break;
+    }
+    py_note(e, l, "a random layer: the identity at inference in both; in training torch draws its own "
+                  "noise, not seqc's (from its xoshiro128** streams, saved as train.rng%s), so a training "
+                  "step differs from seqc's by the noise.",
+            a->seed >= 0 ? arena_printf(".%d, from seed=%lld", l->index, (long long)a->seed) : "");
+}
+
 const LayerKind kind_noise = {
     .name = "noise",
     .props = LK_TRAIN_ONLY | LK_GRAD_IN_PLACE,
@@ -137,4 +191,5 @@ const LayerKind kind_noise = {
     .backward = backward,
     .bake = bake,
     .seed = seed,
+    .pytorch = pytorch,
 };

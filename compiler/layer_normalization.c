@@ -108,6 +108,37 @@ static void bake(Bake *b, const Layer *l)
     }
 }
 
+/* torch has no Normalization layer: a module with the statistics as
+ * buffers, and adapt() as seqc's runtime does it before fit. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    py_helper(e, "Normalization",
+              "class Normalization(nn.Module):\n"
+              "    \"\"\"Keras's Normalization over the last axis: (x - mean) / max(sqrt(variance),\n"
+              "    1e-7), the statistics as buffers (one mean and one variance for\n"
+              "    axis=None). adapt(x) sets them from data as seqc does before fit(): the\n"
+              "    mean and the biased variance of each feature (of all elements for\n"
+              "    axis=None).\"\"\"\n"
+              "\n"
+              "    def __init__(self, features):\n"
+              "        super().__init__()\n"
+              "        self.register_buffer(\"mean\", torch.zeros(features))\n"
+              "        self.register_buffer(\"variance\", torch.ones(features))\n"
+              "\n"
+              "    def forward(self, x):\n"
+              "        return (x - self.mean) / torch.clamp(torch.sqrt(self.variance), min=1e-7)\n"
+              "\n"
+              "    @torch.no_grad()\n"
+              "    def adapt(self, x):\n"
+              "        x = x.reshape(-1, self.mean.numel()).double()\n"
+              "        self.mean.copy_(x.mean(0))\n"
+              "        self.variance.copy_(x.var(0, unbiased=False))\n");
+    py_module(e, l, NULL, "Normalization(%d)%s", features(l), features(l) == 1 && shape_last(&l->out) != 1 ?
+              "  # axis=None: one mean and variance" : "");
+    py_tensor(e, l, "mean", NULL, "mean", NULL, NULL);
+    py_tensor(e, l, "variance", NULL, "variance", NULL, NULL);
+}
+
 const LayerKind kind_normalization = {
     .name = "normalization",
     .props = 0,
@@ -117,4 +148,5 @@ const LayerKind kind_normalization = {
     .print = print,
     .forward = forward,
     .bake = bake,
+    .pytorch = pytorch,
 };

@@ -148,6 +148,40 @@ static void bake(Bake *b, const Layer *l)
     st->left = sign * a->amount[r2][0];
 }
 
+/* Channels-first: nn.ConstantPad1d/2d with zeros, or a Cropping module. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const PadAttr *a = l->attr;
+    const int (*n)[2] = a->amount;
+    /* F.pad's order: the last axis first */
+    const char *amounts = a->rank == 1 ? arena_printf("(%d, %d)", n[0][0], n[0][1])
+                                       : arena_printf("(%d, %d, %d, %d)", n[1][0], n[1][1], n[0][0], n[0][1]);
+    py_layout(e, l, PY_CHANNELS_FIRST);
+    if (!a->crop) {
+        py_module(e, l, NULL, "nn.ConstantPad%dd(%s, 0.0)", a->rank, amounts);
+        return;
+    }
+    py_helper(e, "Cropping",
+              "class Cropping(nn.Module):\n"
+              "    \"\"\"Keras's Cropping1D/2D, channels-first: removes crop[i] = (before,\n"
+              "    after) elements at the ends of spatial axis i.\"\"\"\n"
+              "\n"
+              "    def __init__(self, *crop):\n"
+              "        super().__init__()\n"
+              "        self.crop = crop\n"
+              "\n"
+              "    def forward(self, x):\n"
+              "        for axis, (before, after) in enumerate(self.crop, start=2):\n"
+              "            x = x.narrow(axis, before, x.shape[axis] - before - after)\n"
+              "        return x\n"
+              "\n"
+              "    def extra_repr(self):\n"
+              "        return f\"crop={self.crop}\"\n");
+    py_module(e, l, NULL, "Cropping(%s)", a->rank == 1 ? arena_printf("(%d, %d)", n[0][0], n[0][1])
+                                                       : arena_printf("(%d, %d), (%d, %d)", n[0][0], n[0][1],
+                                                                      n[1][0], n[1][1]));
+}
+
 const LayerKind kind_zero_padding = {
     .name = "zero_padding",
     .props = 0,
@@ -157,6 +191,7 @@ const LayerKind kind_zero_padding = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };
 
 const LayerKind kind_cropping = {
@@ -168,4 +203,5 @@ const LayerKind kind_cropping = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

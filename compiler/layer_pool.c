@@ -163,6 +163,80 @@ static void bake_pool(Bake *b, const Layer *l, int max)
 static void bake_max(Bake *b, const Layer *l) { bake_pool(b, l, 1); }
 static void bake_avg(Bake *b, const Layer *l) { bake_pool(b, l, 0); }
 
+/* Channels-first. Max: nn.MaxPool1d/2d (padding: -inf, taking no part).
+ * Average: nn.AvgPool1d/2d with count_include_pad=False, or, for
+ * asymmetric "same" padding, a module dividing by each window's real
+ * elements. Global: the max or mean over the spatial axes. */
+static void pytorch_pool(PyEmit *e, const Layer *l, int max)
+{
+    const PoolAttr *a = l->attr;
+    const Window *w = &a->win;
+    int r = w->rank;
+    py_layout(e, l, PY_CHANNELS_FIRST);
+    if (a->global) {
+        py_helper(e, "GlobalPool",
+                  "class GlobalPool(nn.Module):\n"
+                  "    \"\"\"Keras's GlobalMax/AveragePooling1D/2D, channels-first: the max or the\n"
+                  "    mean of each channel over the spatial axes.\"\"\"\n"
+                  "\n"
+                  "    def __init__(self, max, keepdims=False):\n"
+                  "        super().__init__()\n"
+                  "        self.max, self.keepdims = max, keepdims\n"
+                  "\n"
+                  "    def forward(self, x):\n"
+                  "        axes = tuple(range(2, x.dim()))\n"
+                  "        if self.max:\n"
+                  "            return x.amax(dim=axes, keepdim=self.keepdims)\n"
+                  "        return x.mean(dim=axes, keepdim=self.keepdims)\n"
+                  "\n"
+                  "    def extra_repr(self):\n"
+                  "        return f\"max={self.max}, keepdims={self.keepdims}\"\n");
+        py_module(e, l, NULL, "GlobalPool(max=%s%s)", max ? "True" : "False", a->keepdims ? ", keepdims=True" : "");
+        return;
+    }
+    const char *stride = memcmp(w->s, w->k, sizeof(int) * (size_t)r) ? arena_printf(", stride=%s", py_ints(w->s, r))
+                                                                      : "";
+    if (max) {
+        py_module(e, l, NULL, "nn.MaxPool%dd(%s%s%s)", r, py_ints(w->k, r), stride,
+                  py_window_padding(e, l, w, "-math.inf"));
+        return;
+    }
+    int symmetric = 1;
+    for (int d = 0; d < r; d++)
+        symmetric &= w->before[d] == w->after[d];
+    if (symmetric) {
+        const char *pad = py_window_padding(e, l, w, "0.0");
+        py_module(e, l, NULL, "nn.AvgPool%dd(%s%s%s%s)", r, py_ints(w->k, r), stride, pad,
+                  *pad ? ", count_include_pad=False" : "");
+        return;
+    }
+    py_helper(e, "AvgPoolSame",
+              "class AvgPoolSame(nn.Module):\n"
+              "    \"\"\"Keras's AveragePooling1D/2D with padding=\"same\" where TensorFlow pads\n"
+              "    one more at the end than at the start (torch pads both ends alike):\n"
+              "    each window's mean over its real elements. pads: F.pad's order.\"\"\"\n"
+              "\n"
+              "    def __init__(self, kernel_size, stride, pads):\n"
+              "        super().__init__()\n"
+              "        self.kernel_size, self.stride, self.pads = kernel_size, stride, pads\n"
+              "\n"
+              "    def forward(self, x):\n"
+              "        pool = F.avg_pool2d if x.dim() == 4 else F.avg_pool1d\n"
+              "        ones = torch.ones_like(x[:1, :1])\n"
+              "        total = pool(F.pad(x, self.pads), self.kernel_size, self.stride)\n"
+              "        count = pool(F.pad(ones, self.pads), self.kernel_size, self.stride)\n"
+              "        return total / count\n"
+              "\n"
+              "    def extra_repr(self):\n"
+              "        return f\"kernel_size={self.kernel_size}, stride={self.stride}, pads={self.pads}\"\n");
+    py_module(e, l, NULL, "AvgPoolSame(%s, %s, %s)", py_ints(w->k, r), py_ints(w->s, r),
+              r == 1 ? arena_printf("(%d, %d)", w->before[0], w->after[0])
+                     : arena_printf("(%d, %d, %d, %d)", w->before[1], w->after[1], w->before[0], w->after[0]));
+}
+
+static void pytorch_max(PyEmit *e, const Layer *l) { pytorch_pool(e, l, 1); }
+static void pytorch_avg(PyEmit *e, const Layer *l) { pytorch_pool(e, l, 0); }
+
 const LayerKind kind_maxpool = {
     .name = "max_pool",
     .props = 0,
@@ -173,6 +247,7 @@ const LayerKind kind_maxpool = {
     .forward = forward_max,
     .backward = backward_max,
     .bake = bake_max,
+    .pytorch = pytorch_max,
 };
 
 const LayerKind kind_avgpool = {
@@ -185,4 +260,5 @@ const LayerKind kind_avgpool = {
     .forward = forward_avg,
     .backward = backward_avg,
     .bake = bake_avg,
+    .pytorch = pytorch_avg,
 };

@@ -115,6 +115,32 @@ static void bake(Bake *b, const Layer *l)
     st->s = bake_param(b, l, "alpha", shape_size(&st->adims), 0.0);
 }
 
+/* torch.nn.PReLU has one slope per channel of axis 1: Keras's PReLU on a
+ * 1-D sample (one slope per feature, or one shared). Otherwise a module
+ * with alpha of Keras's shape, broadcast the same way. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    Shape as = alpha_shape(l);
+    if (l->in.rank == 1) {
+        py_module(e, l, NULL, "nn.PReLU(%d)", as.dim[0]);
+    } else {
+        py_helper(e, "PReLU",
+                  "class PReLU(nn.Module):\n"
+                  "    \"\"\"Keras's PReLU on a sample of any rank: x for x > 0, alpha * x otherwise,\n"
+                  "    alpha of the sample's shape with 1 along shared_axes (torch.nn.PReLU\n"
+                  "    has one slope per channel of axis 1 only).\"\"\"\n"
+                  "\n"
+                  "    def __init__(self, shape):\n"
+                  "        super().__init__()\n"
+                  "        self.weight = nn.Parameter(torch.zeros(shape))\n"
+                  "\n"
+                  "    def forward(self, x):\n"
+                  "        return torch.where(x > 0, x, self.weight * x)\n");
+        py_module(e, l, NULL, "PReLU(%s)", py_shape(&as));
+    }
+    py_tensor(e, l, "alpha", NULL, "weight", NULL, NULL);
+}
+
 const LayerKind kind_prelu = {
     .name = "prelu",
     .props = LK_GRAD_IN_PLACE,
@@ -125,4 +151,5 @@ const LayerKind kind_prelu = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

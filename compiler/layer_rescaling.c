@@ -97,6 +97,27 @@ static void bake(Bake *b, const Layer *l)
     }
 }
 
+/* Elementwise: either layout. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const RescalingAttr *a = l->attr;
+    py_layout(e, l, PY_ANY_LAYOUT);
+    py_helper(e, "Rescaling",
+              "class Rescaling(nn.Module):\n"
+              "    \"\"\"Keras's Rescaling: x * scale + offset.\"\"\"\n"
+              "\n"
+              "    def __init__(self, scale, offset=0.0):\n"
+              "        super().__init__()\n"
+              "        self.scale, self.offset = scale, offset\n"
+              "\n"
+              "    def forward(self, x):\n"
+              "        return x * self.scale + self.offset\n"
+              "\n"
+              "    def extra_repr(self):\n"
+              "        return f\"scale={self.scale}, offset={self.offset}\"\n");
+    py_module(e, l, NULL, "Rescaling(%s, %s)", py_float(a->scale), py_float(a->offset));
+}
+
 const LayerKind kind_rescaling = {
     .name = "rescaling",
     .props = LK_GRAD_IN_PLACE,
@@ -107,4 +128,5 @@ const LayerKind kind_rescaling = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

@@ -102,6 +102,28 @@ static void bake(Bake *b, const Layer *l)
     (void)b, (void)l;   /* a view: nothing to compute */
 }
 
+/* On channels-last tensors, as Keras orders the elements. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    py_helper(e, "Reshape",
+              "class Reshape(nn.Module):\n"
+              "    \"\"\"Keras's Reshape: each sample (channels-last) to `shape`.\"\"\"\n"
+              "\n"
+              "    def __init__(self, *shape):\n"
+              "        super().__init__()\n"
+              "        self.shape = shape\n"
+              "\n"
+              "    def forward(self, x):\n"
+              "        return x.reshape(len(x), *self.shape)\n"
+              "\n"
+              "    def extra_repr(self):\n"
+              "        return f\"shape={self.shape}\"\n");
+    const char *dims = "";
+    for (int i = 0; i < l->out.rank; i++)
+        dims = arena_printf("%s%s%d", dims, i ? ", " : "", l->out.dim[i]);
+    py_module(e, l, NULL, "Reshape(%s)", dims);
+}
+
 const LayerKind kind_reshape = {
     .name = "reshape",
     .props = LK_VIEW,
@@ -109,4 +131,5 @@ const LayerKind kind_reshape = {
     .infer = infer,
     .print = print,
     .bake = bake,
+    .pytorch = pytorch,
 };

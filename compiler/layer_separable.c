@@ -234,6 +234,50 @@ static void bake(Bake *b, const Layer *l)
     p->b = bake_param(b, l, "bias", a->filters, 0.0);
 }
 
+/* A module with the depthwise and pointwise nn.Conv1d/2d as children
+ * `depthwise` and `pointwise` (the checkpoint's names), channels-first;
+ * asymmetric padding as a pad module before it. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const SeparableAttr *a = l->attr;
+    const Window *w = &a->win;
+    int one[2] = {1, 1};
+    py_layout(e, l, PY_CHANNELS_FIRST);
+    py_helper(e, "SeparableConv",
+              "class SeparableConv(nn.Module):\n"
+              "    \"\"\"Keras's SeparableConv1D/2D, channels-first: a depthwise convolution\n"
+              "    (one group per input channel, depth_multiplier filters each, no bias),\n"
+              "    then a pointwise (kernel 1) convolution with the bias. `window`: the\n"
+              "    depthwise step's stride, padding and dilation.\"\"\"\n"
+              "\n"
+              "    def __init__(self, dims, channels, filters, kernel_size, depth_multiplier=1, bias=True, **window):\n"
+              "        super().__init__()\n"
+              "        conv = nn.Conv2d if dims == 2 else nn.Conv1d\n"
+              "        mid = channels * depth_multiplier\n"
+              "        self.depthwise = conv(channels, mid, kernel_size, groups=channels, bias=False, **window)\n"
+              "        self.pointwise = conv(mid, filters, 1, bias=bias)\n"
+              "\n"
+              "    def forward(self, x):\n"
+              "        return self.pointwise(self.depthwise(x))\n");
+    const char *pad = py_window_padding(e, l, w, "0.0");
+    const char *opt = "";
+    if (a->depth_multiplier > 1)
+        opt = arena_printf(", depth_multiplier=%d", a->depth_multiplier);
+    if (!a->use_bias)
+        opt = arena_printf("%s, bias=False", opt);
+    if (memcmp(w->s, one, sizeof(int) * (size_t)w->rank))
+        opt = arena_printf("%s, stride=%s", opt, py_ints(w->s, w->rank));
+    if (memcmp(w->d, one, sizeof(int) * (size_t)w->rank))
+        opt = arena_printf("%s, dilation=%s", opt, py_ints(w->d, w->rank));
+    py_module(e, l, NULL, "SeparableConv(%d, %d, %d, %s%s%s)", w->rank, shape_last(&l->in), a->filters,
+              py_ints(w->k, w->rank), opt, pad);
+    py_tensor(e, l, "depthwise", NULL, "depthwise.weight", NULL, NULL);
+    py_tensor(e, l, "kernel", NULL, "pointwise.weight", NULL, NULL);
+    if (a->use_bias)
+        py_tensor(e, l, "bias", NULL, "pointwise.bias", NULL, NULL);
+    py_activation(e, l, "act", l->act);
+}
+
 const LayerKind kind_separable_conv = {
     .name = "separable_conv",
     .props = LK_TAKES_ACT | LK_TAKES_NORM | LK_DX_OPTIONAL,
@@ -245,4 +289,5 @@ const LayerKind kind_separable_conv = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

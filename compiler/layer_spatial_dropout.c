@@ -101,6 +101,18 @@ static int64_t seed(const Layer *l)
     return a->seed;
 }
 
+/* Channels-first nn.Dropout1d/2d: whole channels dropped, as Keras. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const SpatialDropoutAttr *a = l->attr;
+    py_layout(e, l, PY_CHANNELS_FIRST);
+    py_module(e, l, NULL, "nn.Dropout%dd(p=%s)", a->rank, py_float(a->rate));
+    py_note(e, l, "torch draws its own masks (a channel of a sample dropped). seqc's come from its xoshiro128** "
+                  "streams (saved in the checkpoint as train.rng%s), which torch cannot reproduce, so a training "
+                  "step with spatial dropout differs from seqc's by the masks; inference is the same.",
+            a->seed >= 0 ? arena_printf(".%d, from seed=%lld", l->index, (long long)a->seed) : "");
+}
+
 const LayerKind kind_spatial_dropout = {
     .name = "spatial_dropout",
     .props = LK_TRAIN_ONLY | LK_GRAD_IN_PLACE,
@@ -112,5 +124,6 @@ const LayerKind kind_spatial_dropout = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
     .seed = seed,
 };

@@ -93,6 +93,15 @@ static void bake(Bake *b, const Layer *l)
     st->left = a->size[a->rank == 2];
 }
 
+/* Channels-first nn.Upsample, nearest: each element repeated, as Keras. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const UpsampleAttr *a = l->attr;
+    py_layout(e, l, PY_CHANNELS_FIRST);
+    py_module(e, l, NULL, "nn.Upsample(scale_factor=%s, mode=\"nearest\")",
+              a->rank == 1 ? arena_printf("%d", a->size[0]) : arena_printf("(%d, %d)", a->size[0], a->size[1]));
+}
+
 const LayerKind kind_upsample = {
     .name = "upsample",
     .props = 0,
@@ -102,4 +111,5 @@ const LayerKind kind_upsample = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

@@ -7,6 +7,9 @@
  *     passes[i].fn(model, level), ir_verify  optimize and plan, check after each pass
  *     emit_model(model, ...)                IR -> NAME.h, NAME.c [NAME_main.c]
  *
+ * --emit=pytorch takes the IR as lowered (one layer per statement, no pass)
+ * to emit_pytorch: NAME.py.
+ *
  * Exit status: 0 on success, 1 when an input has errors (nothing is
  * written for any model then), 2 on a usage error.
  */
@@ -31,6 +34,9 @@ static const char help[] =
     "  -o DIR              write generated files into DIR (default: .)\n"
     "  --emit=c            emit C (the default)\n"
     "  --emit=ir           print the optimized IR to standard output, write nothing\n"
+    "  --emit=pytorch      write NAME.py: the model as a PyTorch nn.Sequential with\n"
+    "                      Keras's defaults, loss and optimizer, and functions that\n"
+    "                      load and save seqc checkpoints (needs only torch)\n"
     "  --main              also emit NAME_main.c: a train/evaluate/predict program\n"
     "  --inference         emit prediction-only C with the weights compiled in\n"
     "                      (needs --weights); it needs only libm\n"
@@ -57,7 +63,8 @@ static void print_help(void)
     for (int i = 0; i < npasses; i++)
         printf(" %s (-O%d)", passes[i].name, passes[i].min_level);
     printf("\n\nExit status: 0 success, 1 errors in the input, 2 usage error.\n"
-           "The language is described in docs/language.md.\n");
+           "The language is described in docs/language.md (installed in\n"
+           "share/doc/seqc) and the command in the manual page, seqc(1).\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -74,7 +81,7 @@ typedef struct {
     const char *outdir;
     const char *dump_after;
     const char *weights;
-    int emit_ir, main_program, inference, opt_level, summary;
+    int emit_ir, emit_pytorch, main_program, inference, opt_level, summary;
     Shape input_shape;     /* --input-shape, rank 0 when not given */
 } Options;
 
@@ -126,7 +133,8 @@ static int parse_args(int argc, char **argv, Options *o)
             print_help();
             exit(0);
         } else if (!strcmp(a, "--version")) {
-            printf("seqc %s (runtime %s)\n", SEQC_VERSION, SEQRT_VERSION);
+            printf("seqc %s (runtime %s, ABI %d.%d)\n", SEQC_VERSION, SEQRT_VERSION, SEQRT_ABI_VERSION,
+                   SEQRT_ABI_REVISION);
             exit(0);
         } else if (!strcmp(a, "-o")) {
             if (++i == argc)
@@ -135,11 +143,13 @@ static int parse_args(int argc, char **argv, Options *o)
         } else if (!strncmp(a, "-o", 2) && a[2] != 0 && a[2] != '-' && a[1] == 'o') {
             o->outdir = a + 2;
         } else if (!strcmp(a, "--emit=ir")) {
-            o->emit_ir = 1;
+            o->emit_ir = 1, o->emit_pytorch = 0;
         } else if (!strcmp(a, "--emit=c")) {
-            o->emit_ir = 0;
+            o->emit_ir = 0, o->emit_pytorch = 0;
+        } else if (!strcmp(a, "--emit=pytorch")) {
+            o->emit_ir = 0, o->emit_pytorch = 1;
         } else if (!strncmp(a, "--emit=", 7)) {
-            return usage_error("unknown --emit kind '%s' (use c or ir)", a + 7);
+            return usage_error("unknown --emit kind '%s' (use c, ir or pytorch)", a + 7);
         } else if (!strcmp(a, "--main")) {
             o->main_program = 1;
         } else if (!strcmp(a, "--inference")) {
@@ -188,6 +198,8 @@ static int parse_args(int argc, char **argv, Options *o)
         return usage_error("%s", "--weights is only used with --inference");
     if (o->inference && o->main_program)
         return usage_error("%s", "--main and --inference do not go together");
+    if (o->emit_pytorch && (o->inference || o->main_program))
+        return usage_error("%s", "--emit=pytorch writes NAME.py only: it does not go with --main or --inference");
     return 0;
 }
 
@@ -277,6 +289,29 @@ int main(int argc, char **argv)
                            "--main needs a model with compile(loss=...)");
     if (diag_error_count())
         return 1;
+
+    if (o.emit_pytorch) {
+        /* The model as written: the IR before the passes. */
+        for (int f = 0; f < o.nfiles; f++)
+            for (int i = 0; i < progs[f]->n; i++) {
+                dump(&o, progs[f]->model[i], "lower");
+                if (ir_verify(progs[f]->model[i], "lower") < 0)
+                    return 3;
+                pytorch_check(progs[f]->model[i]);
+            }
+        if (diag_error_count())
+            return 1;
+        if (o.dump_after)
+            return 0;
+        if (make_dirs(o.outdir) < 0)
+            return 1;
+        EmitOptions eo = {o.outdir, 0, NULL};
+        for (int f = 0; f < o.nfiles; f++)
+            for (int i = 0; i < progs[f]->n; i++)
+                if (emit_pytorch(progs[f]->model[i], &eo) < 0)
+                    return 1;
+        return 0;
+    }
 
     for (int f = 0; f < o.nfiles; f++)
         for (int i = 0; i < progs[f]->n; i++)

@@ -683,6 +683,7 @@ typedef struct Plan Plan;
 typedef struct Emit Emit;
 typedef struct Site Site;
 typedef struct Bake Bake;
+typedef struct PyEmit PyEmit;
 
 struct LayerKind {
     const char *name;         /* in the IR: "dense" */
@@ -710,6 +711,12 @@ struct LayerKind {
     /* a random stream of its own, seeded with this (Dropout(seed=...)); -1
      * or NULL: it draws from the model's stream */
     int64_t (*seed)(const Layer *l);
+    /* --emit=pytorch (emit_pytorch.c): the torch module(s) that compute the
+     * layer (py_module, py_activation), where each of its checkpoint tensors
+     * goes in their state_dict (py_tensor: every Param must be mapped), and
+     * what torch cannot reproduce (py_note). NULL: --emit=pytorch reports
+     * that the kind has no PyTorch translation. */
+    void (*pytorch)(PyEmit *e, const Layer *l);
 };
 
 /* The role under which a kind that LK_TAKES_ACT keeps its pre-activation:
@@ -744,6 +751,9 @@ typedef struct {
     WeightOpts moving_mean, moving_variance;   /* initializers (BatchNormalization) */
 } NormAttr;
 int lower_norm_attr(Lower *lw, NormAttr *a);
+/* Their gamma and beta in torch's module ("weight", "bias"), or frozen at
+ * 1 and 0 when Keras's layer has none (scale=False, center=False). */
+void pytorch_norm_affine(PyEmit *e, const Layer *l, const NormAttr *a);
 
 /* A convolution kernel's Keras layout (layer_conv.c): (kh, kw, in / groups,
  * filters), or a depthwise kernel's (kh, kw, c, depth_multiplier) when
@@ -902,6 +912,75 @@ const char *emit_scratch(const Emit *e, const Layer *l);
  * before the functions. Returns the name. */
 const char *emit_static(Emit *e, const char *type, const char *name, const char *init);
 int emit_training(const Emit *e);   /* the model trains: backward exists */
+
+/* ---------------------------------------------------------------- emit_pytorch.c */
+
+/* Checks that every model can be emitted as PyTorch (a pytorch hook for
+ * each kind, a model name Python can import); errors through diag. */
+int pytorch_check(const Model *m);
+/* Writes NAME.py: the model as a torch nn.Sequential, the checkpoint
+ * mapping, Keras's initializers, loss and optimizer. 0 or -1. */
+int emit_pytorch(const Model *m, const EmitOptions *opt);
+/* Builds NAME.py in memory only; the caller frees out->data. */
+void emit_pytorch_buffer(const Model *m, Buf *out);
+
+/* Channels: seqc's tensors are channels-last, torch's convolution-like
+ * modules channels-first. A hook first says which layout its modules take
+ * (before its py_module calls); without a call, channels-last. The
+ * generated model permutes only where the layout changes (Permute modules
+ * "3_channels_first", "3_channels_last"), and its input and output are
+ * channels-last, as seqc's. Samples of rank 1 have no channels axis. */
+typedef enum {
+    PY_CHANNELS_LAST,    /* Dense, Flatten, LayerNormalization, ... */
+    PY_CHANNELS_FIRST,   /* nn.Conv2d, nn.MaxPool2d, ... */
+    PY_ANY_LAYOUT        /* elementwise: Dropout, Rescaling */
+} PyLayout;
+void py_layout(PyEmit *e, const Layer *l, PyLayout want);
+/* The running tensor is channels-first (a PY_ANY_LAYOUT hook that picks
+ * its module by layout: BatchNormalization). */
+int py_channels_first_now(const PyEmit *e);
+
+/* For the kinds' pytorch hooks. The modules of a model form one
+ * nn.Sequential whose children are named after the statements, so that
+ * state_dict keys are the checkpoint's names: "3" for the module of
+ * statement 3, "3_SUFFIX" for more modules of the same statement (suffix
+ * NULL: "3"). ctor is a Python expression that builds the module, e.g.
+ * "nn.Linear(30, 64, bias=True)". */
+void py_module(PyEmit *e, const Layer *l, const char *suffix, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The activation a as a module named "3_SUFFIX" (nothing for linear); the
+ * module list remembers it, so the loss can skip a final sigmoid or
+ * softmax to read the logits. */
+void py_activation(PyEmit *e, const Layer *l, const char *suffix, Act a);
+/* l's parameter `role` is the state_dict entry ATTR of module "3[_SUFFIX]"
+ * (e.g. "weight"). to_torch and from_torch are Python expressions of a
+ * tensor t converting the checkpoint's layout to torch's and back
+ * ("t.permute(3, 2, 0, 1)"), NULL when the layouts agree. */
+void py_tensor(PyEmit *e, const Layer *l, const char *role, const char *suffix, const char *attr,
+               const char *to_torch, const char *from_torch);
+/* A Python statement run on the built model, `model` in scope (e.g. to
+ * freeze a parameter torch's module has and Keras's layer does not). */
+void py_setup(PyEmit *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A class or function the module expressions use, defined once (by name)
+ * before the model, in the order first asked for. */
+void py_helper(PyEmit *e, const char *name, const char *text);
+/* A line of the docstring's "What PyTorch does not reproduce exactly",
+ * about layer l. */
+void py_note(PyEmit *e, const Layer *l, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* "3" (rank 1) or "(3, 3)" (rank 2): a window's sizes for torch's modules. */
+const char *py_ints(const int *v, int rank);
+/* A window's padding (w->before, w->after): "" when it has none; the
+ * argument ", padding=P" of torch's module when symmetric; otherwise a
+ * module "3_pad", nn.ConstantPadNd with `value` ("0.0", "-math.inf"),
+ * before the window's module, and "". Channels-first. */
+const char *py_window_padding(PyEmit *e, const Layer *l, const Window *w, const char *value);
+/* A float as Python writes it: the shortest text that reads back as v. */
+const char *py_float(double v);
+/* A shape as a Python tuple: "(30,)", "(28, 28)". */
+const char *py_shape(const Shape *s);
+/* layer_activation.c: activation a as a torch module expression
+ * ("nn.ReLU()", "nn.ELU(alpha=1.0)"), asking for the helpers it needs. */
+const char *py_act(PyEmit *e, Act a);
 
 /* ---------------------------------------------------------------- bake_plan.c, bake_write.c */
 

@@ -4,11 +4,14 @@
 # Open MPI (data-parallel training, -DSEQC_MPI=ON), the Fashion-MNIST data
 # set (examples/run.sh fashion_mnist_*, in /usr/share/datasets/fashion-mnist),
 # python3-statsmodels (its co2 series: examples/co2_lstm.nn,
-# examples/co2_windows.py), and for the test suite PyTorch (parity tests),
-# clang (fuzzing smoke run), valgrind, cppcheck and xmllint (SVG checks).
-# Skips apt entirely when everything is present.
+# examples/co2_windows.py), and for the test suite PyTorch (parity and
+# --emit=pytorch tests), clang (fuzzing smoke run), valgrind, cppcheck,
+# xmllint (SVG checks), and for tests/install pkgconf (pkg-config),
+# groff-base and man-db (the manual page, groff -ww / man -l) and dpkg-dev
+# (dpkg-shlibdeps, which cpack -G DEB runs for Depends). Skips apt entirely
+# when everything is present.
 set -eu
-pkgs="cmake make gcc flex bison libopenblas-dev zlib1g-dev libopenmpi-dev openmpi-bin python3 python3-numpy python3-torch clang valgrind cppcheck libxml2-utils dataset-fashion-mnist python3-statsmodels"
+pkgs="cmake make gcc flex bison libopenblas-dev zlib1g-dev libopenmpi-dev openmpi-bin python3 python3-numpy python3-torch clang valgrind cppcheck libxml2-utils dataset-fashion-mnist python3-statsmodels pkgconf groff-base man-db dpkg-dev"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

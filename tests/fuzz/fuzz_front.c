@@ -10,7 +10,8 @@
  *     input without errors produces no error message;
  *   - ir_verify accepts the IR after lowering and after every pass (an
  *     internal error is a bug);
- *   - emitting an accepted model twice gives byte-identical .h and .c.
+ *   - emitting an accepted model twice gives byte-identical .h and .c,
+ *     and, from the IR as lowered, byte-identical NAME.py (--emit=pytorch).
  * The diagnostics go to an in-memory stream; the arena and the error count
  * are reset for every input.
  */
@@ -108,6 +109,22 @@ static void emit_twice(const Model *m)
     free(c2.data);
 }
 
+static void emit_pytorch_twice(const Model *m)
+{
+    /* a layer kind without a pytorch hook: seqc --emit=pytorch refuses the
+     * model (pytorch_check) before emitting */
+    for (int i = 0; i < m->nlayers; i++)
+        if (!m->layer[i].kind->pytorch)
+            return;
+    Buf a = {0}, b = {0};
+    emit_pytorch_buffer(m, &a);
+    emit_pytorch_buffer(m, &b);
+    if (a.len != b.len || (a.len && memcmp(a.data, b.data, a.len)))
+        FAIL("two PyTorch emissions of model '%s' differ", m->name);
+    free(a.data);
+    free(b.data);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > (1u << 20))
@@ -129,6 +146,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             Model *m = prog->model[i];
             if (ir_verify(m, "lower") < 0)
                 FAIL("ir_verify failed after lowering");
+            emit_pytorch_twice(m);
             for (int k = 0; k < npasses; k++) {
                 passes[k].fn(m, 2);
                 if (ir_verify(m, passes[k].name) < 0)

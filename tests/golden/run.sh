@@ -5,7 +5,7 @@
 #
 # Runs SEQC from within STAGE_DIR on INPUT (a path relative to STAGE_DIR, so
 # that file names in messages are stable) and compares, byte for byte, with
-# the expected file(s) STAGE_DIR/X.err, X.ir, X.txt or X.c + X.h, where X is
+# the expected file(s) STAGE_DIR/X.err, X.ir, X.txt or X.c + X.h or X.py, where X is
 # INPUT's name without .nn. Flags come from STAGE_DIR/seqc-flags and from
 # `# seqc-flags: ...` lines in INPUT. With UPDATE_GOLDEN=1 in the
 # environment the expected files are rewritten instead.
@@ -16,8 +16,8 @@ x=$(basename "$input" .nn)
 flags=$( { cat seqc-flags 2>/dev/null; sed -n 's/^# seqc-flags: *//p' "$input"; } | tr '\n' ' ')
 if [ -f "$x.err" ]; then kind=err; elif [ -f "$x.ir" ]; then kind=ir
 elif [ -f "$x.txt" ]; then kind=summary
-elif [ -f "$x.c" ] || [ -f "$x.h" ]; then kind=c
-else case $(basename "$dir") in err*) kind=err ;; c*) kind=c ;; summary*) kind=summary ;; *) kind=ir ;; esac; fi
+elif [ -f "$x.c" ] || [ -f "$x.h" ] || [ -f "$x.py" ]; then kind=c
+else case $(basename "$dir") in err*) kind=err ;; c*|pytorch*) kind=c ;; summary*) kind=summary ;; *) kind=ir ;; esac; fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/golden.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/out"
@@ -68,7 +68,7 @@ c)
     echo "FAIL: seqc exited with $rc:"; cat "$tmp/stderr"; exit 1
   fi
   for f in "$tmp"/out/*; do check "$(basename "$f")" "$f"; done
-  for f in "$x".[ch] "$x"_*.[ch]; do
+  for f in "$x".[ch] "$x"_*.[ch] "$x".py; do
     # digits_cnn.c is the golden of the model digits_cnn.nn, not a file of digits.nn
     [ "$f" != "$x.c" ] && [ "$f" != "$x.h" ] && [ -f "$(dirname "$input")/${f%.[ch]}.nn" ] && continue
     if [ -f "$f" ] && [ ! -f "$tmp/out/$f" ]; then echo "FAIL: $dir/$f was not generated"; fail=1; fi
