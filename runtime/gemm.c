@@ -15,7 +15,13 @@
  * 2 threads than with 1. With OpenBLAS (SEQC_OPENBLAS_THREADS) a call of
  * fewer than SEQRT_GEMM_THREADED_MIN multiply-adds therefore runs on one
  * thread (openblas_set_num_threads(1) around it, the caller's count
- * restored after); larger ones use the threads OpenBLAS was given. The
+ * restored after); larger ones use the threads OpenBLAS was given. When
+ * the runtime links the generic libblas.so.3 (Debian's BLAS alternative,
+ * for the package's dependency) the two OpenBLAS calls are not in its
+ * symbols, but when OpenBLAS is the alternative its libopenblas.so.0 is
+ * loaded with the program and exports them: SEQC_BLAS_DLSYM looks them up
+ * once with dlsym; with another BLAS behind libblas.so.3 they are absent
+ * and every GEMM runs on that BLAS's own threads. The
  * thread count is process-wide state: seqrt_gemm must not run in two
  * threads at once (the runtime never does). OpenBLAS splits a GEMM by rows
  * and columns of C, never along k, so the results do not depend on it.
@@ -29,6 +35,10 @@
  * beta == 0 stores zeros before accumulating and never reads C. The loops
  * have a fixed summation order, so results are bit-for-bit reproducible.
  */
+#ifdef SEQC_BLAS_DLSYM
+#define _GNU_SOURCE   /* RTLD_DEFAULT */
+#include <dlfcn.h>
+#endif
 #include <string.h>
 
 #include "seqrt_kernels.h"
@@ -36,6 +46,35 @@
 
 #ifdef SEQC_BLAS
 #include <cblas.h>
+
+/* OpenBLAS's thread count: blas_threads() the current one, 0 when it
+ * cannot be set; blas_set_threads(n) sets it. */
+#if defined(SEQC_OPENBLAS_THREADS)
+static int blas_threads(void) { return openblas_get_num_threads(); }
+static void blas_set_threads(int n) { openblas_set_num_threads(n); }
+#elif defined(SEQC_BLAS_DLSYM)
+static void (*openblas_set)(int);
+static int (*openblas_get)(void);
+static int openblas_looked_up;
+
+static int blas_threads(void)
+{
+    if (!openblas_looked_up) {
+        void *set = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+        void *get = dlsym(RTLD_DEFAULT, "openblas_get_num_threads");
+        if (set && get) {   /* object to function pointer: POSIX's way */
+            memcpy(&openblas_set, &set, sizeof set);
+            memcpy(&openblas_get, &get, sizeof get);
+        }
+        openblas_looked_up = 1;
+    }
+    return openblas_get ? openblas_get() : 0;
+}
+static void blas_set_threads(int n) { openblas_set(n); }
+#else
+static int blas_threads(void) { return 0; }
+static void blas_set_threads(int n) { (void)n; }
+#endif
 
 /* Fewer multiply-adds (m n k) than this run on one OpenBLAS thread. */
 #define SEQRT_GEMM_THREADED_MIN (2.0 * 1024 * 1024)
@@ -205,21 +244,17 @@ void seqrt_gemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
                     c[(size_t)i * ldc + j] *= beta;
         return;
     }
-#ifdef SEQC_OPENBLAS_THREADS
     int threads = 0;   /* the caller's count, to restore; 0: unchanged */
     if ((double)m * n * k < SEQRT_GEMM_THREADED_MIN) {
-        threads = openblas_get_num_threads();
+        threads = blas_threads();
         if (threads > 1)
-            openblas_set_num_threads(1);
+            blas_set_threads(1);
         else
             threads = 0;
     }
-#endif
     gemm_blas(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-#ifdef SEQC_OPENBLAS_THREADS
     if (threads)
-        openblas_set_num_threads(threads);
-#endif
+        blas_set_threads(threads);
 #else
     gemm_plain(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
