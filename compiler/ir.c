@@ -318,6 +318,23 @@ static int check_constraint(const Source *src, const Layer *l, const Param *p)
     return -1;
 }
 
+/* Keras's Orthogonal initializer needs a weight of two or more axes and
+ * Identity one of exactly two (both raise a ValueError otherwise). */
+static int check_init(const Source *src, const Layer *l, const Param *p)
+{
+    if (!p->ispec.given || (p->init != SEQRT_INIT_ORTHOGONAL && p->init != SEQRT_INIT_IDENTITY))
+        return 0;
+    Shape v;
+    int ka[MAX_RANK], r = ir_keras_layout(p, &v, ka);
+    int orth = p->init == SEQRT_INIT_ORTHOGONAL;
+    if (orth ? r >= 2 : r == 2)
+        return 0;
+    diag_error(src, p->ispec.loc, "%s needs a weight with %s axes, but the %s of %s is %s", orth ? "Orthogonal" : "Identity",
+               orth ? "two or more" : "exactly two", p->role, l->keras_class ? l->keras_class : l->kind->name,
+               ir_keras_shape(p));
+    return -1;
+}
+
 const Param *ir_param(const Layer *l, const char *role)
 {
     for (int k = 0; k < l->nparam; k++)
@@ -403,7 +420,7 @@ int ir_infer_shapes(Model *m)
         if (l->kind->params)
             l->kind->params(l);
         for (int k = 0; k < l->nparam; k++) {
-            if (check_constraint(src, l, &l->param[k]))
+            if (check_constraint(src, l, &l->param[k]) || check_init(src, l, &l->param[k]))
                 return -1;
             long long ps = checked_size(&l->param[k].shape);
             if (ps < 0) {

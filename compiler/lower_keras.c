@@ -241,6 +241,7 @@ int lower_init_spec(const Lower *lw, const Value *v, const char *argname, seqrt_
     if (!v)
         return 0;
     out->given = 1;
+    out->loc = v->loc;
     if (v->kind == VAL_NONE) {
         out->kind = SEQRT_INIT_GLOROT_UNIFORM;   /* Keras's add_weight(initializer=None) */
         return 0;

@@ -217,6 +217,7 @@ typedef struct {
     seqrt_init_args args;
     int has_seed;         /* initializer(seed=...): a stream of its own */
     int64_t seed;
+    Loc loc;              /* where it is written (given) */
 } InitSpec;
 
 /* A weight regularizer (Keras's L1, L2, L1L2): l1 sum|w| + l2 sum w^2
