@@ -191,6 +191,15 @@ static void bake(Bake *b, const Layer *l)
                                                       merge_names[a->merge]));
 }
 
+/* --emit=pytorch: both directions and the merge in one KerasRecurrent
+ * module (layer_rnn.c), whose tensors load into nn.LSTM/nn.GRU/nn.RNN(
+ * bidirectional=True) (their output is the concat merge). */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const BidirAttr *a = l->attr;
+    rnn_pytorch(e, l, a->rnn, merge_names[a->merge]);
+}
+
 const LayerKind kind_bidirectional = {
     .name = "bidirectional",
     .props = LK_DX_OPTIONAL,
@@ -204,4 +213,5 @@ const LayerKind kind_bidirectional = {
     .init = init,
     .bake = bake,
     .seed = seed,
+    .pytorch = pytorch,
 };

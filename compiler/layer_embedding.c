@@ -157,6 +157,22 @@ static void bake(Bake *b, const Layer *l)
     st->w = bake_param(b, l, "embeddings", (long)a->input_dim * a->output_dim, 0.0);
 }
 
+static const char py_IdEmbedding[] =
+    "class IdEmbedding(nn.Embedding):\n"
+    "    \"\"\"nn.Embedding of ids that arrive as floating-point numbers.\"\"\"\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        return super().forward(x.long())\n";
+
+/* --emit=pytorch: nn.Embedding (the same tensor), of the ids as integers. */
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    const EmbeddingAttr *a = l->attr;
+    py_helper(e, "IdEmbedding", py_IdEmbedding);
+    py_module(e, l, NULL, "IdEmbedding(%d, %d)", a->input_dim, a->output_dim);
+    py_tensor(e, l, "embeddings", NULL, "weight", NULL, NULL);
+}
+
 const LayerKind kind_embedding = {
     .name = "embedding",
     .props = LK_DX_OPTIONAL,
@@ -168,4 +184,5 @@ const LayerKind kind_embedding = {
     .forward = forward,
     .backward = backward,
     .bake = bake,
+    .pytorch = pytorch,
 };

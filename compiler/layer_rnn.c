@@ -530,6 +530,143 @@ static void bake(Bake *b, const Layer *l)
     rnn_bake(b, l, a, 0, 0, arena_printf("%d: %s", l->index, a->what));
 }
 
+static const char py_KerasRecurrent[] =
+    "class KerasRecurrent(nn.Module):\n"
+    "    \"\"\"Keras's SimpleRNN / LSTM / GRU (cell \"rnn\", \"lstm\", \"gru\") over\n"
+    "    [batch, steps, features], one direction or both (merge: Bidirectional's\n"
+    "    merge_mode), zero initial states. Its tensors have nn.RNN / nn.LSTM /\n"
+    "    nn.GRU's (batch_first=True) names and gate layouts (weight_ih_l0 (G, F),\n"
+    "    weight_hh_l0 (G, H), bias_ih_l0, bias_hh_l0; \"_reverse\" for the backward\n"
+    "    direction), so its state_dict loads into those modules. It is written\n"
+    "    out step by step because Keras's variants are not all torch's modules:\n"
+    "    LSTM's and SimpleRNN's one bias (bias_hh_l0 is a zero buffer here, not\n"
+    "    trained), GRU(reset_after=False), activations other than tanh/sigmoid,\n"
+    "    go_backwards (the steps read last to first; a returned sequence is in\n"
+    "    that order, as Keras returns it).\"\"\"\n"
+    "\n"
+    "    def __init__(self, cell, features, units, act, rec_act, use_bias, reset_after,\n"
+    "                 return_sequences, go_backwards, merge=None):\n"
+    "        super().__init__()\n"
+    "        self.cell, self.units, self.act, self.rec_act = cell, units, act, rec_act\n"
+    "        self.reset_after, self.return_sequences = reset_after, return_sequences\n"
+    "        self.go_backwards, self.merge = go_backwards, merge\n"
+    "        g = {\"rnn\": 1, \"lstm\": 4, \"gru\": 3}[cell] * units\n"
+    "        for s in [\"\"] if merge is None else [\"\", \"_reverse\"]:\n"
+    "            self.register_parameter(\"weight_ih_l0\" + s, nn.Parameter(torch.empty(g, features)))\n"
+    "            self.register_parameter(\"weight_hh_l0\" + s, nn.Parameter(torch.empty(g, units)))\n"
+    "            if not use_bias:\n"
+    "                continue\n"
+    "            self.register_parameter(\"bias_ih_l0\" + s, nn.Parameter(torch.zeros(g)))\n"
+    "            if cell != \"gru\":\n"
+    "                self.register_buffer(\"bias_hh_l0\" + s, torch.zeros(g))\n"
+    "            elif reset_after:\n"
+    "                self.register_parameter(\"bias_hh_l0\" + s, nn.Parameter(torch.zeros(g)))\n"
+    "\n"
+    "    def _run(self, x, s):\n"
+    "        w_hh, h_n = getattr(self, \"weight_hh_l0\" + s), self.units\n"
+    "        b_ih, b_hh = getattr(self, \"bias_ih_l0\" + s, None), getattr(self, \"bias_hh_l0\" + s, None)\n"
+    "        gx = x @ getattr(self, \"weight_ih_l0\" + s).t()\n"
+    "        if b_ih is not None:\n"
+    "            gx = gx + b_ih\n"
+    "        h = c = x.new_zeros(x.shape[0], h_n)\n"
+    "        ys = []\n"
+    "        for t in range(x.shape[1]):\n"
+    "            gh = h @ w_hh.t()\n"
+    "            if b_hh is not None:\n"
+    "                gh = gh + b_hh\n"
+    "            g = gx[:, t]\n"
+    "            if self.cell == \"gru\":   # gates r, z, n (torch's order)\n"
+    "                r = self.rec_act(g[:, :h_n] + gh[:, :h_n])\n"
+    "                z = self.rec_act(g[:, h_n:2 * h_n] + gh[:, h_n:2 * h_n])\n"
+    "                if self.reset_after:\n"
+    "                    n = self.act(g[:, 2 * h_n:] + r * gh[:, 2 * h_n:])\n"
+    "                else:\n"
+    "                    n = self.act(g[:, 2 * h_n:] + (r * h) @ w_hh[2 * h_n:].t())\n"
+    "                h = z * h + (1 - z) * n\n"
+    "            elif self.cell == \"lstm\":   # gates i, f, g, o\n"
+    "                g = g + gh\n"
+    "                i, f = self.rec_act(g[:, :h_n]), self.rec_act(g[:, h_n:2 * h_n])\n"
+    "                o = self.rec_act(g[:, 3 * h_n:])\n"
+    "                c = f * c + i * self.act(g[:, 2 * h_n:3 * h_n])\n"
+    "                h = o * self.act(c)\n"
+    "            else:\n"
+    "                h = self.act(g + gh)\n"
+    "            ys.append(h)\n"
+    "        return torch.stack(ys, 1)\n"
+    "\n"
+    "    def _direction(self, x, s, backwards, restore):\n"
+    "        y = self._run(x.flip(1) if backwards else x, s)\n"
+    "        if not self.return_sequences:\n"
+    "            return y[:, -1]\n"
+    "        return y.flip(1) if restore else y\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        y = self._direction(x, \"\", self.go_backwards, False)\n"
+    "        if self.merge is None:\n"
+    "            return y\n"
+    "        # Keras's backward layer: go_backwards flipped, its sequence put back in input order\n"
+    "        yb = self._direction(x, \"_reverse\", not self.go_backwards, True)\n"
+    "        if self.merge == \"concat\":\n"
+    "            return torch.cat([y, yb], -1)\n"
+    "        if self.merge == \"sum\":\n"
+    "            return y + yb\n"
+    "        if self.merge == \"mul\":\n"
+    "            return y * yb\n"
+    "        return (y + yb) / 2\n";
+
+static const char py_SequenceDropout[] =
+    "class SequenceDropout(nn.Dropout):\n"
+    "    \"\"\"A recurrent layer's dropout= on its inputs [batch, steps, features]:\n"
+    "    one mask per sample and feature, used at every step (Keras 3).\"\"\"\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        if not self.training or self.p == 0:\n"
+    "            return x\n"
+    "        return x * F.dropout(torch.ones_like(x[:, :1]), self.p, True)\n";
+
+/* --emit=pytorch (docs/internals.md): the layer as KerasRecurrent, a
+ * module written out step by step with nn.RNN/nn.LSTM/nn.GRU's tensor names
+ * and layouts (the checkpoint's), since torch's modules train bias_hh_l0
+ * (Keras's LSTM and SimpleRNN have one bias: a zero buffer here) and have
+ * no GRU(reset_after=False) nor other activations. merge: Bidirectional's
+ * merge_mode name (both directions in one module), NULL for one direction.
+ * dropout= is a SequenceDropout module "k_dropout" before it. */
+void rnn_pytorch(PyEmit *e, const Layer *l, const void *attr, const char *merge)
+{
+    static const char *const cells[] = {"rnn", "lstm", "gru"};
+    const RnnAttr *a = attr;
+    py_helper(e, "KerasRecurrent", py_KerasRecurrent);
+    if (a->dropout > 0) {
+        py_helper(e, "SequenceDropout", py_SequenceDropout);
+        py_module(e, l, "dropout", "SequenceDropout(p=%s)", py_float(a->dropout));
+        py_note(e, l, "dropout=: torch draws its own masks (one per sample and feature, for all steps%s); "
+                      "seqc's come from its xoshiro128** streams, which torch cannot reproduce, so a training "
+                      "step differs from seqc's by the masks; inference is the same.",
+                merge ? "; one mask for both directions" : "");
+    }
+    py_module(e, l, NULL, "KerasRecurrent(\"%s\", %d, %d, %s, %s, use_bias=%s, reset_after=%s, "
+              "return_sequences=%s, go_backwards=%s%s)", cells[a->cell], shape_last(&l->in), a->units,
+              py_act(e, a->act), a->cell == CELL_SIMPLE ? "None" : py_act(e, a->rec_act),
+              a->use_bias ? "True" : "False", a->reset_after ? "True" : "False",
+              a->return_sequences ? "True" : "False", a->go_backwards ? "True" : "False",
+              merge ? arena_printf(", merge=\"%s\"", merge) : "");
+    for (int d = 0; d < (merge ? 2 : 1); d++) {
+        const char *s = d ? "_reverse" : "";
+        py_tensor(e, l, arena_printf("kernel%s", s), NULL, arena_printf("weight_ih_l0%s", s), NULL, NULL);
+        py_tensor(e, l, arena_printf("recurrent_kernel%s", s), NULL, arena_printf("weight_hh_l0%s", s), NULL, NULL);
+        if (!a->use_bias)
+            continue;
+        py_tensor(e, l, arena_printf("bias%s", s), NULL, arena_printf("bias_ih_l0%s", s), NULL, NULL);
+        if (a->cell != CELL_GRU || a->reset_after)
+            py_tensor(e, l, arena_printf("recurrent_bias%s", s), NULL, arena_printf("bias_hh_l0%s", s), NULL, NULL);
+    }
+}
+
+static void pytorch(PyEmit *e, const Layer *l)
+{
+    rnn_pytorch(e, l, l->attr, NULL);
+}
+
 #define RNN_KIND(NAME, SYNTAX)                                                     \
     const LayerKind kind_##NAME = {                                                \
         .name = #NAME,                                                             \
@@ -544,6 +681,7 @@ static void bake(Bake *b, const Layer *l)
         .init = init,                                                              \
         .bake = bake,                                                              \
         .seed = seed,                                                              \
+        .pytorch = pytorch,                                                        \
     };
 
 RNN_KIND(simple_rnn, syntax_simple)

@@ -740,6 +740,8 @@ void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *su
                        const char *dy, const char *dx, int go_backwards, int return_sequences);
 void rnn_emit_init(Emit *e, const Layer *l, const void *attr, const char *suffix);
 int64_t rnn_seed(const void *attr);
+/* --emit=pytorch of a recurrent layer (merge NULL) or Bidirectional (its merge_mode name) */
+void rnn_pytorch(PyEmit *e, const Layer *l, const void *attr, const char *merge);
 void rnn_bake(Bake *b, const Layer *l, const void *attr, int bidir, int merge, const char *what);   /* its own random stream (seed=, with dropout), or -1 */
 
 /* What BatchNormalization and LayerNormalization share (layer_batchnorm.c). */

@@ -398,27 +398,14 @@ static void test_diagnostics(void)
     CHECK(diag_suggest("Conv2D", names, 3) == NULL);
 }
 
-/* --emit=pytorch: every kind of layers.def has its pytorch hook but the
- * ones listed as not translated yet, and a kind without one is refused at
- * its statement (the hook is optional in LayerKind: a kind added without
- * it must fail this way, not crash). */
-static const char *const pytorch_not_yet[] = {
-    /* issue 11's sequence layers, merged at the end of issue 15's work */
-    "simple_rnn", "lstm", "gru", "embedding", "bidirectional"};
-
+/* --emit=pytorch: every kind of layers.def has its pytorch hook, and a kind
+ * without one is refused at its statement (the hook is optional in
+ * LayerKind: a kind added without it must fail this way, not crash). */
 static void test_pytorch_hooks(void)
 {
     for (int i = 0; i < nlayer_kinds; i++) {
-        int listed = 0;
-        for (int k = 0; k < (int)(sizeof pytorch_not_yet / sizeof *pytorch_not_yet); k++)
-            listed |= !strcmp(layer_kinds[i]->name, pytorch_not_yet[k]);
         checks++;
-        if (listed && layer_kinds[i]->pytorch) {
-            failures++;
-            fprintf(stderr, "layer kind '%s' has a pytorch hook now: take it off pytorch_not_yet\n",
-                    layer_kinds[i]->name);
-        }
-        if (!listed && !layer_kinds[i]->pytorch) {
+        if (!layer_kinds[i]->pytorch) {
             failures++;
             fprintf(stderr, "layer kind '%s' has no pytorch hook\n", layer_kinds[i]->name);
         }

@@ -111,11 +111,6 @@ static void emit_twice(const Model *m)
 
 static void emit_pytorch_twice(const Model *m)
 {
-    /* a layer kind without a pytorch hook: seqc --emit=pytorch refuses the
-     * model (pytorch_check) before emitting */
-    for (int i = 0; i < m->nlayers; i++)
-        if (!m->layer[i].kind->pytorch)
-            return;
     Buf a = {0}, b = {0};
     emit_pytorch_buffer(m, &a);
     emit_pytorch_buffer(m, &b);

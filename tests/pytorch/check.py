@@ -8,7 +8,8 @@ For the model of FILE.nn, and for VARIANT.nn (the same model with every
 Dropout rate 0, written by CMakeLists.txt) when the model has Dropout:
 
 1. `seqc --emit=pytorch` writes NAME.py, which is imported.
-2. pytorch_driver runs the C (-O2) on N random rows x and targets t:
+2. pytorch_driver runs the C (-O2) on N random rows x (ids in [0, input_dim)
+   for a model that starts with Embedding) and targets t:
    three training steps, then the state as a seqc checkpoint
    (before.safetensors), the outputs at inference and in training, one more
    training step: its loss and the state after it (after.safetensors).
@@ -384,7 +385,11 @@ def run(a, model_file, label, training_checks):
 
     gen = torch.Generator().manual_seed(sum(ord(c) * (i + 1) for i, c in enumerate(name)))
     n = max(2, min(ROWS, mod.BATCH_SIZE))
-    x = torch.randn((n,) + tuple(mod.INPUT_SHAPE), generator=gen, dtype=torch.float64).to(torch.float32).double()
+    first = next(iter(model.children()))
+    if isinstance(first, nn.Embedding):   # ids: integers in [0, input_dim)
+        x = torch.randint(0, first.num_embeddings, (n,) + tuple(mod.INPUT_SHAPE), generator=gen).double()
+    else:
+        x = torch.randn((n,) + tuple(mod.INPUT_SHAPE), generator=gen, dtype=torch.float64).to(torch.float32).double()
     outputs = math.prod(mod.OUTPUT_SHAPE)
     t = make_targets(mod.LOSS, gen, n, outputs) if mod.LOSS else torch.zeros(n, outputs, dtype=torch.float64)
     t = t.to(torch.float32).double()
