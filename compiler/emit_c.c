@@ -946,11 +946,8 @@ static void emit_update(Emit *e)
             first = 0;
             /* the norm's axes: Keras's, in seqc's layout of the weight */
             Shape view;
-            int ka[MAX_RANK];
             unsigned reduce, kmask;
-            ir_keras_layout(q, &view, ka);
-            if (ir_constraint_axes(q, &reduce, &kmask))
-                ir_internal_error("a constraint axis outside its weight");
+            ir_constraint_view(q, &view, &reduce, &kmask);
             static const char *const kinds[] = {"SEQRT_CONSTRAINT_MAX_NORM", "SEQRT_CONSTRAINT_NON_NEG",
                                                 "SEQRT_CONSTRAINT_UNIT_NORM", "SEQRT_CONSTRAINT_MIN_MAX_NORM"};
             const char *axes = "";

@@ -1385,11 +1385,8 @@ static int emit_constraints(Buf *b, const PyEmit *e)
             ir_internal_error("a constraint that is not a seqrt_constraint_kind");
         /* the norm's axes: Keras's, in seqc's layout of the weight (as emit_c.c) */
         Shape view;
-        int ka[MAX_RANK];
         unsigned reduce, kmask;
-        ir_keras_layout(p, &view, ka);
-        if (ir_constraint_axes(p, &reduce, &kmask))
-            ir_internal_error("a constraint axis outside its weight");
+        ir_constraint_view(p, &view, &reduce, &kmask);
         const char *dims = "(", *axes = "(";
         for (int a = 0; a < view.rank; a++) {
             dims = arena_printf("%s%d, ", dims, view.dim[a]);

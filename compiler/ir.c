@@ -302,6 +302,14 @@ int ir_constraint_axes(const Param *p, unsigned *reduce, unsigned *kmask)
     return 0;
 }
 
+void ir_constraint_view(const Param *p, Shape *view, unsigned *reduce, unsigned *kmask)
+{
+    int ka[MAX_RANK];
+    ir_keras_layout(p, view, ka);
+    if (ir_constraint_axes(p, reduce, kmask))
+        ir_internal_error("a constraint axis outside its weight");
+}
+
 /* A norm constraint's axes must be axes of the weight as Keras lays it
  * out: Keras (NumPy) fails at the first update otherwise. */
 static int check_constraint(const Source *src, const Layer *l, const Param *p)

@@ -451,6 +451,9 @@ const char *ir_keras_shape(const Param *p);
  * over, as a bit mask, and the Keras axes as one (kmask); -1 when an axis
  * is outside p's Keras rank or repeated (no message). */
 int ir_constraint_axes(const Param *p, unsigned *reduce, unsigned *kmask);
+/* For the emitters, once the shapes are checked: p's Keras view and the
+ * masks of ir_constraint_axes (an internal error when they are invalid). */
+void ir_constraint_view(const Param *p, Shape *view, unsigned *reduce, unsigned *kmask);
 /* Every parameter of a layer, its fused norm's included, in order. */
 int ir_nparams(const Layer *l);
 const Param *ir_param_at(const Layer *l, int k);
