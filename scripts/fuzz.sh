@@ -11,15 +11,22 @@
 #       Merges build-fuzz/corpus/TARGET into a minimal corpus and replaces
 #       tests/fuzz/corpus/TARGET with it (keeps regress-* inputs).
 #   scripts/fuzz.sh --smoke [BUILD_DIR]
-#       CTest's fuzz.smoke: builds into BUILD_DIR (default build-fuzz) and
-#       runs every target for $FUZZ_SMOKE_SECONDS (default 15) seconds;
-#       exits 77 (skipped) without clang.
+#       CTest's fuzz.smoke: builds into BUILD_DIR (default build-fuzz),
+#       unoptimized (-O0: a fifth of -O2's compile time, which was most of
+#       the test's time), and runs every target for $FUZZ_SMOKE_SECONDS
+#       (default 8) seconds: the harnesses build, the corpus replays under
+#       the sanitizers and a few seconds of mutation find nothing. Real
+#       fuzzing is the first form, on an optimized build. Exits 77
+#       (skipped) without clang.
 #
 # The build: clang, everything instrumented with
 # -fsanitize=fuzzer-no-link,address,undefined (UBSan aborts on the first
 # report), the plain-C GEMM, no examples; the harnesses link
-# -fsanitize=fuzzer. Environment: FUZZ_BUILD (build dir, default
-# build-fuzz), FUZZ_NICE (default 10).
+# -fsanitize=fuzzer. Only the fuzzers and what they link are built (and
+# seqc, which generates the model behind fuzz_cli). Environment:
+# FUZZ_BUILD (build dir, default build-fuzz), FUZZ_BUILD_TYPE (CMake build
+# type of a new build dir: RelWithDebInfo, Debug for --smoke), FUZZ_NICE
+# (default 10).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
@@ -29,7 +36,7 @@ configure() {
     command -v clang >/dev/null 2>&1 || { echo "fuzz.sh: clang not found" >&2; exit 77; }
     flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -Wno-typedef-redefinition"
     if [ ! -f "$build/CMakeCache.txt" ]; then
-        CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${FUZZ_BUILD_TYPE:-RelWithDebInfo}" \
             -DCMAKE_C_FLAGS="$flags" -DSEQC_FUZZ=ON -DSEQC_BLAS=OFF \
             -DSEQC_EXAMPLES=OFF >/dev/null
     fi
@@ -59,11 +66,12 @@ run() { # target seconds [options]
 case "${1:-}" in
 --smoke)
     [ $# -ge 2 ] && build=$2
+    FUZZ_BUILD_TYPE=${FUZZ_BUILD_TYPE:-Debug}
     configure
     status=0
     for t in $targets; do
         echo "== $t"
-        run "$t" "${FUZZ_SMOKE_SECONDS:-15}" || status=1
+        run "$t" "${FUZZ_SMOKE_SECONDS:-8}" || status=1
     done
     exit $status ;;
 --minimize)
@@ -81,7 +89,7 @@ case "${1:-}" in
     rm -rf "$out"
     du -sh "$root/tests/fuzz/corpus/$t" ;;
 ''|-h|--help)
-    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;
 *)
     [ $# -ge 2 ] || { echo "usage: scripts/fuzz.sh TARGET SECONDS" >&2; exit 2; }
