@@ -11,13 +11,10 @@
 #       Merges build-fuzz/corpus/TARGET into a minimal corpus and replaces
 #       tests/fuzz/corpus/TARGET with it (keeps regress-* inputs).
 #   scripts/fuzz.sh --smoke [BUILD_DIR]
-#       CTest's fuzz.smoke: builds into BUILD_DIR (default build-fuzz),
-#       unoptimized (-O0: a fifth of -O2's compile time, which was most of
-#       the test's time), and runs every target for $FUZZ_SMOKE_SECONDS
-#       (default 8) seconds: the harnesses build, the corpus replays under
-#       the sanitizers and a few seconds of mutation find nothing. Real
-#       fuzzing is the first form, on an optimized build. Exits 77
-#       (skipped) without clang.
+#       CTest's fuzz.smoke: builds into BUILD_DIR (default build-fuzz) and
+#       runs every target for $FUZZ_SMOKE_SECONDS (default 8) seconds: the
+#       harnesses build, the corpus replays under the sanitizers and a few
+#       seconds of mutation find nothing. Exits 77 (skipped) without clang.
 #
 # The build: clang, everything instrumented with
 # -fsanitize=fuzzer-no-link,address,undefined (UBSan aborts on the first
@@ -25,8 +22,7 @@
 # -fsanitize=fuzzer. Only the fuzzers and what they link are built (and
 # seqc, which generates the model behind fuzz_cli). Environment:
 # FUZZ_BUILD (build dir, default build-fuzz), FUZZ_BUILD_TYPE (CMake build
-# type of a new build dir: RelWithDebInfo, Debug for --smoke), FUZZ_NICE
-# (default 10).
+# type of a new build dir, default RelWithDebInfo), FUZZ_NICE (default 10).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
@@ -66,7 +62,6 @@ run() { # target seconds [options]
 case "${1:-}" in
 --smoke)
     [ $# -ge 2 ] && build=$2
-    FUZZ_BUILD_TYPE=${FUZZ_BUILD_TYPE:-Debug}
     configure
     status=0
     for t in $targets; do
@@ -89,7 +84,7 @@ case "${1:-}" in
     rm -rf "$out"
     du -sh "$root/tests/fuzz/corpus/$t" ;;
 ''|-h|--help)
-    sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
     exit 2 ;;
 *)
     [ $# -ge 2 ] || { echo "usage: scripts/fuzz.sh TARGET SECONDS" >&2; exit 2; }
