@@ -12,14 +12,17 @@
 #       tests/fuzz/corpus/TARGET with it (keeps regress-* inputs).
 #   scripts/fuzz.sh --smoke [BUILD_DIR]
 #       CTest's fuzz.smoke: builds into BUILD_DIR (default build-fuzz) and
-#       runs every target for $FUZZ_SMOKE_SECONDS (default 15) seconds;
-#       exits 77 (skipped) without clang.
+#       runs every target for $FUZZ_SMOKE_SECONDS (default 8) seconds: the
+#       harnesses build, the corpus replays under the sanitizers and a few
+#       seconds of mutation find nothing. Exits 77 (skipped) without clang.
 #
 # The build: clang, everything instrumented with
 # -fsanitize=fuzzer-no-link,address,undefined (UBSan aborts on the first
 # report), the plain-C GEMM, no examples; the harnesses link
-# -fsanitize=fuzzer. Environment: FUZZ_BUILD (build dir, default
-# build-fuzz), FUZZ_NICE (default 10).
+# -fsanitize=fuzzer. Only the fuzzers and what they link are built (and
+# seqc, which generates the model behind fuzz_cli). Environment:
+# FUZZ_BUILD (build dir, default build-fuzz), FUZZ_BUILD_TYPE (CMake build
+# type of a new build dir, default RelWithDebInfo), FUZZ_NICE (default 10).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
@@ -29,7 +32,7 @@ configure() {
     command -v clang >/dev/null 2>&1 || { echo "fuzz.sh: clang not found" >&2; exit 77; }
     flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -Wno-typedef-redefinition"
     if [ ! -f "$build/CMakeCache.txt" ]; then
-        CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${FUZZ_BUILD_TYPE:-RelWithDebInfo}" \
             -DCMAKE_C_FLAGS="$flags" -DSEQC_FUZZ=ON -DSEQC_BLAS=OFF \
             -DSEQC_EXAMPLES=OFF >/dev/null
     fi
@@ -63,7 +66,7 @@ case "${1:-}" in
     status=0
     for t in $targets; do
         echo "== $t"
-        run "$t" "${FUZZ_SMOKE_SECONDS:-15}" || status=1
+        run "$t" "${FUZZ_SMOKE_SECONDS:-8}" || status=1
     done
     exit $status ;;
 --minimize)
