@@ -379,42 +379,57 @@ static int checkpoint_update(fit_run *r, const seqrt_epoch_log *log)
 
 /* Keras's number format: 4 decimals, or 4 significant digits in
  * scientific notation below 1e-3. */
+/* One value in Keras's format appended to line (cap bytes, *len used;
+ * what does not fit is cut). */
+static void format_value(char *line, size_t cap, size_t *len, const char *sep, const char *prefix,
+                         const char *name, double v)
+{
+    if (*len >= cap)
+        return;
+    const char *fmt = v == 0 || fabs(v) >= 1e-3 || !isfinite(v) ? "%s%s%s: %.4f" : "%s%s%s: %.4e";
+    int k = snprintf(line + *len, cap - *len, fmt, sep, prefix, name, v);
+    if (k > 0)
+        *len = *len + (size_t)k < cap ? *len + (size_t)k : cap - 1;
+}
+
 void seqrt_print_value(FILE *f, const char *sep, const char *prefix,
                        const char *name, double v)
 {
-    if (v == 0 || fabs(v) >= 1e-3 || !isfinite(v))
-        fprintf(f, "%s%s%s: %.4f", sep, prefix, name, v);
-    else
-        fprintf(f, "%s%s%s: %.4e", sep, prefix, name, v);
+    char line[512];
+    size_t len = 0;
+    format_value(line, sizeof line, &len, sep, prefix, name, v);
+    fputs(line, f);
 }
 
-static void print_value(const char *name, double v)
-{
-    seqrt_print_value(stderr, " - ", "", name, v);
-}
-
+/* The epoch's line is written with one fputs: stderr is unbuffered, and
+ * under mpirun another rank's message must not land inside it. */
 static void print_epoch(const fit_run *r, const seqrt_epoch_log *e)
 {
     const seqrt_model *m = r->m;
-    char name[64];
-    if (r->bar)    /* blank out the bar line first */
-        fprintf(stderr, "\r%79s\r", "");
-    fprintf(stderr, "Epoch %d/%d - %.2fs", e->epoch, r->cfg.epochs,
-            e->seconds);
-    print_value("loss", e->loss);
+    char name[64], line[4096];
+    size_t len = 0;
+    /* a live bar's line is blanked out first */
+    int k = snprintf(line, sizeof line, "%s%*sEpoch %d/%d - %.2fs", r->bar ? "\r" : "", r->bar ? 80 : 0,
+                     r->bar ? "\r" : "", e->epoch, r->cfg.epochs, e->seconds);
+    len = k > 0 ? (size_t)k : 0;
+    format_value(line, sizeof line, &len, " - ", "", "loss", e->loss);
     for (int i = 0; i < m->nmetrics; i++)
-        print_value(seqrt_model_metric_name(m, i), e->metric[i]);
+        format_value(line, sizeof line, &len, " - ", "", seqrt_model_metric_name(m, i), e->metric[i]);
     if (r->has_val) {
-        print_value("val_loss", e->val_loss);
+        format_value(line, sizeof line, &len, " - ", "", "val_loss", e->val_loss);
         for (int i = 0; i < m->nmetrics; i++) {
             snprintf(name, sizeof name, "val_%s",
                      seqrt_model_metric_name(m, i));
-            print_value(name, e->val_metric[i]);
+            format_value(line, sizeof line, &len, " - ", "", name, e->val_metric[i]);
         }
     }
     if (e->has_lr)
-        print_value("learning_rate", e->lr);
-    fputc('\n', stderr);
+        format_value(line, sizeof line, &len, " - ", "", "learning_rate", e->lr);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len] = '\n';
+    line[len + 1] = '\0';
+    fputs(line, stderr);
 }
 
 /* Redraws the live bar (at most every 0.1 s, and at the last batch). */
@@ -430,9 +445,11 @@ static void print_bar(const fit_run *r, int epoch, long batch, long batches,
     for (int i = 0; i < 30; i++)
         bar[i] = i < filled ? '=' : (i == filled ? '>' : '.');
     bar[30] = '\0';
-    fprintf(stderr, "\rEpoch %d/%d [%s] %ld/%ld", epoch, r->cfg.epochs, bar,
-            batch, batches);
-    print_value("loss", loss);
+    char line[256];
+    int k = snprintf(line, sizeof line, "\rEpoch %d/%d [%s] %ld/%ld", epoch, r->cfg.epochs, bar, batch, batches);
+    size_t len = k > 0 ? (size_t)k : 0;
+    format_value(line, sizeof line, &len, " - ", "", "loss", loss);
+    fputs(line, stderr);   /* one write */
     fflush(stderr);
 }
 
