@@ -16,9 +16,13 @@
  * + b). dropout=: Keras 3's (implementation 2): the inputs times one
  * mask per sample and feature, drawn once per batch and used at every step
  * (seqrt_spatial_dropout_* over [steps, features]), from the model's random
- * stream or the layer's own with seed=. Not supported, with an error that
- * says so: recurrent_dropout other than 0, return_state, stateful, unroll,
- * masking.
+ * stream or the layer's own with seed=. recurrent_dropout=: Keras 3 then
+ * switches the cell to its implementation 1, with one mask per gate block
+ * (SimpleRNN: one) on the previous state, (sample, unit), and the input
+ * dropout becomes one mask per gate block too, (sample, feature); all
+ * drawn once per batch and used at every step (the kernels' xmask and
+ * hmask, runtime/rnn.c). Not supported, with an error that says so:
+ * return_state, stateful, unroll, masking.
  *
  * Checkpoint: PyTorch's nn.RNN / nn.LSTM / nn.GRU (batch_first=True)
  * names and layouts, "k.weight_ih_l0" (G, F), "k.weight_hh_l0" (G, H),
@@ -57,6 +61,7 @@ typedef struct {
     int return_sequences, go_backwards;
     WeightOpts kernel, recurrent, bias;   /* initializers, regularizers, constraints */
     double dropout;       /* of the inputs, one mask per sample and feature for all steps */
+    double rec_dropout;   /* of the previous state, one mask per gate block, sample and unit */
     int64_t seed;         /* -1: the model's random stream */
 } RnnAttr;
 
@@ -170,15 +175,8 @@ static int lower_rnn(Lower *lw, Layer *l)
     err |= lower_bool(lw, "go_backwards", 0, &a->go_backwards);
     err |= lower_int(lw, "seed", -1, &seed);
     a->seed = seed < 0 ? -1 : seed;
-    double rec_dropout = 0;
     err |= lower_rate(lw, "dropout", &a->dropout);
-    err |= lower_rate(lw, "recurrent_dropout", &rec_dropout);
-    if (rec_dropout != 0) {
-        diag_error(lw->src, lower_loc(lw, "recurrent_dropout"), "recurrent_dropout is not supported by seqc yet "
-                   "(dropout=, of the inputs, is); Keras 3's default implementation of %s applies it only with "
-                   "implementation=1", a->what);
-        err = -1;
-    }
+    err |= lower_rate(lw, "recurrent_dropout", &a->rec_dropout);
     err |= refuse_bool(lw, "return_state", "a Sequential model passes one value from layer to layer");
     err |= refuse_bool(lw, "stateful", "every batch starts from a zero state");
     err |= refuse_bool(lw, "unroll", "the time loop is always a loop");
@@ -288,14 +286,16 @@ void rnn_print(FILE *f, const void *attr)
     fprintf(f, " return_sequences=%s go_backwards=%s", ir_bool(a->return_sequences), ir_bool(a->go_backwards));
     if (a->dropout > 0)
         fprintf(f, " dropout=%.9g", a->dropout);
-    if (a->dropout > 0 && a->seed >= 0)
+    if (a->rec_dropout > 0)
+        fprintf(f, " recurrent_dropout=%.9g", a->rec_dropout);
+    if ((a->dropout > 0 || a->rec_dropout > 0) && a->seed >= 0)
         fprintf(f, " seed=%lld", (long long)a->seed);
 }
 
 int64_t rnn_seed(const void *attr)
 {
     const RnnAttr *a = attr;
-    return a->dropout > 0 ? a->seed : -1;
+    return a->dropout > 0 || a->rec_dropout > 0 ? a->seed : -1;
 }
 
 static void print(FILE *f, const Layer *l)
@@ -318,12 +318,19 @@ void rnn_plan(Plan *p, Layer *l, const void *attr, const char *suffix, int batch
     if (a->cell == CELL_GRU)
         plan_value(p, l, arena_printf("hn%s", suffix), th,
                    a->reset_after ? "h w_hn^T + b_hn per step" : "r * h_prev per step");
-    if (a->dropout > 0) {
-        plan_keep_fixed(p, l, arena_printf("mask%s", suffix), shape_1d(batch * shape_last(&l->in)),
+    int F = shape_last(&l->in);
+    if (a->rec_dropout > 0) {
+        plan_keep_fixed(p, l, arena_printf("hmask%s", suffix), shape_1d(batch * a->gates * H),
+                        "recurrent dropout (batch, gate blocks, units): 0 or 1 / (1 - rate)");
+        if (a->dropout > 0)
+            plan_keep_fixed(p, l, arena_printf("xmask%s", suffix), shape_1d(batch * a->gates * F),
+                            "input dropout (batch, gate blocks, features): 0 or 1 / (1 - rate)");
+    } else if (a->dropout > 0) {
+        plan_keep_fixed(p, l, arena_printf("mask%s", suffix), shape_1d(batch * F),
                         "input dropout, per sample and feature: 0 or 1 / (1 - rate)");
         plan_keep(p, l, arena_printf("xm%s", suffix), l->in, "the input after dropout");
     }
-    long need = SEQRT_RNN_SCRATCH(batch, G, H);
+    long need = SEQRT_RNN_SCRATCH(batch, G, H) + (a->rec_dropout > 0 ? SEQRT_RNN_MASK_SCRATCH(batch, G, F, H) : 0);
     if (need > l->scratch)
         plan_scratch(p, l, need);
 }
@@ -373,7 +380,27 @@ void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suf
     const char *wi = emit_param(e, l, role("kernel", suffix)), *wh = emit_param(e, l, role("recurrent_kernel", suffix));
     const char *bi = emit_param(e, l, role("bias", suffix)), *bh = emit_param(e, l, role("recurrent_bias", suffix));
     const char *z = emit_keep(e, l, role("z", suffix)), *h = emit_keep(e, l, role("h", suffix));
-    if (a->dropout > 0 && emit_training(e)) {
+    const char *xmask = "NULL", *hmask = "NULL", *scratch = emit_scratch(e, l);
+    if (a->rec_dropout > 0 && emit_training(e)) {
+        /* Keras's implementation 1: masks per gate block, the same at every step */
+        int F = shape_last(&l->in), R = a->gates;
+        hmask = arena_printf("%s_hmask%s", ir_tag(l), suffix);
+        emit_line(e, "const float *%s = NULL;", hmask);
+        if (a->dropout > 0) {
+            xmask = arena_printf("%s_xmask%s", ir_tag(l), suffix);
+            emit_line(e, "const float *%s = NULL;", xmask);
+        }
+        emit_line(e, "if (training) {");
+        if (a->dropout > 0) {
+            emit_line(e, "    seqrt_dropout_mask(%s, (long)n * %d, %s, %s);", emit_keep(e, l, role("xmask", suffix)),
+                      R * F, float_literal(a->dropout), emit_rng(e, l));
+            emit_line(e, "    %s = %s;", xmask, emit_keep(e, l, role("xmask", suffix)));
+        }
+        emit_line(e, "    seqrt_dropout_mask(%s, (long)n * %d, %s, %s);", emit_keep(e, l, role("hmask", suffix)),
+                  R * a->units, float_literal(a->rec_dropout), emit_rng(e, l));
+        emit_line(e, "    %s = %s;", hmask, emit_keep(e, l, role("hmask", suffix)));
+        emit_line(e, "}");
+    } else if (a->dropout > 0 && emit_training(e)) {
         /* Keras: one mask per sample and feature, the same at every step */
         const char *xv = arena_printf("%s_x%s", ir_tag(l), suffix);
         emit_line(e, "const float *%s = %s;", xv, x);
@@ -387,18 +414,18 @@ void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suf
     }
     switch (a->cell) {
     case CELL_SIMPLE:
-        emit_line(e, "seqrt_simple_rnn_forward(%s, %s, %s, %s,\n    %s, %s, %s, %s, n, &%s);", y, z, h, x, wi, wh,
-                  bi, bh, g);
+        emit_line(e, "seqrt_simple_rnn_forward(%s, %s, %s, %s,\n    %s, %s, %s, %s, %s, %s, n, &%s, %s);", y, z, h,
+                  x, wi, wh, bi, bh, xmask, hmask, g, scratch);
         return;
     case CELL_LSTM:
-        emit_line(e, "seqrt_lstm_forward(%s, %s, %s, %s, %s, %s,\n    %s, %s, %s, %s, n, &%s, %s);", y, z,
-                  emit_keep(e, l, role("a", suffix)), h, emit_keep(e, l, role("c", suffix)), x, wi, wh, bi, bh, g,
-                  emit_scratch(e, l));
+        emit_line(e, "seqrt_lstm_forward(%s, %s, %s, %s, %s, %s,\n    %s, %s, %s, %s, %s, %s, n, &%s, %s);", y, z,
+                  emit_keep(e, l, role("a", suffix)), h, emit_keep(e, l, role("c", suffix)), x, wi, wh, bi, bh, xmask,
+                  hmask, g, scratch);
         return;
     case CELL_GRU:
-        emit_line(e, "seqrt_gru_forward(%s, %s, %s, %s, %s, %s,\n    %s, %s, %s, %s, n, &%s, %s);", y, z,
-                  emit_keep(e, l, role("a", suffix)), h, emit_keep(e, l, role("hn", suffix)), x, wi, wh, bi, bh, g,
-                  emit_scratch(e, l));
+        emit_line(e, "seqrt_gru_forward(%s, %s, %s, %s, %s, %s,\n    %s, %s, %s, %s, %s, %s, n, &%s, %s);", y, z,
+                  emit_keep(e, l, role("a", suffix)), h, emit_keep(e, l, role("hn", suffix)), x, wi, wh, bi, bh, xmask,
+                  hmask, g, scratch);
         return;
     }
     ir_internal_error("not a recurrent cell");
@@ -407,7 +434,7 @@ void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suf
 static void rnn_emit_cell_backward(Emit *e, const Layer *l, const RnnAttr *a, const char *suffix, const char *x,
                                    const char *dy, const char *dx, const char *g, const char *wi, const char *wh,
                                    const char *dwi, const char *dwh, const char *dbi, const char *dbh,
-                                   const char *z, const char *h);
+                                   const char *z, const char *h, const char *xmask, const char *hmask);
 
 /* Backward of one direction from dy (overwritten) into dx (or NULL). */
 void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *suffix, const char *x,
@@ -419,10 +446,13 @@ void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *su
     const char *dwi = emit_grad(e, l, role("kernel", suffix)), *dwh = emit_grad(e, l, role("recurrent_kernel", suffix));
     const char *dbi = emit_grad(e, l, role("bias", suffix)), *dbh = emit_grad(e, l, role("recurrent_bias", suffix));
     const char *z = emit_keep(e, l, role("z", suffix)), *h = emit_keep(e, l, role("h", suffix));
-    if (a->dropout > 0)
+    const char *xmask = a->rec_dropout > 0 && a->dropout > 0 ? emit_keep(e, l, role("xmask", suffix)) : "NULL";
+    const char *hmask = a->rec_dropout > 0 ? emit_keep(e, l, role("hmask", suffix)) : "NULL";
+    int spatial = a->dropout > 0 && a->rec_dropout == 0;   /* one input mask for every gate */
+    if (spatial)
         x = emit_keep(e, l, role("xm", suffix));   /* what the weights saw */
-    rnn_emit_cell_backward(e, l, a, suffix, x, dy, dx, g, wi, wh, dwi, dwh, dbi, dbh, z, h);
-    if (a->dropout > 0 && strcmp(dx, "NULL"))
+    rnn_emit_cell_backward(e, l, a, suffix, x, dy, dx, g, wi, wh, dwi, dwh, dbi, dbh, z, h, xmask, hmask);
+    if (spatial && strcmp(dx, "NULL"))
         emit_line(e, "seqrt_spatial_dropout_backward(%s, %s, %s, n, %d, %d); /* in place */", dx, dx,
                   emit_keep(e, l, role("mask", suffix)), l->in.dim[0], shape_last(&l->in));
 }
@@ -430,22 +460,22 @@ void rnn_emit_backward(Emit *e, const Layer *l, const void *attr, const char *su
 static void rnn_emit_cell_backward(Emit *e, const Layer *l, const RnnAttr *a, const char *suffix, const char *x,
                                    const char *dy, const char *dx, const char *g, const char *wi, const char *wh,
                                    const char *dwi, const char *dwh, const char *dbi, const char *dbh,
-                                   const char *z, const char *h)
+                                   const char *z, const char *h, const char *xmask, const char *hmask)
 {
     switch (a->cell) {
     case CELL_SIMPLE:
-        emit_line(e, "seqrt_simple_rnn_backward(%s, %s, %s, %s, %s, %s,\n    %s, %s, %s, %s, %s, n, &%s, %s);", dx,
-                  dwi, dwh, dbi, dbh, dy, z, h, x, wi, wh, g, emit_scratch(e, l));
+        emit_line(e, "seqrt_simple_rnn_backward(%s, %s, %s, %s, %s, %s,\n    %s, %s, %s, %s, %s, %s, %s, n, &%s, %s);",
+                  dx, dwi, dwh, dbi, dbh, dy, z, h, x, wi, wh, xmask, hmask, g, emit_scratch(e, l));
         return;
     case CELL_LSTM:
-        emit_line(e, "seqrt_lstm_backward(%s, %s, %s, %s, %s,\n    %s, %s, %s, %s, %s, %s, %s, n, &%s, %s);", dx,
-                  dwi, dwh, dbi, dy, z, emit_keep(e, l, role("a", suffix)), h, emit_keep(e, l, role("c", suffix)),
-                  x, wi, wh, g, emit_scratch(e, l));
+        emit_line(e, "seqrt_lstm_backward(%s, %s, %s, %s, %s,\n    %s, %s, %s, %s, %s, %s, %s, %s, %s, n, &%s, %s);",
+                  dx, dwi, dwh, dbi, dy, z, emit_keep(e, l, role("a", suffix)), h, emit_keep(e, l, role("c", suffix)),
+                  x, wi, wh, xmask, hmask, g, emit_scratch(e, l));
         return;
     case CELL_GRU:
-        emit_line(e, "seqrt_gru_backward(%s, %s, %s, %s, %s, %s,\n    %s, %s, %s, %s, %s, %s, %s, n, &%s, %s);", dx,
-                  dwi, dwh, dbi, dbh, dy, z, emit_keep(e, l, role("a", suffix)), h,
-                  emit_keep(e, l, role("hn", suffix)), x, wi, wh, g, emit_scratch(e, l));
+        emit_line(e, "seqrt_gru_backward(%s, %s, %s, %s, %s, %s,\n    %s, %s, %s, %s, %s, %s, %s, %s, %s, n, &%s, %s);",
+                  dx, dwi, dwh, dbi, dbh, dy, z, emit_keep(e, l, role("a", suffix)), h,
+                  emit_keep(e, l, role("hn", suffix)), x, wi, wh, xmask, hmask, g, emit_scratch(e, l));
         return;
     }
     ir_internal_error("not a recurrent cell");
@@ -542,15 +572,20 @@ static const char py_KerasRecurrent[] =
     "    LSTM's and SimpleRNN's one bias (bias_hh_l0 is a zero buffer here, not\n"
     "    trained), GRU(reset_after=False), activations other than tanh/sigmoid,\n"
     "    go_backwards (the steps read last to first; a returned sequence is in\n"
-    "    that order, as Keras returns it).\"\"\"\n"
+    "    that order, as Keras returns it). recurrent_dropout: Keras's\n"
+    "    implementation 1 in training: one mask per gate block on the previous\n"
+    "    state (sample, unit) and, with dropout, on the input (sample,\n"
+    "    feature), drawn per call and used at every step.\"\"\"\n"
     "\n"
     "    def __init__(self, cell, features, units, act, rec_act, use_bias, reset_after,\n"
-    "                 return_sequences, go_backwards, merge=None):\n"
+    "                 return_sequences, go_backwards, merge=None, dropout=0.0, recurrent_dropout=0.0):\n"
     "        super().__init__()\n"
     "        self.cell, self.units, self.act, self.rec_act = cell, units, act, rec_act\n"
     "        self.reset_after, self.return_sequences = reset_after, return_sequences\n"
     "        self.go_backwards, self.merge = go_backwards, merge\n"
-    "        g = {\"rnn\": 1, \"lstm\": 4, \"gru\": 3}[cell] * units\n"
+    "        self.dropout, self.recurrent_dropout = dropout, recurrent_dropout\n"
+    "        self.blocks = {\"rnn\": 1, \"lstm\": 4, \"gru\": 3}[cell]\n"
+    "        g = self.blocks * units\n"
     "        for s in [\"\"] if merge is None else [\"\", \"_reverse\"]:\n"
     "            self.register_parameter(\"weight_ih_l0\" + s, nn.Parameter(torch.empty(g, features)))\n"
     "            self.register_parameter(\"weight_hh_l0\" + s, nn.Parameter(torch.empty(g, units)))\n"
@@ -563,15 +598,27 @@ static const char py_KerasRecurrent[] =
     "                self.register_parameter(\"bias_hh_l0\" + s, nn.Parameter(torch.zeros(g)))\n"
     "\n"
     "    def _run(self, x, s):\n"
-    "        w_hh, h_n = getattr(self, \"weight_hh_l0\" + s), self.units\n"
+    "        w_hh, h_n, k = getattr(self, \"weight_hh_l0\" + s), self.units, self.blocks\n"
+    "        w_ih = getattr(self, \"weight_ih_l0\" + s)\n"
     "        b_ih, b_hh = getattr(self, \"bias_ih_l0\" + s, None), getattr(self, \"bias_hh_l0\" + s, None)\n"
-    "        gx = x @ getattr(self, \"weight_ih_l0\" + s).t()\n"
+    "        n_ = x.shape[0]\n"
+    "        mh = None\n"
+    "        if self.training and self.recurrent_dropout > 0:   # per gate block, fixed over the steps\n"
+    "            mx = F.dropout(x.new_ones(n_, k, x.shape[-1]), self.dropout, True)\n"
+    "            mh = F.dropout(x.new_ones(n_, k, h_n), self.recurrent_dropout, True)\n"
+    "            gx = torch.einsum(\"btf,bkf,khf->btkh\", x, mx, w_ih.view(k, h_n, -1)).flatten(2)\n"
+    "        else:\n"
+    "            gx = x @ w_ih.t()\n"
     "        if b_ih is not None:\n"
     "            gx = gx + b_ih\n"
-    "        h = c = x.new_zeros(x.shape[0], h_n)\n"
+    "        h = c = x.new_zeros(n_, h_n)\n"
     "        ys = []\n"
     "        for t in range(x.shape[1]):\n"
-    "            gh = h @ w_hh.t()\n"
+    "            if mh is None:\n"
+    "                gh = h @ w_hh.t()\n"
+    "            else:\n"
+    "                hm = h.unsqueeze(1) * mh   # (n, blocks, units)\n"
+    "                gh = torch.einsum(\"bkj,khj->bkh\", hm, w_hh.view(k, h_n, h_n)).flatten(1)\n"
     "            if b_hh is not None:\n"
     "                gh = gh + b_hh\n"
     "            g = gx[:, t]\n"
@@ -581,7 +628,8 @@ static const char py_KerasRecurrent[] =
     "                if self.reset_after:\n"
     "                    n = self.act(g[:, 2 * h_n:] + r * gh[:, 2 * h_n:])\n"
     "                else:\n"
-    "                    n = self.act(g[:, 2 * h_n:] + (r * h) @ w_hh[2 * h_n:].t())\n"
+    "                    hn = h if mh is None else hm[:, 2]\n"
+    "                    n = self.act(g[:, 2 * h_n:] + (r * hn) @ w_hh[2 * h_n:].t())\n"
     "                h = z * h + (1 - z) * n\n"
     "            elif self.cell == \"lstm\":   # gates i, f, g, o\n"
     "                g = g + gh\n"
@@ -636,7 +684,7 @@ void rnn_pytorch(PyEmit *e, const Layer *l, const void *attr, const char *merge)
     static const char *const cells[] = {"rnn", "lstm", "gru"};
     const RnnAttr *a = attr;
     py_helper(e, "KerasRecurrent", py_KerasRecurrent);
-    if (a->dropout > 0) {
+    if (a->dropout > 0 && a->rec_dropout == 0) {
         py_helper(e, "SequenceDropout", py_SequenceDropout);
         py_module(e, l, "dropout", "SequenceDropout(p=%s)", py_float(a->dropout));
         py_note(e, l, "dropout=: torch draws its own masks (one per sample and feature, for all steps%s); "
@@ -644,12 +692,20 @@ void rnn_pytorch(PyEmit *e, const Layer *l, const void *attr, const char *merge)
                       "step differs from seqc's by the masks; inference is the same.",
                 merge ? "; one mask for both directions" : "");
     }
+    const char *drops = "";
+    if (a->rec_dropout > 0) {
+        drops = arena_printf(", dropout=%s, recurrent_dropout=%s", py_float(a->dropout), py_float(a->rec_dropout));
+        py_note(e, l, "recurrent_dropout=: KerasRecurrent draws torch's masks (one per gate block, sample and "
+                      "unit, and per gate block, sample and feature for dropout=, for all steps%s); seqc's come "
+                      "from its xoshiro128** streams, so a training step differs from seqc's by the masks; "
+                      "inference is the same.", merge ? "; each direction its own" : "");
+    }
     py_module(e, l, NULL, "KerasRecurrent(\"%s\", %d, %d, %s, %s, use_bias=%s, reset_after=%s, "
-              "return_sequences=%s, go_backwards=%s%s)", cells[a->cell], shape_last(&l->in), a->units,
+              "return_sequences=%s, go_backwards=%s%s%s)", cells[a->cell], shape_last(&l->in), a->units,
               py_act(e, a->act), a->cell == CELL_SIMPLE ? "None" : py_act(e, a->rec_act),
               a->use_bias ? "True" : "False", a->reset_after ? "True" : "False",
               a->return_sequences ? "True" : "False", a->go_backwards ? "True" : "False",
-              merge ? arena_printf(", merge=\"%s\"", merge) : "");
+              merge ? arena_printf(", merge=\"%s\"", merge) : "", drops);
     for (int d = 0; d < (merge ? 2 : 1); d++) {
         const char *s = d ? "_reverse" : "";
         py_tensor(e, l, arena_printf("kernel%s", s), NULL, arena_printf("weight_ih_l0%s", s), NULL, NULL);

@@ -24,6 +24,16 @@
  * and the baseline, runtime/dispatch.h) with their helpers inlined
  * (SEQRT_INLINE); tests/dispatch compares every clone's bits.
  *
+ * Recurrent dropout (Keras 3's implementation 1, which Keras uses when
+ * recurrent_dropout is not 0): hmask (n, R, H) multiplies the previous
+ * state before gate block k's recurrent product (R = the gate blocks, 1
+ * for SimpleRNN), xmask (n, R, F) the input before block k's input
+ * product; both are fixed over the steps. The input side scales w_ih's
+ * columns by a sample's masks (x m_k w_k^T = x (w_k diag m_k)^T), one GEMM
+ * per sample; the recurrent side multiplies the previous states into
+ * scratch, one GEMM per block and step. Their temporaries follow the
+ * SEQRT_RNN_SCRATCH floats (SEQRT_RNN_MASK_SCRATCH more).
+ *
  * b_hh of SimpleRNN and LSTM is added but never trained (db_hh NULL): Keras
  * has one bias for those cells, and a PyTorch checkpoint's second bias then
  * still computes what PyTorch computes.
@@ -38,12 +48,39 @@ SEQRT_INLINE int step_time(const seqrt_rnn *g, int s)
     return g->go_backwards ? g->T - 1 - s : s;
 }
 
-/* zz (n T, G) = x (n T, F) w_ih^T + b_ih + b_hh (either bias may be NULL). */
-SEQRT_INLINE void input_products(float *zz, const float *x, const float *w_ih, const float *b_ih, const float *b_hh, int n,
-                           int T, int F, int G)
+/* Where the masked paths' temporaries start in scratch. */
+SEQRT_INLINE float *mask_scratch(float *scratch, int n, int G, int H)
+{
+    return scratch + SEQRT_RNN_SCRATCH(n, G, H);
+}
+
+/* ws (G, F) = w_ih with gate block k's columns times sample b's input mask k. */
+SEQRT_INLINE void masked_w_ih(float *ws, const float *w_ih, const float *xmask, int b, int R, int F, int H)
+{
+    for (int k = 0; k < R; k++) {
+        const float *m = xmask + ((size_t)b * R + k) * F;
+        for (int i = 0; i < H; i++) {
+            size_t o = ((size_t)k * H + i) * F;
+            for (int j = 0; j < F; j++)
+                ws[o + j] = w_ih[o + j] * m[j];
+        }
+    }
+}
+
+/* zz (n T, G) = x (n T, F) w_ih^T + b_ih + b_hh (either bias may be NULL);
+ * with xmask each sample's x times its block masks (ws: (G, F) scratch). */
+SEQRT_INLINE void input_products(float *zz, const float *x, const float *w_ih, const float *b_ih, const float *b_hh,
+                                 const float *xmask, float *ws, int n, int T, int F, int G, int H)
 {
     long rows = (long)n * T;
-    seqrt_gemm(0, 1, (int)rows, G, F, 1.0f, x, F, w_ih, F, 0.0f, zz, G);
+    if (!xmask) {
+        seqrt_gemm(0, 1, (int)rows, G, F, 1.0f, x, F, w_ih, F, 0.0f, zz, G);
+    } else {
+        for (int b = 0; b < n; b++) {
+            masked_w_ih(ws, w_ih, xmask, b, G / H, F, H);
+            seqrt_gemm(0, 1, T, G, F, 1.0f, x + (size_t)b * T * F, F, ws, F, 0.0f, zz + (size_t)b * T * G, G);
+        }
+    }
     for (long r = 0; r < rows; r++) {
         float *row = zz + r * G;
         if (b_ih)
@@ -52,6 +89,49 @@ SEQRT_INLINE void input_products(float *zz, const float *x, const float *w_ih, c
         if (b_hh)
             for (int j = 0; j < G; j++)
                 row[j] += b_hh[j];
+    }
+}
+
+/* out (n rows, ld ldo) = beta out + hp (n rows, ld ldh) w_hh's gate blocks
+ * k0 .. k0 + blocks - 1 (H rows each) transposed; with hmask (n, R, H)
+ * block k reads hp times the samples' mask k (hm: (n, H) scratch). */
+SEQRT_INLINE void recurrent_products(float *out, int ldo, const float *hp, int ldh, const float *w_hh, int k0,
+                                     int blocks, const float *hmask, int R, int n, int H, float beta, float *hm)
+{
+    if (!hmask) {
+        seqrt_gemm(0, 1, n, blocks * H, H, 1.0f, hp, ldh, w_hh + (size_t)k0 * H * H, H, beta, out, ldo);
+        return;
+    }
+    for (int k = 0; k < blocks; k++) {
+        for (int b = 0; b < n; b++) {
+            const float *m = hmask + ((size_t)b * R + k0 + k) * H, *hr = hp + (size_t)b * ldh;
+            for (int j = 0; j < H; j++)
+                hm[(size_t)b * H + j] = hr[j] * m[j];
+        }
+        seqrt_gemm(0, 1, n, H, H, 1.0f, hm, H, w_hh + (size_t)(k0 + k) * H * H, H, beta, out + (size_t)k * H, ldo);
+    }
+}
+
+/* dh (n, H) = beta dh + the sum over gate blocks k0 .. k0 + blocks - 1 of
+ * dz's block k (n rows, ld ldz) times w_hh's block k, times the samples'
+ * mask k with hmask (tmp: (n, H) scratch). */
+SEQRT_INLINE void recurrent_state_grads(float *dh, const float *dz, int ldz, const float *w_hh, int k0, int blocks,
+                                        const float *hmask, int R, int n, int H, float beta, float *tmp)
+{
+    if (!hmask) {
+        seqrt_gemm(0, 0, n, H, blocks * H, 1.0f, dz, ldz, w_hh + (size_t)k0 * H * H, H, beta, dh, H);
+        return;
+    }
+    if (beta == 0.0f)
+        memset(dh, 0, sizeof(float) * n * H);
+    for (int k = 0; k < blocks; k++) {
+        seqrt_gemm(0, 0, n, H, H, 1.0f, dz + (size_t)k * H, ldz, w_hh + (size_t)(k0 + k) * H * H, H, 0.0f, tmp, H);
+        for (int b = 0; b < n; b++) {
+            const float *m = hmask + ((size_t)b * R + k0 + k) * H, *tr = tmp + (size_t)b * H;
+            float *dr = dh + (size_t)b * H;
+            for (int j = 0; j < H; j++)
+                dr[j] += tr[j] * m[j];
+        }
     }
 }
 
@@ -94,47 +174,101 @@ SEQRT_INLINE void column_sums(float *db, const float *dz, long rows, int G)
             db[j] += dz[r * G + j];
 }
 
-/* dw_ih (G, F) = dz^T x over all n T rows, dx (n T, F) = dz w_ih (if dx). */
-SEQRT_INLINE void input_grads(float *dx, float *dw_ih, const float *dz, const float *x, const float *w_ih, int n, int T,
-                        int F, int G)
+/* dw_ih (G, F) = dz^T x over all n T rows, dx (n T, F) = dz w_ih (if dx);
+ * with xmask per sample through w_ih scaled by its masks (ws, tw: (G, F)
+ * scratch each). */
+SEQRT_INLINE void input_grads(float *dx, float *dw_ih, const float *dz, const float *x, const float *w_ih,
+                              const float *xmask, float *ws, float *tw, int n, int T, int F, int G, int H)
 {
     int rows = n * T;
-    seqrt_gemm(1, 0, G, F, rows, 1.0f, dz, G, x, F, 0.0f, dw_ih, F);
-    if (dx)
-        seqrt_gemm(0, 0, rows, F, G, 1.0f, dz, G, w_ih, F, 0.0f, dx, F);
+    if (!xmask) {
+        seqrt_gemm(1, 0, G, F, rows, 1.0f, dz, G, x, F, 0.0f, dw_ih, F);
+        if (dx)
+            seqrt_gemm(0, 0, rows, F, G, 1.0f, dz, G, w_ih, F, 0.0f, dx, F);
+        return;
+    }
+    int R = G / H;
+    memset(dw_ih, 0, sizeof(float) * G * F);
+    for (int b = 0; b < n; b++) {
+        const float *dzb = dz + (size_t)b * T * G, *xb = x + (size_t)b * T * F;
+        if (dx) {
+            masked_w_ih(ws, w_ih, xmask, b, R, F, H);
+            seqrt_gemm(0, 0, T, F, G, 1.0f, dzb, G, ws, F, 0.0f, dx + (size_t)b * T * F, F);
+        }
+        seqrt_gemm(1, 0, G, F, T, 1.0f, dzb, G, xb, F, 0.0f, tw, F);
+        for (int k = 0; k < R; k++) {
+            const float *m = xmask + ((size_t)b * R + k) * F;
+            for (int i = 0; i < H; i++) {
+                size_t o = ((size_t)k * H + i) * F;
+                for (int j = 0; j < F; j++)
+                    dw_ih[o + j] += tw[o + j] * m[j];
+            }
+        }
+    }
 }
 
 /* dw (m, H) (+)= sum over samples of dzr[steps with a previous state]^T
- * hp[their previous states]: dzr rows of ld G starting at column col, m
- * wide; hp (n, T, H). beta 0 overwrites dw first. */
+ * hp[their previous states]: dzr rows of ld G starting at column col
+ * (gate block k0 = col / H), m wide; hp (n, T, H). beta 0 overwrites dw
+ * first. With hmask each sample's previous states times its mask of the
+ * row's block (tw: (m, H) scratch). */
 SEQRT_INLINE void recurrent_weight_grads(float *dw, const float *dzr, int col, int m, const float *hp, int n,
-                                   const seqrt_rnn *g, int G, float beta)
+                                         const seqrt_rnn *g, int G, float beta, const float *hmask, float *tw)
 {
-    int T = g->T, H = g->H;
+    int T = g->T, H = g->H, R = G / H, k0 = col / H;
     if (beta == 0.0f)
         memset(dw, 0, sizeof(float) * m * H);
     if (T < 2)
         return;
     int oz = g->go_backwards ? 0 : 1, oh = g->go_backwards ? 1 : 0;
-    for (int b = 0; b < n; b++)
-        seqrt_gemm(1, 0, m, H, T - 1, 1.0f, dzr + ((size_t)b * T + oz) * G + col, G,
-                   hp + ((size_t)b * T + oh) * H, H, 1.0f, dw, H);
+    for (int b = 0; b < n; b++) {
+        const float *dzb = dzr + ((size_t)b * T + oz) * G + col, *hb = hp + ((size_t)b * T + oh) * H;
+        if (!hmask) {
+            seqrt_gemm(1, 0, m, H, T - 1, 1.0f, dzb, G, hb, H, 1.0f, dw, H);
+            continue;
+        }
+        seqrt_gemm(1, 0, m, H, T - 1, 1.0f, dzb, G, hb, H, 0.0f, tw, H);
+        for (int i = 0; i < m; i++) {
+            const float *mk = hmask + ((size_t)b * R + k0 + i / H) * H;
+            for (int j = 0; j < H; j++)
+                dw[(size_t)i * H + j] += tw[(size_t)i * H + j] * mk[j];
+        }
+    }
+}
+
+/* The masked paths' temporaries: hm (n, H), ws (G, F), tw (G, max(F, H)). */
+typedef struct {
+    float *hm, *ws, *tw;
+} mask_tmp;
+
+SEQRT_INLINE mask_tmp mask_temps(float *scratch, const float *xmask, const float *hmask, int n, int G, int F, int H)
+{
+    mask_tmp m = {NULL, NULL, NULL};
+    if (!xmask && !hmask)
+        return m;
+    m.hm = mask_scratch(scratch, n, G, H);
+    m.ws = m.hm + (size_t)n * H;
+    m.tw = m.ws + (size_t)G * F;
+    return m;
 }
 
 /* ---------------------------------------------------------------- SimpleRNN */
 
 SEQRT_DISPATCH
 void seqrt_simple_rnn_forward(float *y, float *z, float *h, const float *x, const float *w_ih, const float *w_hh,
-                              const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g)
+                              const float *b_ih, const float *b_hh, const float *xmask, const float *hmask, int n,
+                              const seqrt_rnn *g, float *scratch)
 {
     int T = g->T, F = g->F, H = g->H;
+    mask_tmp mt = mask_temps(scratch, xmask, hmask, n, H, F, H);
     float *zz = z ? z : h;   /* pre-activations: kept, or activated in place */
-    input_products(zz, x, w_ih, b_ih, b_hh, n, T, F, H);
+    input_products(zz, x, w_ih, b_ih, b_hh, xmask, mt.ws, n, T, F, H, H);
     for (int s = 0; s < T; s++) {
         int t = step_time(g, s);
         float *zt = zz + (size_t)t * H;   /* (n, H), row stride T H */
         if (s > 0)
-            seqrt_gemm(0, 1, n, H, H, 1.0f, h + (size_t)step_time(g, s - 1) * H, T * H, w_hh, H, 1.0f, zt, T * H);
+            recurrent_products(zt, T * H, h + (size_t)step_time(g, s - 1) * H, T * H, w_hh, 0, 1, hmask, 1, n, H,
+                               1.0f, mt.hm);
         for (int b = 0; b < n; b++)
             seqrt_act_row_forward(g->act, h + ((size_t)b * T + t) * H, zt + (size_t)b * T * H, H);
     }
@@ -143,10 +277,11 @@ void seqrt_simple_rnn_forward(float *y, float *z, float *h, const float *x, cons
 
 SEQRT_DISPATCH
 void seqrt_simple_rnn_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dy,
-                               float *z, const float *h, const float *x, const float *w_ih, const float *w_hh, int n,
-                               const seqrt_rnn *g, float *scratch)
+                               float *z, const float *h, const float *x, const float *w_ih, const float *w_hh,
+                               const float *xmask, const float *hmask, int n, const seqrt_rnn *g, float *scratch)
 {
     int T = g->T, F = g->F, H = g->H;
+    mask_tmp mt = mask_temps(scratch, xmask, hmask, n, H, F, H);
     float *dh = scratch;   /* (n, H): d loss / d h of the running step */
     memset(dh, 0, sizeof(float) * n * H);
     for (int s = T - 1; s >= 0; s--) {
@@ -158,30 +293,31 @@ void seqrt_simple_rnn_backward(float *dx, float *dw_ih, float *dw_hh, float *db_
             seqrt_act_row_backward(g->act, z + r, dh + (size_t)b * H, z + r, h + r, H);
         }
         if (s > 0)
-            seqrt_gemm(0, 0, n, H, H, 1.0f, z + (size_t)t * H, T * H, w_hh, H, 0.0f, dh, H);
+            recurrent_state_grads(dh, z + (size_t)t * H, T * H, w_hh, 0, 1, hmask, 1, n, H, 0.0f, mt.hm);
     }
     column_sums(db_ih, z, (long)n * T, H);
     column_sums(db_hh, z, (long)n * T, H);
-    input_grads(dx, dw_ih, z, x, w_ih, n, T, F, H);
-    recurrent_weight_grads(dw_hh, z, 0, H, h, n, g, H, 0.0f);
+    input_grads(dx, dw_ih, z, x, w_ih, xmask, mt.ws, mt.tw, n, T, F, H, H);
+    recurrent_weight_grads(dw_hh, z, 0, H, h, n, g, H, 0.0f, hmask, mt.tw);
 }
 
 /* ---------------------------------------------------------------- LSTM */
 
 SEQRT_DISPATCH
 void seqrt_lstm_forward(float *y, float *z, float *a, float *h, float *c, const float *x, const float *w_ih,
-                        const float *w_hh, const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g,
-                        float *scratch)
+                        const float *w_hh, const float *b_ih, const float *b_hh, const float *xmask,
+                        const float *hmask, int n, const seqrt_rnn *g, float *scratch)
 {
     int T = g->T, F = g->F, H = g->H, G = 4 * H;
+    mask_tmp mt = mask_temps(scratch, xmask, hmask, n, G, F, H);
     float *zz = z ? z : a;
     float *tc = scratch;   /* (H): act(c) of one row */
-    input_products(zz, x, w_ih, b_ih, b_hh, n, T, F, G);
+    input_products(zz, x, w_ih, b_ih, b_hh, xmask, mt.ws, n, T, F, G, H);
     for (int s = 0; s < T; s++) {
         int t = step_time(g, s), tp = s > 0 ? step_time(g, s - 1) : -1;
         float *zt = zz + (size_t)t * G;   /* (n, G), row stride T G */
         if (s > 0)
-            seqrt_gemm(0, 1, n, G, H, 1.0f, h + (size_t)tp * H, T * H, w_hh, H, 1.0f, zt, T * G);
+            recurrent_products(zt, T * G, h + (size_t)tp * H, T * H, w_hh, 0, 4, hmask, 4, n, H, 1.0f, mt.hm);
         for (int b = 0; b < n; b++) {
             const float *zr = zt + (size_t)b * T * G;
             float *ar = a + ((size_t)b * T + t) * G;
@@ -203,9 +339,11 @@ void seqrt_lstm_forward(float *y, float *z, float *a, float *h, float *c, const 
 SEQRT_DISPATCH
 void seqrt_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, const float *dy, float *z,
                          const float *a, const float *h, const float *c, const float *x, const float *w_ih,
-                         const float *w_hh, int n, const seqrt_rnn *g, float *scratch)
+                         const float *w_hh, const float *xmask, const float *hmask, int n, const seqrt_rnn *g,
+                         float *scratch)
 {
     int T = g->T, F = g->F, H = g->H, G = 4 * H;
+    mask_tmp mt = mask_temps(scratch, xmask, hmask, n, G, F, H);
     float *dh = scratch;                  /* (n, H) */
     float *dc = dh + (size_t)n * H;       /* (n, H): d loss / d c of the running step */
     float *tc = dc + (size_t)n * H;       /* (H): act(c) */
@@ -237,36 +375,37 @@ void seqrt_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, co
             seqrt_act_row_backward(g->rec_act, zr + 3 * H, da + 3 * H, zr + 3 * H, ar + 3 * H, H);
         }
         if (s > 0)
-            seqrt_gemm(0, 0, n, H, G, 1.0f, z + (size_t)t * G, T * G, w_hh, H, 0.0f, dh, H);
+            recurrent_state_grads(dh, z + (size_t)t * G, T * G, w_hh, 0, 4, hmask, 4, n, H, 0.0f, mt.hm);
     }
     column_sums(db_ih, z, (long)n * T, G);
-    input_grads(dx, dw_ih, z, x, w_ih, n, T, F, G);
-    recurrent_weight_grads(dw_hh, z, 0, G, h, n, g, G, 0.0f);
+    input_grads(dx, dw_ih, z, x, w_ih, xmask, mt.ws, mt.tw, n, T, F, G, H);
+    recurrent_weight_grads(dw_hh, z, 0, G, h, n, g, G, 0.0f, hmask, mt.tw);
 }
 
 /* ---------------------------------------------------------------- GRU */
 
 SEQRT_DISPATCH
 void seqrt_gru_forward(float *y, float *z, float *a, float *h, float *hn, const float *x, const float *w_ih,
-                       const float *w_hh, const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g,
-                       float *scratch)
+                       const float *w_hh, const float *b_ih, const float *b_hh, const float *xmask,
+                       const float *hmask, int n, const seqrt_rnn *g, float *scratch)
 {
     int T = g->T, F = g->F, H = g->H, G = 3 * H;
+    mask_tmp mt = mask_temps(scratch, xmask, hmask, n, G, F, H);
     float *zz = z ? z : a;
     float *hz = scratch;   /* (n, G): h_prev w_hh^T (+ b_hh) of one step */
     /* reset_after: b_hh's n part sits inside r * (...), so it is not added here */
-    input_products(zz, x, w_ih, b_ih, NULL, n, T, F, G);
+    input_products(zz, x, w_ih, b_ih, NULL, xmask, mt.ws, n, T, F, G, H);
     for (int s = 0; s < T; s++) {
         int t = step_time(g, s), tp = s > 0 ? step_time(g, s - 1) : -1;
         const float *hp0 = tp >= 0 ? h + (size_t)tp * H : NULL;   /* (n, H), row stride T H */
         if (g->reset_after) {
             if (hp0)
-                seqrt_gemm(0, 1, n, G, H, 1.0f, hp0, T * H, w_hh, H, 0.0f, hz, G);
+                recurrent_products(hz, G, hp0, T * H, w_hh, 0, 3, hmask, 3, n, H, 0.0f, mt.hm);
             else
                 memset(hz, 0, sizeof(float) * n * G);
         } else if (hp0) {
             /* r and z parts straight into the step's pre-activations */
-            seqrt_gemm(0, 1, n, 2 * H, H, 1.0f, hp0, T * H, w_hh, H, 1.0f, zz + (size_t)t * G, T * G);
+            recurrent_products(zz + (size_t)t * G, T * G, hp0, T * H, w_hh, 0, 2, hmask, 3, n, H, 1.0f, mt.hm);
         }
         for (int b = 0; b < n; b++) {
             size_t r = (size_t)b * T + t;
@@ -286,8 +425,9 @@ void seqrt_gru_forward(float *y, float *z, float *a, float *h, float *hn, const 
                 }
             } else {
                 seqrt_act_row_forward(g->rec_act, ar, zr, 2 * H);
-                for (int j = 0; j < H; j++)
-                    hnr[j] = hp ? ar[j] * hp[j] : 0.0f;                        /* kept: r * h_prev */
+                const float *mn = hmask ? hmask + ((size_t)b * 3 + 2) * H : NULL;
+                for (int j = 0; j < H; j++)                                    /* kept: r * h_prev (* mask n) */
+                    hnr[j] = hp ? ar[j] * (mn ? hp[j] * mn[j] : hp[j]) : 0.0f;
             }
         }
         if (!g->reset_after && hp0)
@@ -310,9 +450,11 @@ void seqrt_gru_forward(float *y, float *z, float *a, float *h, float *hn, const 
 SEQRT_DISPATCH
 void seqrt_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dy,
                         float *z, float *a, const float *h, const float *hn, const float *x, const float *w_ih,
-                        const float *w_hh, int n, const seqrt_rnn *g, float *scratch)
+                        const float *w_hh, const float *xmask, const float *hmask, int n, const seqrt_rnn *g,
+                        float *scratch)
 {
     int T = g->T, F = g->F, H = g->H, G = 3 * H;
+    mask_tmp mt = mask_temps(scratch, xmask, hmask, n, G, F, H);
     float *dh = scratch;                  /* (n, H) */
     float *dhp = dh + (size_t)n * H;      /* (n, H): the direct part to the previous step */
     float *da = dhp + (size_t)n * H;      /* (G) */
@@ -355,29 +497,31 @@ void seqrt_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, flo
                 size_t r = (size_t)b * T + t;
                 float *zr = z + r * G, *ar = a + r * G, *drh = dh + (size_t)b * H, *dpr = dhp + (size_t)b * H;
                 const float *hp = tp >= 0 ? h + ((size_t)b * T + tp) * H : NULL;
+                const float *mn = hmask ? hmask + ((size_t)b * 3 + 2) * H : NULL;
                 for (int j = 0; j < H; j++) {
-                    da[j] = hp ? drh[j] * hp[j] : 0.0f;                 /* d r */
-                    dpr[j] += drh[j] * ar[j];
+                    float hm = hp ? (mn ? hp[j] * mn[j] : hp[j]) : 0.0f;
+                    da[j] = drh[j] * hm;                                /* d r */
+                    dpr[j] += mn ? drh[j] * ar[j] * mn[j] : drh[j] * ar[j];
                 }
                 seqrt_act_row_backward(g->rec_act, zr, da, zr, ar, H);
             }
             memcpy(dh, dhp, sizeof(float) * n * H);
             if (s > 0)
-                seqrt_gemm(0, 0, n, H, 2 * H, 1.0f, z + (size_t)t * G, T * G, w_hh, H, 1.0f, dh, H);
+                recurrent_state_grads(dh, z + (size_t)t * G, T * G, w_hh, 0, 2, hmask, 3, n, H, 1.0f, mt.hm);
         } else {
             memcpy(dh, dhp, sizeof(float) * n * H);
             if (s > 0)
-                seqrt_gemm(0, 0, n, H, G, 1.0f, a + (size_t)t * G, T * G, w_hh, H, 1.0f, dh, H);
+                recurrent_state_grads(dh, a + (size_t)t * G, T * G, w_hh, 0, 3, hmask, 3, n, H, 1.0f, mt.hm);
         }
     }
     column_sums(db_ih, z, (long)n * T, G);
-    input_grads(dx, dw_ih, z, x, w_ih, n, T, F, G);
+    input_grads(dx, dw_ih, z, x, w_ih, xmask, mt.ws, mt.tw, n, T, F, G, H);
     if (g->reset_after) {
         column_sums(db_hh, a, (long)n * T, G);
-        recurrent_weight_grads(dw_hh, a, 0, G, h, n, g, G, 0.0f);
+        recurrent_weight_grads(dw_hh, a, 0, G, h, n, g, G, 0.0f, hmask, mt.tw);
     } else {
         /* r, z rows from the previous states; n rows from r * h_prev (0 at the first step) */
-        recurrent_weight_grads(dw_hh, z, 0, 2 * H, h, n, g, G, 0.0f);
+        recurrent_weight_grads(dw_hh, z, 0, 2 * H, h, n, g, G, 0.0f, hmask, mt.tw);
         seqrt_gemm(1, 0, H, H, n * T, 1.0f, z + 2 * H, G, hn, H, 0.0f, dw_hh + (size_t)2 * H * H, H);
     }
 }

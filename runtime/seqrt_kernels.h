@@ -441,6 +441,9 @@ typedef struct {
 
 /* Floats of scratch the recurrent kernels below need, G = gates x H. */
 #define SEQRT_RNN_SCRATCH(n, G, H) ((long)(n) * ((G) + 2L * (H)) + 2L * (G) + 2L * (H))
+/* The floats more that they need after those with recurrent dropout's masks. */
+#define SEQRT_RNN_MASK_SCRATCH(n, G, F, H) \
+    ((long)(n) * (H) + (long)(G) * (F) + (long)(G) * ((F) > (H) ? (F) : (H)))
 
 /* Weights (PyTorch's layout): w_ih (G, F), w_hh (G, H), b_ih (G) and b_hh
  * (G) or NULL, G = gates x H. Per-step buffers are indexed by the input step
@@ -449,33 +452,44 @@ typedef struct {
  * inference: they are then activated in place in `a` or h); a (n, T, G) the
  * gate values. Backward overwrites z with d loss / d z; dw_* and db_* are
  * overwritten (db_* NULL: not trained); dx (n, T, F) overwritten, or NULL.
- * dy is like y. scratch: SEQRT_RNN_SCRATCH(n, G, H) floats. */
+ * dy is like y. scratch: SEQRT_RNN_SCRATCH(n, G, H) floats.
+ *
+ * Recurrent dropout (Keras's recurrent_dropout, which makes Keras use its
+ * per-gate implementation 1), fixed over the steps; NULL: none. hmask
+ * (n, R, H) multiplies the previous state before gate block k's recurrent
+ * product, xmask (n, R, F) the input before block k's input product; R is
+ * the number of gate blocks (1 SimpleRNN, 4 LSTM, 3 GRU; block k is gate k
+ * in the order below). With either, scratch holds SEQRT_RNN_MASK_SCRATCH(n,
+ * G, F, H) floats more. */
 
 /* SimpleRNN (nn.RNN): h_t = act(x_t w_ih^T + b_ih + h_{t-1} w_hh^T + b_hh). */
 void seqrt_simple_rnn_forward(float *y, float *z, float *h, const float *x, const float *w_ih, const float *w_hh,
-                              const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g);
+                              const float *b_ih, const float *b_hh, const float *xmask, const float *hmask, int n,
+                              const seqrt_rnn *g, float *scratch);
 void seqrt_simple_rnn_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dy,
-                               float *z, const float *h, const float *x, const float *w_ih, const float *w_hh, int n,
-                               const seqrt_rnn *g, float *scratch);
+                               float *z, const float *h, const float *x, const float *w_ih, const float *w_hh,
+                               const float *xmask, const float *hmask, int n, const seqrt_rnn *g, float *scratch);
 /* LSTM (nn.LSTM), gates i, f, g, o: c_t = f c_{t-1} + i g, h_t = o act(c_t),
  * i, f, o = rec_act(.), g = act(.); c (n, T, H) the cell states. */
 void seqrt_lstm_forward(float *y, float *z, float *a, float *h, float *c, const float *x, const float *w_ih,
-                        const float *w_hh, const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g,
-                        float *scratch);
+                        const float *w_hh, const float *b_ih, const float *b_hh, const float *xmask,
+                        const float *hmask, int n, const seqrt_rnn *g, float *scratch);
 void seqrt_lstm_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, const float *dy, float *z,
                          const float *a, const float *h, const float *c, const float *x, const float *w_ih,
-                         const float *w_hh, int n, const seqrt_rnn *g, float *scratch);
+                         const float *w_hh, const float *xmask, const float *hmask, int n, const seqrt_rnn *g,
+                         float *scratch);
 /* GRU, gates r, z, n (nn.GRU's order): h_t = (1 - z) n + z h_{t-1}.
  * reset_after (nn.GRU, Keras's default): n = act(x w_in^T + b_in +
  * r (h w_hn^T + b_hn)); hn (n, T, H) keeps h w_hn^T + b_hn. Otherwise
  * (Keras's reset_after=False; b_hh unused): n = act(x w_in^T + b_in +
  * (r h) w_hn^T); hn keeps r h. Backward also overwrites a. */
 void seqrt_gru_forward(float *y, float *z, float *a, float *h, float *hn, const float *x, const float *w_ih,
-                       const float *w_hh, const float *b_ih, const float *b_hh, int n, const seqrt_rnn *g,
-                       float *scratch);
+                       const float *w_hh, const float *b_ih, const float *b_hh, const float *xmask,
+                       const float *hmask, int n, const seqrt_rnn *g, float *scratch);
 void seqrt_gru_backward(float *dx, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh, const float *dy,
                         float *z, float *a, const float *h, const float *hn, const float *x, const float *w_ih,
-                        const float *w_hh, int n, const seqrt_rnn *g, float *scratch);
+                        const float *w_hh, const float *xmask, const float *hmask, int n, const seqrt_rnn *g,
+                        float *scratch);
 
 /* Bidirectional's merge of the two directions' outputs yf, yb (n, S, H),
  * S = steps (1 for the last states): y (n, S, 2H) for concat (forward

@@ -152,7 +152,12 @@ static void recurrent_kernels(seqrt_rng *r)
     static float rx[RN * RT * RF], wi[RG * RF], wh[RG * RH], bi[RG], bh[RG];
     static float ry[RN * RT * RH], rdy[RN * RT * RH], rz[RN * RT * RG], ra[RN * RT * RG];
     static float rh[RN * RT * RH], rc[RN * RT * RH], rdx[RN * RT * RF], dwi[RG * RF], dwh[RG * RH];
-    static float dbi[RG], dbh[RG], scr[SEQRT_RNN_SCRATCH(RN, RG, RH)];
+    static float dbi[RG], dbh[RG], scr[SEQRT_RNN_SCRATCH(RN, RG, RH) + SEQRT_RNN_MASK_SCRATCH(RN, RG, RF, RH)];
+    static float xmk[RN * 4 * RF], hmk[RN * 4 * RH];   /* recurrent dropout's masks: 0 or 1 / 0.7 */
+    for (int i = 0; i < RN * 4 * RF; i++)
+        xmk[i] = i % 3 == 1 ? 0.0f : 1.0f / 0.7f;
+    for (int i = 0; i < RN * 4 * RH; i++)
+        hmk[i] = i % 4 == 2 ? 0.0f : 1.0f / 0.7f;
     fill(rx, RN * RT * RF, r, 1.0f);
     fill(rdy, RN * RT * RH, r, 1.0f);
     fill(wi, RG * RF, r, 0.4f);
@@ -160,24 +165,25 @@ static void recurrent_kernels(seqrt_rng *r)
     fill(bi, RG, r, 0.2f);
     fill(bh, RG, r, 0.2f);
     for (int cell = 0; cell < 4; cell++)   /* SimpleRNN, LSTM, GRU, GRU(reset_after=False) */
-        for (int v = 0; v < 4; v++) {
-            seqrt_rnn g = {.T = RT, .F = RF, .H = RH, .return_sequences = v & 1, .go_backwards = v >> 1,
+        for (int v = 0; v < 8; v++) {   /* bits: return_sequences, go_backwards, masks */
+            const float *xm = v & 4 ? xmk : NULL, *hm = v & 4 ? hmk : NULL;
+            seqrt_rnn g = {.T = RT, .F = RF, .H = RH, .return_sequences = v & 1, .go_backwards = (v >> 1) & 1,
                            .reset_after = cell == 2, .act = seqrt_act_default(SEQRT_ACT_TANH),
                            .rec_act = seqrt_act_default(SEQRT_ACT_SIGMOID)};
             long ny = g.return_sequences ? RN * RT * RH : RN * RH;
             if (cell == 0) {
-                seqrt_simple_rnn_forward(ry, rz, rh, rx, wi, wh, bi, bh, RN, &g);
+                seqrt_simple_rnn_forward(ry, rz, rh, rx, wi, wh, bi, bh, xm, hm, RN, &g, scr);
                 put(ry, ny);
-                seqrt_simple_rnn_backward(rdx, dwi, dwh, dbi, NULL, rdy, rz, rh, rx, wi, wh, RN, &g, scr);
+                seqrt_simple_rnn_backward(rdx, dwi, dwh, dbi, NULL, rdy, rz, rh, rx, wi, wh, xm, hm, RN, &g, scr);
             } else if (cell == 1) {
-                seqrt_lstm_forward(ry, rz, ra, rh, rc, rx, wi, wh, bi, bh, RN, &g, scr);
+                seqrt_lstm_forward(ry, rz, ra, rh, rc, rx, wi, wh, bi, bh, xm, hm, RN, &g, scr);
                 put(ry, ny);
-                seqrt_lstm_backward(rdx, dwi, dwh, dbi, rdy, rz, ra, rh, rc, rx, wi, wh, RN, &g, scr);
+                seqrt_lstm_backward(rdx, dwi, dwh, dbi, rdy, rz, ra, rh, rc, rx, wi, wh, xm, hm, RN, &g, scr);
             } else {
-                seqrt_gru_forward(ry, rz, ra, rh, rc, rx, wi, wh, bi, cell == 2 ? bh : NULL, RN, &g, scr);
+                seqrt_gru_forward(ry, rz, ra, rh, rc, rx, wi, wh, bi, cell == 2 ? bh : NULL, xm, hm, RN, &g, scr);
                 put(ry, ny);
                 seqrt_gru_backward(rdx, dwi, dwh, dbi, cell == 2 ? dbh : NULL, rdy, rz, ra, rh, rc, rx, wi, wh,
-                                   RN, &g, scr);
+                                   xm, hm, RN, &g, scr);
             }
             int G = (cell == 0 ? 1 : cell == 1 ? 4 : 3) * RH;
             put(rdx, RN * RT * RF);

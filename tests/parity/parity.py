@@ -442,12 +442,45 @@ def keras_cell_step(cell, xt, hp, cp, w_ih, w_hh, b_ih, b_hh, act, rec, reset_af
     return z * hp + (1 - z) * n, None
 
 
-def recurrent(op, h, a, w_ih, w_hh, b_ih, b_hh, go_backwards, return_sequences, mask=None):
+def keras_cell_step_masked(cell, xt, hp, cp, w_ih, w_hh, b_ih, b_hh, act, rec, reset_after, xm, hm):
+    """One step of Keras's implementation 1 (what Keras runs when
+    recurrent_dropout is set), gate block by gate block: block k reads the
+    input times xm[:, k] (or the input) and the previous state times
+    hm[:, k]; the state carried on (z h in GRU, f c in LSTM) is not masked.
+    Gate blocks in PyTorch's order (GRU r, z, n). Returns (h, c)."""
+    H = w_hh.shape[1]
+    blocks = w_hh.shape[0] // H
+
+    def part(w, k):
+        return w[k * H:(k + 1) * H]
+
+    def bias(b, k):
+        return part(b, k) if b is not None else 0
+
+    gx = [(xt * xm[:, k] if xm is not None else xt) @ part(w_ih, k).T + bias(b_ih, k) for k in range(blocks)]
+    gh = [(hp * hm[:, k]) @ part(w_hh, k).T for k in range(blocks)]
+    if cell == "simple_rnn":
+        return activation(act, gx[0] + gh[0] + bias(b_hh, 0)), None
+    if cell == "lstm":
+        i, f, g, o = (gx[k] + gh[k] + bias(b_hh, k) for k in range(4))
+        c = activation(rec, f) * cp + activation(rec, i) * activation(act, g)
+        return activation(rec, o) * activation(act, c), c
+    r = activation(rec, gx[0] + gh[0] + bias(b_hh, 0))
+    z = activation(rec, gx[1] + gh[1] + bias(b_hh, 1))
+    if reset_after:
+        n = activation(act, gx[2] + r * (gh[2] + bias(b_hh, 2)))
+    else:
+        n = activation(act, gx[2] + (r * (hp * hm[:, 2])) @ part(w_hh, 2).T)
+    return z * hp + (1 - z) * n, None
+
+
+def recurrent(op, h, a, w_ih, w_hh, b_ih, b_hh, go_backwards, return_sequences, mask=None, rmasks=None):
     """A Keras recurrent layer over h (n, T, F). With Keras's default
     activations (and GRU reset_after) it runs torch's own kernels, the ones
     nn.RNN / nn.LSTM / nn.GRU(batch_first=True) call, on the checkpoint's
     tensors as they are; otherwise the cell after Keras's formulas in torch
-    ops. go_backwards: the steps reversed, the output left in that order."""
+    ops. go_backwards: the steps reversed, the output left in that order.
+    rmasks: (xm or None, hm), recurrent dropout's per-gate masks."""
     act = parse_act(a["activation"])
     rec = parse_act(a.get("recurrent_activation", "sigmoid"))
     reset_after = a.get("reset_after", "true") == "true"
@@ -457,7 +490,14 @@ def recurrent(op, h, a, w_ih, w_hh, b_ih, b_hh, go_backwards, return_sequences, 
     n, T, H = x.shape[0], x.shape[1], w_hh.shape[1]
     ws = [w_ih, w_hh] + ([b_ih, b_hh] if b_ih is not None else [])
     default = act == ("tanh", {}) and (op == "simple_rnn" or rec == ("sigmoid", {}))
-    if default and (op != "gru" or reset_after) and (b_ih is None) == (b_hh is None):
+    if rmasks is not None:
+        hp, cp, out = torch.zeros(n, H), torch.zeros(n, H), []
+        for t in range(T):
+            hp, cp = keras_cell_step_masked(op, x[:, t], hp, cp, w_ih, w_hh, b_ih, b_hh, act, rec, reset_after,
+                                            rmasks[0], rmasks[1])
+            out.append(hp)
+        y = torch.stack(out, 1)
+    elif default and (op != "gru" or reset_after) and (b_ih is None) == (b_hh is None):
         h0 = torch.zeros(1, n, H)
         if op == "lstm":
             y = torch._VF.lstm(x, (h0, h0), ws, b_ih is not None, 1, 0.0, False, False, True)[0]
@@ -527,12 +567,29 @@ class Reference:
 
     def rnn_mask(self, l, h, training):
         """A recurrent layer's input dropout mask (n, features), drawn as the C
-        code draws it (SpatialDropout's order), or None."""
+        code draws it (SpatialDropout's order), or None; None too with
+        recurrent_dropout (rnn_masks draws the per-gate masks then)."""
         a = l["attrs"]
-        if not training or "dropout" not in a:
+        if not training or "dropout" not in a or "recurrent_dropout" in a:
             return None
         key = f"train.rng.{l['index']}" if "seed" in a else "train.rng"
         return dropout_mask(self.rngs[key], h.shape[0], h.shape[-1], float(a["dropout"]))
+
+    def rnn_masks(self, l, cell, h, w_hh, training):
+        """recurrent_dropout's masks as the C code draws them: the input's
+        (n, blocks, features) when dropout is set too, then the state's
+        (n, blocks, units); None without recurrent_dropout or training."""
+        a = l["attrs"]
+        if not training or "recurrent_dropout" not in a:
+            return None
+        key = f"train.rng.{l['index']}" if "seed" in a else "train.rng"
+        n, H = h.shape[0], w_hh.shape[1]
+        blocks = {"simple_rnn": 1, "lstm": 4, "gru": 3}[cell]
+        xm = None
+        if "dropout" in a:
+            xm = dropout_mask(self.rngs[key], n, blocks * h.shape[-1], float(a["dropout"])).reshape(n, blocks, -1)
+        hm = dropout_mask(self.rngs[key], n, blocks * H, float(a["recurrent_dropout"])).reshape(n, blocks, H)
+        return xm, hm
 
     def forward(self, x, training):
         """Returns (y, logits): logits is the input of the last layer's
@@ -607,7 +664,8 @@ class Reference:
                               self.P.get(pfx + "bias_ih_l0"),
                               self.P.get(pfx + "bias_hh_l0", self.B.get(pfx + "bias_hh_l0")),
                               a["go_backwards"] == "true", a["return_sequences"] == "true",
-                              self.rnn_mask(l, h, training))
+                              self.rnn_mask(l, h, training),
+                              self.rnn_masks(l, op, h, self.P[pfx + "weight_hh_l0"], training))
             elif op == "bidirectional":
                 # Keras: the wrapped layer forward, a copy with go_backwards flipped
                 # (the "_reverse" weights: nn.LSTM(bidirectional=True)'s names),
@@ -620,7 +678,8 @@ class Reference:
                     outs.append(recurrent(cell, h, a, self.P[pfx + "weight_ih_l0" + sfx],
                                           self.P[pfx + "weight_hh_l0" + sfx], self.P.get(pfx + "bias_ih_l0" + sfx),
                                           self.P.get(pfx + "bias_hh_l0" + sfx, self.B.get(pfx + "bias_hh_l0" + sfx)),
-                                          back, rs_, self.rnn_mask(l, h, training)))
+                                          back, rs_, self.rnn_mask(l, h, training),
+                                          self.rnn_masks(l, cell, h, self.P[pfx + "weight_hh_l0" + sfx], training)))
                 yf, yb = outs[0], torch.flip(outs[1], [1]) if rs_ else outs[1]
                 mode = a["merge_mode"]
                 h = (torch.cat([yf, yb], -1) if mode == "concat" else yf + yb if mode == "sum"

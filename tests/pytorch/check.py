@@ -133,6 +133,8 @@ def noise_amount(m):
         return m.rate
     if type(m).__name__ == "GaussianNoise":
         return m.stddev
+    if type(m).__name__ == "KerasRecurrent":   # recurrent_dropout's masks (and dropout's with it)
+        return m.recurrent_dropout
     return None
 
 

@@ -40,7 +40,7 @@ void co2_lstm_forward(co2_lstm *net, const float *x, float *y, int n, int traini
 
     /* 0: lstm, (n, 26, 1) -> (n, 16) */
     seqrt_lstm_forward(net->l0_y, net->l0_z, net->l0_a, net->l0_h, net->l0_c, x,
-        net->param.l0_weight_ih_l0, net->param.l0_weight_hh_l0, net->param.l0_bias_ih_l0, net->buffer.l0_bias_hh_l0, n, &l0_rnn, net->scratch);
+        net->param.l0_weight_ih_l0, net->param.l0_weight_hh_l0, net->param.l0_bias_ih_l0, net->buffer.l0_bias_hh_l0, NULL, NULL, n, &l0_rnn, net->scratch);
 
     /* 1: dense, (n, 16) -> (n, 1) */
     seqrt_dense_forward(net->l1_y, NULL, net->l0_y, net->param.l1_weight, net->param.l1_bias,
@@ -63,7 +63,7 @@ float co2_lstm_backward(co2_lstm *net, const float *target, int n)
 
     /* 0: lstm */
     seqrt_lstm_backward(NULL, net->grad.l0_weight_ih_l0, net->grad.l0_weight_hh_l0, net->grad.l0_bias_ih_l0, net->grad_b,
-        net->l0_z, net->l0_a, net->l0_h, net->l0_c, net->input, net->param.l0_weight_ih_l0, net->param.l0_weight_hh_l0, n, &l0_rnn, net->scratch);
+        net->l0_z, net->l0_a, net->l0_h, net->l0_c, net->input, net->param.l0_weight_ih_l0, net->param.l0_weight_hh_l0, NULL, NULL, n, &l0_rnn, net->scratch);
     return loss;
 }
 

@@ -44,7 +44,7 @@ void digits_lstm_forward(digits_lstm *net, const float *x, float *y, int n, int 
 
     /* 1: lstm, (n, 8, 8) -> (n, 64) */
     seqrt_lstm_forward(net->l1_y, net->l1_z, net->l1_a, net->l1_h, net->l1_c, net->l0_y,
-        net->param.l1_weight_ih_l0, net->param.l1_weight_hh_l0, net->param.l1_bias_ih_l0, net->buffer.l1_bias_hh_l0, n, &l1_rnn, net->scratch);
+        net->param.l1_weight_ih_l0, net->param.l1_weight_hh_l0, net->param.l1_bias_ih_l0, net->buffer.l1_bias_hh_l0, NULL, NULL, n, &l1_rnn, net->scratch);
 
     /* 2: dropout, (n, 64) -> (n, 64) */
     const float *l2_out = net->l1_y;
@@ -77,7 +77,7 @@ float digits_lstm_backward(digits_lstm *net, const float *target, int n)
 
     /* 1: lstm */
     seqrt_lstm_backward(NULL, net->grad.l1_weight_ih_l0, net->grad.l1_weight_hh_l0, net->grad.l1_bias_ih_l0, net->grad_b,
-        net->l1_z, net->l1_a, net->l1_h, net->l1_c, net->l0_y, net->param.l1_weight_ih_l0, net->param.l1_weight_hh_l0, n, &l1_rnn, net->scratch);
+        net->l1_z, net->l1_a, net->l1_h, net->l1_c, net->l0_y, net->param.l1_weight_ih_l0, net->param.l1_weight_hh_l0, NULL, NULL, n, &l1_rnn, net->scratch);
     return loss;
 }
 

@@ -44,11 +44,11 @@ void lstm_gru_forward(lstm_gru *net, const float *x, float *y, int n, int traini
 
     /* 0: lstm, (n, 6, 3) -> (n, 6, 4) */
     seqrt_lstm_forward(net->l0_y, net->l0_z, net->l0_a, net->l0_h, net->l0_c, x,
-        net->param.l0_weight_ih_l0, net->param.l0_weight_hh_l0, net->param.l0_bias_ih_l0, net->buffer.l0_bias_hh_l0, n, &l0_rnn, net->scratch);
+        net->param.l0_weight_ih_l0, net->param.l0_weight_hh_l0, net->param.l0_bias_ih_l0, net->buffer.l0_bias_hh_l0, NULL, NULL, n, &l0_rnn, net->scratch);
 
     /* 1: gru, (n, 6, 4) -> (n, 3) */
     seqrt_gru_forward(net->l1_y, net->l1_z, net->l1_a, net->l1_h, net->l1_hn, net->l0_y,
-        net->param.l1_weight_ih_l0, net->param.l1_weight_hh_l0, net->param.l1_bias_ih_l0, net->param.l1_bias_hh_l0, n, &l1_rnn, net->scratch);
+        net->param.l1_weight_ih_l0, net->param.l1_weight_hh_l0, net->param.l1_bias_ih_l0, net->param.l1_bias_hh_l0, NULL, NULL, n, &l1_rnn, net->scratch);
 
     /* 2: dense, (n, 3) -> (n, 1) */
     seqrt_dense_forward(net->l2_y, NULL, net->l1_y, net->param.l2_weight, net->param.l2_bias,
@@ -71,11 +71,11 @@ float lstm_gru_backward(lstm_gru *net, const float *target, int n)
 
     /* 1: gru */
     seqrt_gru_backward(net->grad_a, net->grad.l1_weight_ih_l0, net->grad.l1_weight_hh_l0, net->grad.l1_bias_ih_l0, net->grad.l1_bias_hh_l0, net->grad_b,
-        net->l1_z, net->l1_a, net->l1_h, net->l1_hn, net->l0_y, net->param.l1_weight_ih_l0, net->param.l1_weight_hh_l0, n, &l1_rnn, net->scratch);
+        net->l1_z, net->l1_a, net->l1_h, net->l1_hn, net->l0_y, net->param.l1_weight_ih_l0, net->param.l1_weight_hh_l0, NULL, NULL, n, &l1_rnn, net->scratch);
 
     /* 0: lstm */
     seqrt_lstm_backward(NULL, net->grad.l0_weight_ih_l0, net->grad.l0_weight_hh_l0, net->grad.l0_bias_ih_l0, net->grad_a,
-        net->l0_z, net->l0_a, net->l0_h, net->l0_c, net->input, net->param.l0_weight_ih_l0, net->param.l0_weight_hh_l0, n, &l0_rnn, net->scratch);
+        net->l0_z, net->l0_a, net->l0_h, net->l0_c, net->input, net->param.l0_weight_ih_l0, net->param.l0_weight_hh_l0, NULL, NULL, n, &l0_rnn, net->scratch);
     return loss;
 }
 

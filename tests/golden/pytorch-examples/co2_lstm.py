@@ -61,15 +61,20 @@ class KerasRecurrent(nn.Module):
     LSTM's and SimpleRNN's one bias (bias_hh_l0 is a zero buffer here, not
     trained), GRU(reset_after=False), activations other than tanh/sigmoid,
     go_backwards (the steps read last to first; a returned sequence is in
-    that order, as Keras returns it)."""
+    that order, as Keras returns it). recurrent_dropout: Keras's
+    implementation 1 in training: one mask per gate block on the previous
+    state (sample, unit) and, with dropout, on the input (sample,
+    feature), drawn per call and used at every step."""
 
     def __init__(self, cell, features, units, act, rec_act, use_bias, reset_after,
-                 return_sequences, go_backwards, merge=None):
+                 return_sequences, go_backwards, merge=None, dropout=0.0, recurrent_dropout=0.0):
         super().__init__()
         self.cell, self.units, self.act, self.rec_act = cell, units, act, rec_act
         self.reset_after, self.return_sequences = reset_after, return_sequences
         self.go_backwards, self.merge = go_backwards, merge
-        g = {"rnn": 1, "lstm": 4, "gru": 3}[cell] * units
+        self.dropout, self.recurrent_dropout = dropout, recurrent_dropout
+        self.blocks = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+        g = self.blocks * units
         for s in [""] if merge is None else ["", "_reverse"]:
             self.register_parameter("weight_ih_l0" + s, nn.Parameter(torch.empty(g, features)))
             self.register_parameter("weight_hh_l0" + s, nn.Parameter(torch.empty(g, units)))
@@ -82,15 +87,27 @@ class KerasRecurrent(nn.Module):
                 self.register_parameter("bias_hh_l0" + s, nn.Parameter(torch.zeros(g)))
 
     def _run(self, x, s):
-        w_hh, h_n = getattr(self, "weight_hh_l0" + s), self.units
+        w_hh, h_n, k = getattr(self, "weight_hh_l0" + s), self.units, self.blocks
+        w_ih = getattr(self, "weight_ih_l0" + s)
         b_ih, b_hh = getattr(self, "bias_ih_l0" + s, None), getattr(self, "bias_hh_l0" + s, None)
-        gx = x @ getattr(self, "weight_ih_l0" + s).t()
+        n_ = x.shape[0]
+        mh = None
+        if self.training and self.recurrent_dropout > 0:   # per gate block, fixed over the steps
+            mx = F.dropout(x.new_ones(n_, k, x.shape[-1]), self.dropout, True)
+            mh = F.dropout(x.new_ones(n_, k, h_n), self.recurrent_dropout, True)
+            gx = torch.einsum("btf,bkf,khf->btkh", x, mx, w_ih.view(k, h_n, -1)).flatten(2)
+        else:
+            gx = x @ w_ih.t()
         if b_ih is not None:
             gx = gx + b_ih
-        h = c = x.new_zeros(x.shape[0], h_n)
+        h = c = x.new_zeros(n_, h_n)
         ys = []
         for t in range(x.shape[1]):
-            gh = h @ w_hh.t()
+            if mh is None:
+                gh = h @ w_hh.t()
+            else:
+                hm = h.unsqueeze(1) * mh   # (n, blocks, units)
+                gh = torch.einsum("bkj,khj->bkh", hm, w_hh.view(k, h_n, h_n)).flatten(1)
             if b_hh is not None:
                 gh = gh + b_hh
             g = gx[:, t]
@@ -100,7 +117,8 @@ class KerasRecurrent(nn.Module):
                 if self.reset_after:
                     n = self.act(g[:, 2 * h_n:] + r * gh[:, 2 * h_n:])
                 else:
-                    n = self.act(g[:, 2 * h_n:] + (r * h) @ w_hh[2 * h_n:].t())
+                    hn = h if mh is None else hm[:, 2]
+                    n = self.act(g[:, 2 * h_n:] + (r * hn) @ w_hh[2 * h_n:].t())
                 h = z * h + (1 - z) * n
             elif self.cell == "lstm":   # gates i, f, g, o
                 g = g + gh
