@@ -112,7 +112,7 @@ for r in $(seq 1 "$ROUNDS"); do
       env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=$t "$GEN/seqc_bench_$m" $rows "$GEN/bench_${m}_u.safetensors" $extra > "$f.seqc_unset"
       # shellcheck disable=SC2086
       OPENBLAS_NUM_THREADS=$t "$GEN/gemm_floor" $floor_args > "$f.floor"
-      if [ $m = a ] || [ $m = b ] || [ $m = c ]; then   # the forward GEMMs of a Dense stack (the baked build's floor)
+      if [ $m != d ]; then   # the forward GEMMs of a Dense stack (the baked build's floor)
         eval dims=\$dims_$m
         # shellcheck disable=SC2086
         OPENBLAS_NUM_THREADS=$t "$GEN/gemm_floor" --forward $dims > "$f.fwd_floor"

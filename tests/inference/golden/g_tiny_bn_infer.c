@@ -17,57 +17,13 @@
 #endif
 
 /* Helpers of the activations (runtime/act_math.h). */
-#include <stdint.h>
-/* exp(x) within 1 ulp, and in *lo what its rounding to float lost while
- * the result is normal (exp(x) ~ result + *lo); docs/internals.md, "exp,
- * tanh and sigmoid". x = n ln2 + r, |r| <= ln2/2 (Cody and Waite: ln2 in
- * two parts, r kept as rh + rl); exp(r) = 1 + r + r^2 P(r), P of degree 5
- * fitted to (exp(r) - 1 - r) / r^2; times 2^n as 2^(n/2) 2^(n - n/2), so
- * a subnormal result is rounded once. x is clamped to [-104, 89] on its
- * bits (n in [-150, 128]; NaN left as it is): below -103.97 the result
- * rounds to 0, above 88.7228317 it overflows to inf. Branch-free and with
- * no select between floats, so that loops over it vectorize: a float
- * clamp or select lets GCC split off a constant path or sink work into
- * one side of a test, which under -ftrapping-math keeps the loop scalar. */
-static inline float seqrt_exp_hilo(float x, float *lo)
-{
-    union { float f; uint32_t u; } v, t, s1, s2;
-    v.f = x;
-    uint32_t sign = v.u & 0x80000000u, mag = v.u & 0x7fffffffu;
-    uint32_t lim = sign ? 0x42d00000u : 0x42b20000u;   /* 104, 89 */
-    uint32_t c = mag > lim ? lim : mag;
-    v.u = sign | (mag > 0x7f800000u ? mag : c);        /* NaN as it is */
-    /* n = rint(x / ln2): adding 1.5 2^23 rounds to an integer (in the
-     * default rounding mode), which the low bits of the sum then hold */
-    t.f = v.f * 1.44269502f + 12582912.0f;
-    float fn = t.f - 12582912.0f;
-    float rh = v.f - fn * 0.693145751953125f, rl = -(fn * 1.42860677e-06f), r = rh + rl;
-    float p = ((((1.96031411e-4f * r + 1.39400130e-3f) * r + 8.33385158e-3f) * r + 4.16663811e-2f) * r
-               + 1.66666642e-1f) * r + 0.5f;
-    float q = rh + (rl + r * r * p);
-    p = 1.0f + q;
-    /* b = n + 150 in [0, 278]; 2^n = 2^(b/2 - 75) 2^(b - b/2 - 75) */
-    uint32_t b = t.u - 0x4b400000u + 150u;
-    s1.u = ((b >> 1) + 52u) << 23;
-    s2.u = ((b - (b >> 1)) + 52u) << 23;
-    *lo = ((1.0f - p) + q) * s1.f * s2.f;
-    return p * s1.f * s2.f;
-}
-
-/* The logistic function, branch-free: 1 / (1 + e) for x >= 0 and e / (1 + e)
- * below, e = exp(-|x|) (never exponentiates a positive number); in [0, 1],
- * within 2 ulp (docs/internals.md). e + elo and 1 + e = d + dlo are carried
- * with what their rounding lost, and num / d is corrected by
- * (numlo - s dlo) / d: e alone, rounded, can be 0.85 ulp off, which is up
- * to 1.7 ulp of e / (1 + e), and with the roundings of 1 + e and of the
- * division the plain formula reaches 2.3 ulp. */
+/* The logistic function; never exponentiates a positive number. */
 static inline float seqrt_sigmoidf(float x)
 {
-    float elo, e = seqrt_exp_hilo(-fabsf(x), &elo);
-    float d = 1.0f + e, dlo = (e - (d - 1.0f)) + elo;
-    float num = x >= 0.0f ? 1.0f : e, numlo = x >= 0.0f ? 0.0f : elo;
-    float s = num / d;
-    return s + (numlo - s * dlo) / d;
+    if (x >= 0.0f)
+        return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
 }
 
 /* Keras's relu(x, negative_slope, max_value, threshold): the clipped value

@@ -17,50 +17,6 @@
 #endif
 
 /* Helpers of the activations (runtime/act_math.h). */
-#include <stdint.h>
-/* exp(x) within 1 ulp, and in *lo what its rounding to float lost while
- * the result is normal (exp(x) ~ result + *lo); docs/internals.md, "exp,
- * tanh and sigmoid". x = n ln2 + r, |r| <= ln2/2 (Cody and Waite: ln2 in
- * two parts, r kept as rh + rl); exp(r) = 1 + r + r^2 P(r), P of degree 5
- * fitted to (exp(r) - 1 - r) / r^2; times 2^n as 2^(n/2) 2^(n - n/2), so
- * a subnormal result is rounded once. x is clamped to [-104, 89] on its
- * bits (n in [-150, 128]; NaN left as it is): below -103.97 the result
- * rounds to 0, above 88.7228317 it overflows to inf. Branch-free and with
- * no select between floats, so that loops over it vectorize: a float
- * clamp or select lets GCC split off a constant path or sink work into
- * one side of a test, which under -ftrapping-math keeps the loop scalar. */
-static inline float seqrt_exp_hilo(float x, float *lo)
-{
-    union { float f; uint32_t u; } v, t, s1, s2;
-    v.f = x;
-    uint32_t sign = v.u & 0x80000000u, mag = v.u & 0x7fffffffu;
-    uint32_t lim = sign ? 0x42d00000u : 0x42b20000u;   /* 104, 89 */
-    uint32_t c = mag > lim ? lim : mag;
-    v.u = sign | (mag > 0x7f800000u ? mag : c);        /* NaN as it is */
-    /* n = rint(x / ln2): adding 1.5 2^23 rounds to an integer (in the
-     * default rounding mode), which the low bits of the sum then hold */
-    t.f = v.f * 1.44269502f + 12582912.0f;
-    float fn = t.f - 12582912.0f;
-    float rh = v.f - fn * 0.693145751953125f, rl = -(fn * 1.42860677e-06f), r = rh + rl;
-    float p = ((((1.96031411e-4f * r + 1.39400130e-3f) * r + 8.33385158e-3f) * r + 4.16663811e-2f) * r
-               + 1.66666642e-1f) * r + 0.5f;
-    float q = rh + (rl + r * r * p);
-    p = 1.0f + q;
-    /* b = n + 150 in [0, 278]; 2^n = 2^(b/2 - 75) 2^(b - b/2 - 75) */
-    uint32_t b = t.u - 0x4b400000u + 150u;
-    s1.u = ((b >> 1) + 52u) << 23;
-    s2.u = ((b - (b >> 1)) + 52u) << 23;
-    *lo = ((1.0f - p) + q) * s1.f * s2.f;
-    return p * s1.f * s2.f;
-}
-
-/* exp(x) within 1 ulp: seqrt_exp_hilo without the low part. */
-static inline float seqrt_expf(float x)
-{
-    float lo;
-    return seqrt_exp_hilo(x, &lo);
-}
-
 /* Keras's relu(x, negative_slope, max_value, threshold): the clipped value
  * above the threshold, minus the slope's share below it. With the defaults
  * (0, HUGE_VALF, 0) it is max(x, 0). */
@@ -82,11 +38,11 @@ static inline void seqrt_softmax_row(float *y, const float *x, int c)
     float mx = -INFINITY;
     for (int j = 0; j < c; j++)
         mx = x[j] > mx ? x[j] : mx;
-    for (int j = 0; j < c; j++)   /* vectorized; the sum apart, in order */
-        y[j] = seqrt_expf(x[j] - mx);
     float sum = 0.0f;
-    for (int j = 0; j < c; j++)
+    for (int j = 0; j < c; j++) {
+        y[j] = expf(x[j] - mx);
         sum += y[j];
+    }
     float inv = 1.0f / sum;
     for (int j = 0; j < c; j++)
         y[j] *= inv;
