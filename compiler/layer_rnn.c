@@ -390,15 +390,17 @@ void rnn_emit_forward(Emit *e, const Layer *l, const void *attr, const char *suf
             xmask = arena_printf("%s_xmask%s", ir_tag(l), suffix);
             emit_line(e, "const float *%s = NULL;", xmask);
         }
+        const char *hbuf = emit_keep(e, l, role("hmask", suffix));
         emit_line(e, "if (training) {");
         if (a->dropout > 0) {
-            emit_line(e, "    seqrt_dropout_mask(%s, (long)n * %d, %s, %s);", emit_keep(e, l, role("xmask", suffix)),
-                      R * F, float_literal(a->dropout), emit_rng(e, l));
-            emit_line(e, "    %s = %s;", xmask, emit_keep(e, l, role("xmask", suffix)));
+            const char *xbuf = emit_keep(e, l, role("xmask", suffix));
+            emit_line(e, "    seqrt_dropout_mask(%s, (long)n * %d, %s, %s);", xbuf, R * F, float_literal(a->dropout),
+                      emit_rng(e, l));
+            emit_line(e, "    %s = %s;", xmask, xbuf);
         }
-        emit_line(e, "    seqrt_dropout_mask(%s, (long)n * %d, %s, %s);", emit_keep(e, l, role("hmask", suffix)),
-                  R * a->units, float_literal(a->rec_dropout), emit_rng(e, l));
-        emit_line(e, "    %s = %s;", hmask, emit_keep(e, l, role("hmask", suffix)));
+        emit_line(e, "    seqrt_dropout_mask(%s, (long)n * %d, %s, %s);", hbuf, R * a->units,
+                  float_literal(a->rec_dropout), emit_rng(e, l));
+        emit_line(e, "    %s = %s;", hmask, hbuf);
         emit_line(e, "}");
     } else if (a->dropout > 0 && emit_training(e)) {
         /* Keras: one mask per sample and feature, the same at every step */

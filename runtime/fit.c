@@ -377,10 +377,9 @@ static int checkpoint_update(fit_run *r, const seqrt_epoch_log *log)
 
 /* ---------------------------------------------------------------- progress */
 
-/* Keras's number format: 4 decimals, or 4 significant digits in
- * scientific notation below 1e-3. */
-/* One value in Keras's format appended to line (cap bytes, *len used;
- * what does not fit is cut). */
+/* One value in Keras's number format (4 decimals, or 4 significant digits
+ * in scientific notation below 1e-3) appended to line (cap bytes, *len
+ * used; what does not fit is cut). */
 static void format_value(char *line, size_t cap, size_t *len, const char *sep, const char *prefix,
                          const char *name, double v)
 {
